@@ -1,0 +1,43 @@
+"""Engine and sessions (SQLAlchemy 2 + GeoAlchemy2): one session per request."""
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.orm import Session
+
+EXT = "gis_db"
+
+
+class Database:
+    """Holds the engine; tests may bind it to one connection inside a transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        self.bind: Engine | Connection = self.engine
+
+    def session(self) -> Session:
+        if isinstance(self.bind, Connection):
+            return Session(bind=self.bind, join_transaction_mode="create_savepoint")
+        return Session(bind=self.bind)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXT] = Database(app.config["DATABASE_URL"])
+    app.teardown_appcontext(close_session)
+
+
+def database() -> Database:
+    return current_app.extensions[EXT]
+
+
+def get_session() -> Session:
+    """The request's session, created on first use and closed at teardown."""
+    if "db_session" not in g:
+        g.db_session = database().session()
+    return g.db_session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,21 @@
+"""ORM models, one module per criteria set of the plan (III.2.b)."""
+from .accounts import User, UserScope
+from .artifacts import Artifact, ConservationAction, DigitalRecord, InventoryRecord
+from .audit import AUDITED_TABLES, Revision
+from .base import Base
+from .conditions import ConditionAssessment
+from .digital_map import (BasemapFeature, EnvironmentNote, Facility, FacilityKind, Landscape,
+                          ProtectionZone)
+from .general import (AdminUnit, AdminUnitSuccession, Catalogue, HeritageIdentifier,
+                      Organisation, Person)
+from .intangible import HeritageEvent, IntangibleArtisan, IntangibleHeritage, IntangibleSite
+from .relics import Site, SiteAdminUnit
+
+__all__ = [
+    "AUDITED_TABLES", "AdminUnit", "AdminUnitSuccession", "Artifact", "Base", "BasemapFeature",
+    "Catalogue", "ConditionAssessment", "ConservationAction", "DigitalRecord",
+    "EnvironmentNote", "Facility", "FacilityKind", "HeritageEvent", "HeritageIdentifier",
+    "IntangibleArtisan", "IntangibleHeritage", "IntangibleSite", "InventoryRecord",
+    "Landscape", "Organisation", "Person", "ProtectionZone", "Revision", "Site",
+    "SiteAdminUnit", "User", "UserScope",
+]

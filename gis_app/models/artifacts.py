@@ -1,0 +1,77 @@
+"""Criteria set 4, artifacts and antiquities (hiện vật, di vật, cổ vật)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Numeric, SmallInteger,
+                        String, Text, UniqueConstraint, text)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import (ARTIFACT_KINDS, ARTIFACT_ORIGINS, CONSERVATION_KINDS, Base, created_at,
+                   one_of)
+
+
+class Artifact(Base):
+    """An object held at a relic (Circular 09/2011, Form 2 columns)."""
+
+    __tablename__ = "artifacts"
+    __table_args__ = (one_of("kind", ARTIFACT_KINDS), one_of("origin", ARTIFACT_ORIGINS))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    heritage_id: Mapped[str] = mapped_column(ForeignKey("heritage_identifiers.id"), unique=True)
+    inventory_code: Mapped[str | None] = mapped_column(String(40))  # A.B.C, e.g. PTH.TĐ.01
+    name_vi: Mapped[str] = mapped_column(Text)
+    other_names: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))
+    origin: Mapped[str | None] = mapped_column(String(20))
+    period: Mapped[str | None] = mapped_column(Text)
+    material: Mapped[str | None] = mapped_column(Text)
+    dimensions: Mapped[str | None] = mapped_column(Text)
+    weight_kg: Mapped[float | None] = mapped_column(Numeric(10, 3))
+    description: Mapped[str | None] = mapped_column(Text)
+    state_of_preservation: Mapped[str | None] = mapped_column(Text)
+    holding_site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    typical_value: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    at_risk: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class InventoryRecord(Base):
+    __tablename__ = "artifact_inventory_records"
+    __table_args__ = (UniqueConstraint("artifact_id", "year", name="artifact_year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    inventoried_on: Mapped[date] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class ConservationAction(Base):
+    __tablename__ = "conservation_actions"
+    __table_args__ = (one_of("kind", CONSERVATION_KINDS),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    performed_on: Mapped[date] = mapped_column(Date)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class DigitalRecord(Base):
+    """Media + metadata digitising a site, an intangible heritage or an artifact."""
+
+    __tablename__ = "digital_records"
+    __table_args__ = (
+        CheckConstraint("num_nonnulls(site_id, intangible_id, artifact_id) = 1",
+                        name="one_target"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    intangible_id: Mapped[int | None] = mapped_column(
+        ForeignKey("intangible_heritage.id", ondelete="CASCADE"))
+    artifact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("artifacts.id", ondelete="CASCADE"))
+    media_type: Mapped[str] = mapped_column(String(40))
+    uri: Mapped[str] = mapped_column(Text)
+    metadata_: Mapped[dict | None] = mapped_column("metadata", JSONB)
+    credit: Mapped[str | None] = mapped_column(Text)
+    licence: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at()

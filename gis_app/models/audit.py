@@ -1,0 +1,34 @@
+"""Revisions: every change to a heritage record, written by a database trigger so no
+code path can skip it. The acting user comes from the `gis.actor_id` setting
+(`services.audit.set_actor`)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, one_of
+
+AUDITED_TABLES = (
+    "admin_units", "organisations", "people", "sites", "site_admin_units",
+    "protection_zones", "landscapes", "facilities", "environment_notes",
+    "intangible_heritage", "heritage_events", "artifacts", "artifact_inventory_records",
+    "conservation_actions", "digital_records", "condition_assessments", "users",
+)
+
+
+class Revision(Base):
+    __tablename__ = "revisions"
+    __table_args__ = (one_of("action", ("insert", "update", "delete")),
+                      Index("ix_revisions_row", "table_name", "row_id", "changed_at"))
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(63))
+    row_id: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(10))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+    before: Mapped[dict | None] = mapped_column(JSONB)
+    after: Mapped[dict | None] = mapped_column(JSONB)

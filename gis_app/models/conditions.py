@@ -1,0 +1,26 @@
+"""Condition assessments: many per site over the years, never overwritten."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ARRAY, Date, ForeignKey, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import CONDITIONS, TRENDS, Base, created_at, one_of
+
+
+class ConditionAssessment(Base):
+    __tablename__ = "condition_assessments"
+    __table_args__ = (one_of("overall", CONDITIONS), one_of("trend", TRENDS))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    assessed_on: Mapped[date] = mapped_column(Date)
+    assessor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    assessor_name: Mapped[str | None] = mapped_column(Text)
+    overall: Mapped[str] = mapped_column(String(20))
+    element_scores: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'"))
+    threats: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    trend: Mapped[str | None] = mapped_column(String(20))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at()

@@ -1,0 +1,59 @@
+"""Criteria set 2, relics (di tích)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ARRAY, Boolean, Date, DateTime, ForeignKey, String, Text, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import (ACCURACY, RANKS, RECORD_STATUS, RELIC_TYPES, Base, all_of, created_at,
+                   geometry, one_of, valid_geometry)
+
+
+class Site(Base):
+    """A relic (di tích) with its stable heritage identifier."""
+
+    __tablename__ = "sites"
+    __table_args__ = (
+        all_of("types", RELIC_TYPES),
+        one_of("rank", RANKS),
+        one_of("status", RECORD_STATUS),
+        one_of("accuracy", ACCURACY),
+        valid_geometry(),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    heritage_id: Mapped[str] = mapped_column(ForeignKey("heritage_identifiers.id"), unique=True)
+    name_vi: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    other_names: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    types: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    rank: Mapped[str] = mapped_column(String(20))
+    ranking_decision_no: Mapped[str | None] = mapped_column(Text)
+    ranking_decision_date: Mapped[date | None] = mapped_column(Date)
+    period: Mapped[str | None] = mapped_column(Text)
+    materials: Mapped[str | None] = mapped_column(Text)
+    description_vi: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
+    geom = mapped_column(geometry("POINT"), nullable=False)
+    admin_unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"))
+    custodian_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    status: Mapped[str] = mapped_column(String(20), server_default="draft")
+    sensitive: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    licence: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    accuracy: Mapped[str | None] = mapped_column(String(20))
+    accuracy_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now(), onupdate=func.now())
+
+
+class SiteAdminUnit(Base):
+    """Which administrative unit a site belonged to over time."""
+
+    __tablename__ = "site_admin_units"
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    admin_unit_id: Mapped[int] = mapped_column(ForeignKey("admin_units.id"), primary_key=True)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)

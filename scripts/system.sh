@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Check (and, as root on Debian, install) the system packages the project needs.
+#   scripts/system.sh run    PostgreSQL 15 + PostGIS 3, Python venv
+#   scripts/system.sh test   the same, plus Chromium and fonts for the page tests
+# Elsewhere it prints exactly what to install and fails.
+set -euo pipefail
+what=${1:-run}
+missing=()
+
+[ -x /usr/lib/postgresql/15/bin/initdb ] && [ -f /usr/share/postgresql/15/extension/postgis.control ] \
+  || missing+=(postgresql-15-postgis-3)
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+if [ "$what" = test ]; then
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -d /usr/share/fonts/truetype/noto ] || missing+=(fonts-noto-core)
+fi
+
+[ ${#missing[@]} = 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "system: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  exit 0
+fi
+
+cat >&2 <<MSG
+Missing system packages: ${missing[*]}
+On Debian 12 / Ubuntu, as root:
+    apt-get update && apt-get install -y ${missing[*]}
+Elsewhere install the equivalents: PostgreSQL 15 with PostGIS 3 (server binaries in
+/usr/lib/postgresql/15/bin, or set GIS_PG_BIN), Python 3.11+ with venv, and for the
+tests Chromium at /usr/bin/chromium with Noto fonts. Then run the command again.
+MSG
+exit 1
