@@ -1,0 +1,200 @@
+"""GeoJSON bbox benchmark: the app vs the same queries as bare SQL (the floor).
+
+Generates 10k and 100k synthetic sites with zones I/II in a scratch database on the
+private cluster, starts the app with gunicorn on 127.0.0.1, sends a bounded number of
+random commune-sized (~3 km) and district-sized (~15 km) bbox requests with bounded
+concurrency, and prints requests/s and p50/p95 latency next to the bare-SQL figures.
+
+    .venv/bin/python bench/geojson_bbox.py [--sizes 10000,100000] [--requests 300]
+                                           [--concurrency 8]
+Traffic goes to 127.0.0.1 only.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gis_app.config import private_cluster_url  # noqa: E402
+from gis_app.services import features, migrations  # noqa: E402
+from layers import get_layer  # noqa: E402
+
+AREA = (105.86, 20.74, 106.02, 20.93)  # Khoái Châu, roughly
+BOXES = {"commune (~3 km)": 0.03, "district (~15 km)": 0.15}
+LIMIT = 1000
+
+
+def sh(*args: str) -> None:
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+
+
+def populate(url: str, n: int) -> None:
+    """n synthetic published sites, each with zone I (~50 m) and zone II (~150 m)."""
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=False) as conn:
+        conn.execute("""
+            INSERT INTO heritage_identifiers (id, kind)
+            SELECT format('VN-HY-DT-%s', lpad(g::text, 6, '0')), 'site'
+              FROM generate_series(1, %(n)s) g""", {"n": n})
+        conn.execute("""
+            INSERT INTO sites (heritage_id, name_vi, rank, types, geom, status, accuracy)
+            SELECT format('VN-HY-DT-%s', lpad(g::text, 6, '0')), format('Đình số %s', g),
+                   (ARRAY['national','provincial','inventoried'])[1 + g %% 3],
+                   ARRAY['historical'],
+                   ST_SetSRID(ST_MakePoint(%(x0)s + random() * %(dx)s,
+                                           %(y0)s + random() * %(dy)s), 4326),
+                   'published', 'approximate'
+              FROM generate_series(1, %(n)s) g""",
+                     {"n": n, "x0": AREA[0], "y0": AREA[1], "dx": AREA[2] - AREA[0],
+                      "dy": AREA[3] - AREA[1]})
+        conn.execute("""
+            INSERT INTO protection_zones (site_id, zone, geom, accuracy)
+            SELECT id, z.zone, ST_Multi(ST_Buffer(geom, z.r, 8)), 'approximate'
+              FROM sites, (VALUES ('I', 0.0005), ('II', 0.0015)) AS z(zone, r)""")
+        conn.commit()
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(url: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench")
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", "2", "--threads", "4",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+        cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            requests.get(base + "/api/layers/sites.geojson?limit=1", timeout=2)
+            return proc, base
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the app did not start")
+
+
+def boxes(seed: int, size: float, count: int) -> list[tuple[float, float, float, float]]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        x = rng.uniform(AREA[0], AREA[2] - size)
+        y = rng.uniform(AREA[1], AREA[3] - size)
+        out.append((round(x, 6), round(y, 6), round(x + size, 6), round(y + size, 6)))
+    return out
+
+
+def run(task, items, concurrency: int) -> tuple[float, list[float]]:  # noqa: ANN001
+    latencies: list[float] = []
+
+    def timed(item) -> None:  # noqa: ANN001
+        t0 = time.perf_counter()
+        task(item)
+        latencies.append(time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(timed, items))
+    return time.perf_counter() - t0, latencies
+
+
+def summary(elapsed: float, lat: list[float]) -> tuple[float, float, float]:
+    q = statistics.quantiles(lat, n=100)
+    return len(lat) / elapsed, q[49] * 1000, q[94] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    if args.requests > 5000 or args.concurrency > 32:
+        raise SystemExit("keep the load bounded: --requests <= 5000, --concurrency <= 32")
+
+    rows = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        sh(str(ROOT / "scripts" / "devdb.sh"), "recreate", "heritage_bench")
+        url = private_cluster_url("heritage_bench")
+        migrations.upgrade(url)
+        t0 = time.perf_counter()
+        populate(url, n)
+        print(f"generated {n} sites + {2 * n} zones in {time.perf_counter() - t0:.1f} s",
+              flush=True)
+        proc, base = start_app(url)
+        session_local = threading.local()
+
+        def http_get(item) -> None:  # noqa: ANN001
+            layer, box = item
+            s = getattr(session_local, "s", None) or requests.Session()
+            session_local.s = s
+            r = s.get(f"{base}/api/layers/{layer}.geojson",
+                      params={"bbox": ",".join(map(str, box)), "limit": LIMIT}, timeout=30)
+            r.raise_for_status()
+            r.content  # noqa: B018 - read the body
+
+        conn_local = threading.local()
+
+        def bare_sql(item) -> None:  # noqa: ANN001
+            layer_name, box = item
+            c = getattr(conn_local, "c", None) or psycopg.connect(url.replace("+psycopg", ""),
+                                                                    autocommit=True)
+            conn_local.c = c
+            layer = get_layer(layer_name)
+            sql = features.geojson_sql(layer, features.BBox(*box), None)
+            params = dict(zip(("minx", "miny", "maxx", "maxy"), box), limit=LIMIT,
+                          offset=0, next="")
+            c.execute(to_psycopg(sql), params).fetchone()
+
+        try:
+            for layer in ("sites", "protection_zones"):
+                for label, size in BOXES.items():
+                    items = [(layer, b) for b in boxes(n + int(size * 1000), size,
+                                                       args.requests)]
+                    run(http_get, items[:20], args.concurrency)  # warm up
+                    app = summary(*run(http_get, items, args.concurrency))
+                    floor = summary(*run(bare_sql, items, args.concurrency))
+                    rows.append((n, layer, label, app, floor))
+                    print_row(rows[-1], flush=True)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    print("\nsummary (p95 ratio target <= 1.5)")
+    for row in rows:
+        print_row(row)
+
+
+def to_psycopg(sql: str) -> str:
+    """`:name` bound parameters (SQLAlchemy text) to psycopg's `%(name)s`."""
+    return re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", sql)
+
+
+def print_row(row, flush: bool = False) -> None:  # noqa: ANN001
+    n, layer, label, (rps, p50, p95), (frps, fp50, fp95) = row
+    print(f"{n:>7} {layer:<17} {label:<18} app {rps:7.1f} req/s p50 {p50:6.1f} ms "
+          f"p95 {p95:6.1f} ms | SQL {frps:7.1f} q/s p50 {fp50:6.1f} ms p95 {fp95:6.1f} ms "
+          f"| p95 ratio {p95 / fp95:4.2f}", flush=flush)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Khoái Châu heritage map service."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Flask
+
+from gis_app import auth, cli, db, i18n, vocab
+from gis_app.config import PROJECT_ROOT, Config
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Application factory: wires config, database, i18n, sign-in, blueprints and CLI."""
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
+                static_folder="static")
+    app.config.from_mapping((config or Config.from_env()).to_flask())
+    db.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+
+    from gis_app.api import layers as api_layers
+    from gis_app.web import auth as web_auth
+    from gis_app.web import errors, public
+
+    errors.init_app(app)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(web_auth.bp)
+    app.register_blueprint(api_layers.bp)
+    cli.init_app(app)
+    _template_helpers(app)
+    return app
+
+
+def _template_helpers(app: Flask) -> None:
+    @app.template_global("vocab_label")
+    def vocab_label(name: str, code: str | None) -> str:
+        return vocab.label(name, code, i18n.current_lang())
+
+    @app.template_filter("vocab")
+    def vocab_filter(code: str, name: str) -> str:
+        return vocab.label(name, code, i18n.current_lang())
+
+    @app.template_filter("date_short")
+    def date_short(value: date | None) -> str:
+        return value.strftime("%d/%m/%Y") if value else ""

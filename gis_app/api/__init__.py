@@ -1,0 +1,1 @@
+"""Blueprints for machine clients (GeoJSON layers)."""

@@ -1,0 +1,52 @@
+"""Sign-in (Flask-Login), CSRF (Flask-WTF) and role checks for blueprints."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Flask
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from gis_app.db import get_session
+from gis_app.errors import PermissionDenied
+from gis_app.models import User
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    user = get_session().get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def current_role() -> str | None:
+    """The signed-in user's role, or None for the public."""
+    return current_user.role if current_user.is_authenticated else None
+
+
+def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Allow a view only to signed-in users with one of `roles` (admin always)."""
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in (*roles, "admin"):
+                raise PermissionDenied("Your account's role may not open this page",
+                                       "Vai trò của tài khoản không được mở trang này")
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    csrf.init_app(app)

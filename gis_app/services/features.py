@@ -1,0 +1,171 @@
+"""Features of declared layers, as GeoJSON produced inside PostGIS.
+
+The FeatureCollection is built by `json_build_object` + `json_agg` in one statement and
+returned as text: no per-row Python. The bbox filter is applied to the indexed column
+with `&&` and `ST_Intersects` against an envelope in EPSG:4326.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis_app.errors import InputError, RecordNotFound
+from layers import Layer, all_layers, get_layer
+
+FULL_ACCESS_ROLES = frozenset({"district_reviewer", "admin"})
+DEFAULT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class BBox:
+    minx: float
+    miny: float
+    maxx: float
+    maxy: float
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+
+
+def read_bbox(value: str | None) -> BBox | None:
+    """Parse `minx,miny,maxx,maxy` in WGS84 degrees (lon, lat); None if absent.
+
+    Raises InputError with a message saying what a valid bbox looks like.
+    """
+    if value is None or value.strip() == "":
+        return None
+    parts = value.split(",")
+    example = "bbox=105.90,20.80,106.00,20.90"
+    if len(parts) != 4:
+        raise InputError(
+            f"bbox needs 4 comma-separated numbers minx,miny,maxx,maxy (got {len(parts)}), "
+            f"e.g. {example}",
+            f"bbox cần 4 số cách nhau bởi dấu phẩy minx,miny,maxx,maxy (nhận {len(parts)}), "
+            f"ví dụ {example}")
+    try:
+        minx, miny, maxx, maxy = (float(p) for p in parts)
+    except ValueError:
+        raise InputError(f"bbox values must be numbers, e.g. {example}",
+                         f"Các giá trị bbox phải là số, ví dụ {example}") from None
+    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
+        raise InputError("bbox values must be finite numbers",
+                         "Các giá trị bbox phải là số hữu hạn")
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90
+            and -90 <= maxy <= 90):
+        raise InputError("bbox is in WGS84 degrees: longitude -180..180, latitude -90..90 "
+                         "(did you send projected metres such as VN-2000?)",
+                         "bbox tính theo độ WGS84: kinh độ -180..180, vĩ độ -90..90 "
+                         "(có phải bạn gửi tọa độ mét như VN-2000?)")
+    if minx > maxx or miny > maxy:
+        raise InputError("bbox must be minx,miny,maxx,maxy with minx <= maxx and miny <= maxy",
+                         "bbox phải theo thứ tự minx,miny,maxx,maxy với minx <= maxx "
+                         "và miny <= maxy")
+    return BBox(minx, miny, maxx, maxy)
+
+
+def _read_int(name: str, value: str | None, default: int, lo: int, hi: int) -> int:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise InputError(f"{name} must be a whole number between {lo} and {hi}",
+                         f"{name} phải là số nguyên từ {lo} đến {hi}") from None
+    if not lo <= number <= hi:
+        raise InputError(f"{name} must be between {lo} and {hi} (got {number})",
+                         f"{name} phải nằm trong khoảng {lo} đến {hi} (nhận {number})")
+    return number
+
+
+def read_page(limit: str | None, offset: str | None, max_limit: int,
+              default_limit: int = DEFAULT_LIMIT) -> Page:
+    """Parse `limit` (1..max_limit) and `offset` (>= 0); InputError otherwise."""
+    return Page(limit=_read_int("limit", limit, min(default_limit, max_limit), 1, max_limit),
+                offset=_read_int("offset", offset, 0, 0, 10_000_000))
+
+
+def find_layer(name: str) -> Layer:
+    layer = get_layer(name)
+    if layer is None:
+        known = ", ".join(all_layers())
+        raise RecordNotFound(f"No layer named '{name}'. Layers: {known}",
+                             f"Không có lớp '{name}'. Các lớp: {known}")
+    return layer
+
+
+def _visibility(layer: Layer, role: str | None) -> str:
+    if layer.public_filter and role not in FULL_ACCESS_ROLES:
+        return f"({layer.public_filter})"
+    return "TRUE"
+
+
+def _feature_sql(layer: Layer, where: str) -> str:
+    props = ", ".join(f"'{key}', {expr}" for key, expr in layer.properties.items())
+    return f"""
+        SELECT src.{layer.id_column} AS fid,
+               json_build_object(
+                 'type', 'Feature',
+                 'id', src.{layer.id_column},
+                 'geometry', ST_AsGeoJSON(src.{layer.geom_column}, 7)::json,
+                 'properties', json_build_object({props})) AS feature
+          FROM {layer.source} AS src
+         WHERE {where}
+         ORDER BY src.{layer.id_column}
+         LIMIT :limit OFFSET :offset"""
+
+
+BBOX_WHERE = ("src.{geom} && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326) "
+              "AND ST_Intersects(src.{geom}, ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326))")
+
+
+def geojson_sql(layer: Layer, bbox: BBox | None, role: str | None) -> str:
+    """The SQL (bound parameters :minx.. :limit :offset :next) for one page of features."""
+    where = [_visibility(layer, role)]
+    if bbox is not None:
+        where.append(BBOX_WHERE.format(geom=layer.geom_column))
+    inner = _feature_sql(layer, " AND ".join(where))
+    return f"""
+        SELECT json_build_object(
+                 'type', 'FeatureCollection',
+                 'features', coalesce(json_agg(f.feature ORDER BY f.fid), '[]'::json),
+                 'numberReturned', count(*),
+                 'links', CASE WHEN count(*) = :limit
+                               THEN json_build_array(json_build_object(
+                                      'rel', 'next', 'type', 'application/geo+json',
+                                      'href', CAST(:next AS text)))
+                               ELSE '[]'::json END
+               )::text
+          FROM ({inner}) AS f"""
+
+
+def layer_geojson(db: Session, layer: Layer, bbox: BBox | None, page: Page,
+                  role: str | None = None, next_href: str = "") -> str:
+    """One page of the layer's features intersecting `bbox` (EPSG:4326) as GeoJSON text.
+
+    `role` is the acting user's role (None = public): the public sees only published,
+    non-sensitive records. `next_href` is put in the `next` link when the page is full.
+    """
+    params: dict[str, Any] = {"limit": page.limit, "offset": page.offset, "next": next_href}
+    if bbox is not None:
+        params.update(minx=bbox.minx, miny=bbox.miny, maxx=bbox.maxx, maxy=bbox.maxy)
+    return db.execute(text(geojson_sql(layer, bbox, role)), params).scalar_one()
+
+
+def layer_summaries(db: Session, role: str | None = None) -> list[dict[str, Any]]:
+    """Count and bbox of every layer as the given role sees it, in drawing order."""
+    out = []
+    for layer in all_layers().values():
+        count, *box = db.execute(text(
+            f"SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            f"(SELECT count(*) AS n, ST_Extent(src.{layer.geom_column}) AS e "
+            f"   FROM {layer.source} AS src WHERE {_visibility(layer, role)}) AS x")).one()
+        out.append({"layer": layer, "count": count,
+                    "bbox": None if box[0] is None else [round(v, 6) for v in box]})
+    return out

@@ -1,0 +1,67 @@
+"""Sign-in and sign-out for officials and editors."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from gis_app import vocab
+from gis_app.db import get_session
+from gis_app.i18n import current_lang
+from gis_app.models import AdminUnit
+from gis_app.services import accounts
+
+log = logging.getLogger(__name__)
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField(validators=[DataRequired(), Length(max=80)])
+    password = PasswordField(validators=[DataRequired(), Length(max=200)])
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: never redirect to another site after sign-in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("auth.account")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        db = get_session()
+        user = accounts.authenticate(db, form.username.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            log.info("user %s signed in", user.username)
+            return redirect(_safe_next(request.args.get("next")))
+        log.warning("failed sign-in for %r", form.username.data)
+        error = _("Wrong username or password.")
+    elif request.method == "POST":
+        error = _("The form expired or is incomplete; please try again.")
+    return render_template("auth/login.html", form=form, error=error), 200 if error is None \
+        else 401
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    logout_user()
+    return redirect(url_for("public.index"))
+
+
+@bp.get("/account")
+@login_required
+def account() -> str:
+    units = [u.name for u in (get_session().get(AdminUnit, s.admin_unit_id)
+                              for s in current_user.scopes) if u is not None]
+    return render_template("auth/account.html", units=units,
+                           role_label=vocab.label("role", current_user.role, current_lang()))

@@ -1,0 +1,57 @@
+"""One handler renders every error as JSON (API) or HTML (pages)."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from gis_app.errors import HeritageError
+from gis_app.i18n import current_lang
+
+log = logging.getLogger(__name__)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best in ("application/json", "application/geo+json"))
+
+
+def _render(status: int, code: str, message: str) -> tuple[Response | str, int]:
+    if _wants_json():
+        return jsonify({"error": code, "message": message}), status
+    return render_template("error.html", status=status, title=_title(status),
+                           message=message), status
+
+
+def _title(status: int) -> str:
+    return {400: _("The request cannot be understood"), 403: _("Not allowed"),
+            404: _("Not found"), 422: _("Nothing was imported")}.get(status,
+                                                                    _("Something went wrong"))
+
+
+def handle_heritage_error(error: HeritageError) -> tuple[Response | str, int]:
+    log.log(logging.WARNING if error.status < 500 else logging.ERROR, "%s %s: %s",
+            request.method, request.path, error.log_message)
+    if _wants_json():
+        return jsonify(error.to_json(current_lang())), error.status
+    return _render(error.status, error.code, error.user_message(current_lang()))
+
+
+def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
+    status = error.code or 500
+    return _render(status, (error.name or "error").lower().replace(" ", "_"),
+                   error.description or "")
+
+
+def handle_unexpected(error: Exception) -> tuple[Response | str, int]:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return _render(500, "internal_error",
+                   _("An unexpected error happened; it has been logged."))
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HeritageError, handle_heritage_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,77 @@
+"""Map layers, one module per layer. Each module defines `LAYER = Layer(...)`.
+
+Everything a user sees or downloads of a layer is derived from its declaration: the
+Leaflet layer (style, legend, popup, min zoom), `GET /api/layers` and the GeoJSON
+endpoint. Adding a layer is adding one file here; no endpoint is added.
+
+`source` is SQL (a table name or a parenthesised SELECT) written here, never taken from
+a request: identifiers in SQL come only from these declarations, values are bound.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from functools import cache
+
+Text = dict[str, str]  # {"vi": ..., "en": ...}
+
+
+@dataclass(frozen=True)
+class PopupField:
+    key: str
+    label: Text
+    vocab: str | None = None  # translate codes through gis_app.vocab
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    label: Text
+    style: dict[str, object]
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    title: Text
+    geometry_type: str  # Point, MultiPolygon, MultiLineString, Geometry
+    source: str
+    properties: dict[str, str]  # output key -> SQL expression over `src`
+    id_column: str = "id"
+    geom_column: str = "geom"
+    public_filter: str | None = None  # rows the public may see (SQL over `src`)
+    popup_title: str | None = None
+    popup: tuple[PopupField, ...] = ()
+    link: str | None = None  # e.g. "/sites/{heritage_id}"
+    style: dict[str, object] = field(default_factory=dict)
+    style_by: dict[str, object] | None = None  # {"property": k, "values": {v: style}}
+    legend: tuple[LegendEntry, ...] = ()
+    min_zoom: int = 0
+    order: int = 100  # drawing order, low first
+    visible: bool = True
+    basemap: bool = False
+    limit: int = 5000
+    description: Text = field(default_factory=dict)
+
+    def text(self, value: Text, lang: str) -> str:
+        return value.get(lang) or value.get("vi") or ""
+
+
+@cache
+def all_layers() -> dict[str, Layer]:
+    """Every declared layer by name, in drawing order."""
+    found: list[Layer] = []
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        layer = getattr(module, "LAYER", None)
+        if isinstance(layer, Layer):
+            found.append(layer)
+    found.sort(key=lambda layer: (layer.order, layer.name))
+    names = [layer.name for layer in found]
+    if len(names) != len(set(names)):
+        raise RuntimeError(f"duplicate layer names in layers/: {names}")
+    return {layer.name: layer for layer in found}
+
+
+def get_layer(name: str) -> Layer | None:
+    return all_layers().get(name)

@@ -1,0 +1,49 @@
+from layers import Layer, LegendEntry, PopupField
+
+LAYER = Layer(
+    name="protection_zones",
+    title={"vi": "Khu vực bảo vệ di tích", "en": "Protection zones"},
+    description={"vi": "Khu vực bảo vệ I, II của di tích (Luật Di sản văn hóa)",
+                 "en": "Relic protection zones I and II (Law on Cultural Heritage)"},
+    geometry_type="MultiPolygon",
+    source="""(SELECT z.id, z.geom, z.zone, z.decision_no, z.decision_date, z.valid_from,
+                      z.accuracy, s.heritage_id, s.name_vi AS site_name_vi,
+                      s.name_en AS site_name_en, s.status, s.sensitive
+                 FROM protection_zones z JOIN sites s ON s.id = z.site_id
+                WHERE z.valid_to IS NULL OR z.valid_to >= current_date)""",
+    properties={
+        "zone": "src.zone",
+        "heritage_id": "src.heritage_id",
+        "site_name_vi": "src.site_name_vi",
+        "site_name_en": "src.site_name_en",
+        "decision_no": "src.decision_no",
+        "valid_from": "src.valid_from",
+        "accuracy": "src.accuracy",
+    },
+    public_filter="src.status = 'published' AND NOT src.sensitive",
+    popup_title="site_name_vi",
+    popup=(
+        PopupField("zone", {"vi": "Khu vực", "en": "Zone"}, vocab="zone"),
+        PopupField("decision_no", {"vi": "Quyết định khoanh vùng", "en": "Zoning decision"}),
+        PopupField("valid_from", {"vi": "Hiệu lực từ", "en": "Valid from"}),
+        PopupField("accuracy", {"vi": "Độ chính xác", "en": "Accuracy"}, vocab="accuracy"),
+    ),
+    link="/sites/{heritage_id}",
+    style={"color": "#c62828", "weight": 2, "fillOpacity": 0.25},
+    style_by={"property": "zone", "values": {
+        "I": {"color": "#c62828", "fillColor": "#e53935", "fillOpacity": 0.35},
+        "II": {"color": "#ef6c00", "fillColor": "#ffb74d", "fillOpacity": 0.2,
+               "dashArray": "6 4"},
+        "buffer": {"color": "#6a1b9a", "fillColor": "#ce93d8", "fillOpacity": 0.12,
+                   "dashArray": "2 4"},
+    }},
+    legend=(
+        LegendEntry({"vi": "Khu vực bảo vệ I", "en": "Protection zone I"},
+                    {"color": "#c62828", "fillColor": "#e53935", "fillOpacity": 0.35}),
+        LegendEntry({"vi": "Khu vực bảo vệ II", "en": "Protection zone II"},
+                    {"color": "#ef6c00", "fillColor": "#ffb74d", "fillOpacity": 0.2,
+                     "dashArray": "6 4"}),
+    ),
+    min_zoom=12,
+    order=50,
+)

@@ -1,0 +1,68 @@
+"""Server-rendered pages: the map shell, the site page in vi/en, drafts hidden."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import text
+
+from tests.factories import make_site
+
+
+def _demo_site(db) -> str:
+    return db.scalar(text("SELECT heritage_id FROM sites WHERE name_vi = 'Đền Đa Hòa'"))
+
+
+def test_map_page_uses_only_local_assets(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "/static/vendor/leaflet-1.9.4/leaflet.js" in html
+    assert "HeritageMap.init(" in html
+    external = re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
+    assert external == []
+    assert not re.search(r"https?://(?:cdn|unpkg|code\.jquery|maxcdn|netdna)", html)
+
+
+def test_map_page_lists_sites_for_browsers_without_javascript(client, db):
+    html = client.get("/").get_data(as_text=True)
+    noscript = html[html.index("<noscript>"):html.index("</noscript>")]
+    assert "Đền Đa Hòa" in noscript
+    assert f'/sites/{_demo_site(db)}' in noscript
+
+
+def test_site_page_in_vietnamese_and_english(client, db):
+    hid = _demo_site(db)
+    vi = client.get(f"/sites/{hid}").get_data(as_text=True)
+    assert '<html lang="vi">' in vi
+    assert "Đền Đa Hòa" in vi and "Di tích quốc gia đặc biệt" in vi
+    assert "Khu vực bảo vệ I" in vi and "1473/QĐ-TTg" in vi
+    en = client.get(f"/sites/{hid}?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in en
+    assert "Special national relic" in en and "Protection zone II" in en
+    assert "Đền Đa Hòa" in en  # data keeps its Vietnamese name
+
+
+def test_language_follows_the_browser_then_sticks(client, db):
+    hid = _demo_site(db)
+    en = client.get(f"/sites/{hid}", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "Special national relic" in en.get_data(as_text=True)
+    client.get(f"/sites/{hid}?lang=vi")
+    again = client.get(f"/sites/{hid}", headers={"Accept-Language": "en"})
+    assert "Di tích quốc gia đặc biệt" in again.get_data(as_text=True)
+
+
+def test_zone_areas_are_in_square_metres(client, db):
+    hid = _demo_site(db)
+    expected = db.scalars(text("""
+        SELECT round(ST_Area(z.geom::geography)) FROM protection_zones z
+          JOIN sites s ON s.id = z.site_id WHERE s.heritage_id = :h ORDER BY z.zone"""),
+        {"h": hid}).all()
+    html = client.get(f"/sites/{hid}").get_data(as_text=True)
+    for area in expected:
+        assert "{:,.0f}".format(area) in html
+
+
+def test_draft_site_page_is_not_found_for_the_public(client, db):
+    hid = make_site(db, 105.95, 20.85, name="Đình nháp", status="draft")
+    response = client.get(f"/sites/{hid}?lang=en")
+    assert response.status_code == 404
+    assert "Đình nháp" not in response.get_data(as_text=True)
+    assert f"No published relic has the identifier {hid}" in response.get_data(as_text=True)
