@@ -6,6 +6,7 @@ every asset are served by the app (folium's CDN defaults are replaced).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from gis_app import vocab
 from layers import Layer, all_layers
 
 LEAFLET = "vendor/leaflet-1.9.4"
+FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*user-scalable=no"\s*/>')
 
 UI_TEXT = {
     "vi": {"layers": "Lớp bản đồ", "legend": "Chú giải", "zoom_in_to_see": "Phóng to để xem",
@@ -109,5 +111,6 @@ def build_map(*, static_url: str, api_base: str, lang: str, center: tuple[float,
     m.add_child(HeritageLayers(config))
     root = m.get_root()
     root.render()
-    return MapPage(header=root.header.render(), html=root.html.render(),
-                   script=root.script.render())
+    # folium's own viewport tag forbids pinch-zoom (WCAG 1.4.4); the page has its own.
+    header = FOLIUM_VIEWPORT.sub("", root.header.render())
+    return MapPage(header=header, html=root.html.render(), script=root.script.render())

@@ -34,7 +34,8 @@ def test_forms_without_csrf_token_are_refused(client, db):
     create_user(db, "csrfuser", "a long enough password", "admin")
     response = client.post("/login", data={"username": "csrfuser",
                                            "password": "a long enough password"})
-    assert response.status_code == 401
+    assert response.status_code == 400
+    assert "CSRF token is missing" in response.get_data(as_text=True)
     assert client.get("/account").status_code == 302
 
 

@@ -66,3 +66,9 @@ def test_draft_site_page_is_not_found_for_the_public(client, db):
     assert response.status_code == 404
     assert "Đình nháp" not in response.get_data(as_text=True)
     assert f"No published relic has the identifier {hid}" in response.get_data(as_text=True)
+
+
+def test_map_page_lets_phones_zoom(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "user-scalable=no" not in html
+    assert html.count('name="viewport"') == 1

@@ -27,7 +27,8 @@ class Site(Base):
     name_en: Mapped[str | None] = mapped_column(Text)
     other_names: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
     types: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
-    rank: Mapped[str] = mapped_column(String(20))
+    # None: ranked (national or provincial) but the level is not yet verified.
+    rank: Mapped[str | None] = mapped_column(String(20))
     ranking_decision_no: Mapped[str | None] = mapped_column(Text)
     ranking_decision_date: Mapped[date | None] = mapped_column(Date)
     period: Mapped[str | None] = mapped_column(Text)

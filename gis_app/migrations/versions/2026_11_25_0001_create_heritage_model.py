@@ -178,7 +178,7 @@ def _create_tables() -> None:
     sa.Column('name_en', sa.Text(), nullable=True),
     sa.Column('other_names', sa.ARRAY(sa.Text()), server_default=sa.text("'{}'"), nullable=False),
     sa.Column('types', sa.ARRAY(sa.Text()), server_default=sa.text("'{}'"), nullable=False),
-    sa.Column('rank', sa.String(length=20), nullable=False),
+    sa.Column('rank', sa.String(length=20), nullable=True),
     sa.Column('ranking_decision_no', sa.Text(), nullable=True),
     sa.Column('ranking_decision_date', sa.Date(), nullable=True),
     sa.Column('period', sa.Text(), nullable=True),
