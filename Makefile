@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app gis_app
-export GIS_PG_PORT ?= 54329
 HOST ?= 127.0.0.1
 PORT ?= 5000
 

@@ -10,8 +10,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def private_cluster_url(database: str = "heritage") -> str:
-    """URL of a database on the private cluster that `scripts/devdb.sh` runs under var/."""
-    port = os.environ.get("GIS_PG_PORT", "54329")
+    """URL of a database on the private cluster that `scripts/devdb.sh` runs under var/
+    (its port is chosen when the cluster is created and kept in var/pg.port)."""
+    port_file = PROJECT_ROOT / "var" / "pg.port"
+    port = port_file.read_text().strip() if port_file.exists() else \
+        os.environ.get("GIS_PG_PORT", "54329")
     return f"postgresql+psycopg://postgres@127.0.0.1:{port}/{database}"
 
 

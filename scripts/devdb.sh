@@ -7,15 +7,17 @@
 #   scripts/devdb.sh stop                 stop the cluster
 #   scripts/devdb.sh status
 #
-# The cluster lives in var/pg (listening on 127.0.0.1 only, port $GIS_PG_PORT, default
-# 54329, socket inside the cluster directory). PostgreSQL refuses to run as root, so
+# The cluster lives in var/pg (listening on 127.0.0.1 only, socket inside the cluster
+# directory). Its port is chosen once, at creation ($GIS_PG_PORT, else the first free
+# port from 54329, so two checkouts on one machine do not collide) and kept in
+# var/pg.port, where gis_app/config.py reads it. PostgreSQL refuses to run as root, so
 # as root it runs as the `postgres` system user; when that user cannot reach the
 # checkout (e.g. a clone under a 0700 directory), the data lives under /var/tmp and
 # var/pg is a symlink to it.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-port=${GIS_PG_PORT:-54329}
+portfile="$here/var/pg.port"
 pgbin=${GIS_PG_BIN:-/usr/lib/postgresql/15/bin}
 link="$here/var/pg"
 
@@ -23,6 +25,21 @@ die() { echo "devdb: $*" >&2; exit 1; }
 
 [ -x "$pgbin/initdb" ] || die "PostgreSQL 15 server not found in $pgbin.
 Install it: apt-get install -y postgresql-15-postgis-3   (or set GIS_PG_BIN)"
+
+port_is_free() {
+  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+choose_port() {
+  if [ -f "$portfile" ]; then cat "$portfile"; return; fi
+  local p=${GIS_PG_PORT:-54329}
+  if [ -z "${GIS_PG_PORT:-}" ]; then
+    while ! port_is_free "$p"; do p=$((p + 1)); done
+  fi
+  mkdir -p "$here/var"
+  echo "$p" >"$portfile"
+  echo "$p"
+}
 
 as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -49,7 +66,7 @@ cluster_dir() {
 
 psql_() {
   local dir=$1; shift
-  as_owner "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres "$@"
+  PGOPTIONS="-c client_min_messages=warning" as_owner "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres "$@"
 }
 
 start() {
@@ -85,6 +102,7 @@ create_db() {
 }
 
 cmd=${1:-status}; shift || true
+port=$( [ "$cmd" = ensure ] || [ "$cmd" = recreate ] && choose_port || cat "$portfile" 2>/dev/null || echo 54329)
 case "$cmd" in
   ensure)
     dir=$(start)

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 def _wait_for_layer(page, name: str) -> int:
     page.wait_for_function(
         f"() => Number(document.querySelector('.folium-map')?.dataset['hm{name}'] || 0) > 0",
-        timeout=15000)
+        timeout=30000)
     return int(page.eval_on_selector(".folium-map", f"el => el.dataset['hm{name}']"))
 
 
@@ -40,6 +40,7 @@ def test_map_draws_sites_and_zones_and_popup_links_to_site_page(page, page_watch
     page.wait_for_function("() => window.HeritageMap && HeritageMap.layers")
     page.evaluate(f"() => {{ const m = Object.values(window).find(v => v instanceof L.Map);"
                   f" m.setView([{lat}, {lon}], 15); }}")
+    page.wait_for_load_state("networkidle")  # the loads for the new view have finished
     zones = _wait_for_layer(page, _attr("protection_zones"))
     assert zones >= 2
     sites = _wait_for_layer(page, _attr("sites"))
@@ -89,7 +90,15 @@ def test_map_works_with_the_language_switch(page, page_watch, live_server):
     page.goto(live_server + "/")
     page.get_by_role("link", name="English").click()
     page.wait_for_url("**/?lang=en")
-    page.wait_for_function("() => document.querySelector('.hm-legend')")
-    assert "Relics" in page.locator(".leaflet-control-layers, .hm-legend").all_inner_texts()[0] \
-        or "Relics" in page.content()
+    legend = page.locator(".hm-legend")
+    legend.wait_for()
+    assert "Special national relic" in legend.inner_text()
+    assert "Protection zone I" in legend.inner_text()
+    assert "Relics" in page.locator(".leaflet-control-layers").inner_text()
+    _wait_for_layer(page, _attr("sites"))
+    # Keyboard users can fold the legend.
+    toggle = page.get_by_role("button", name="Legend")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    assert toggle.get_attribute("aria-expanded") == "false"
     assert page_watch.off_host == [] and page_watch.console_errors == []
