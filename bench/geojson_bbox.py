@@ -48,11 +48,11 @@ def populate(url: str, n: int) -> None:
     with psycopg.connect(url.replace("+psycopg", ""), autocommit=False) as conn:
         conn.execute("""
             INSERT INTO heritage_identifiers (id, kind)
-            SELECT format('VN-HY-DT-%s', lpad(g::text, 6, '0')), 'site'
+            SELECT format('VN-HY-DT-%%s', lpad(g::text, 6, '0')), 'site'
               FROM generate_series(1, %(n)s) g""", {"n": n})
         conn.execute("""
             INSERT INTO sites (heritage_id, name_vi, rank, types, geom, status, accuracy)
-            SELECT format('VN-HY-DT-%s', lpad(g::text, 6, '0')), format('Đình số %s', g),
+            SELECT format('VN-HY-DT-%%s', lpad(g::text, 6, '0')), format('Đình số %%s', g),
                    (ARRAY['national','provincial','inventoried'])[1 + g %% 3],
                    ARRAY['historical'],
                    ST_SetSRID(ST_MakePoint(%(x0)s + random() * %(dx)s,
@@ -86,9 +86,9 @@ def start_app(url: str) -> tuple[subprocess.Popen, str]:
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            requests.get(base + "/api/layers/sites.geojson?limit=1", timeout=2)
+            requests.get(base + "/api/layers/sites.geojson?limit=1", timeout=10)
             return proc, base
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.2)
     proc.kill()
     raise SystemExit("the app did not start")
@@ -157,8 +157,10 @@ def main() -> None:
 
         def bare_sql(item) -> None:  # noqa: ANN001
             layer_name, box = item
-            c = getattr(conn_local, "c", None) or psycopg.connect(url.replace("+psycopg", ""),
-                                                                    autocommit=True)
+            # prepare_threshold=None: plan each query for its bbox, as the app's
+            # SQLAlchemy connections do (a generic prepared plan ignores selectivity).
+            c = getattr(conn_local, "c", None) or psycopg.connect(
+                url.replace("+psycopg", ""), autocommit=True, prepare_threshold=None)
             conn_local.c = c
             layer = get_layer(layer_name)
             sql = features.geojson_sql(layer, features.BBox(*box), None)
