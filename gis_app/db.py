@@ -12,7 +12,10 @@ class Database:
     """Holds the engine; tests may bind it to one connection inside a transaction."""
 
     def __init__(self, url: str) -> None:
-        self.engine: Engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        # No pre-ping: it costs a round trip per request; stale connections are
+        # recycled instead.
+        self.engine: Engine = create_engine(url, pool_recycle=1800, pool_size=5,
+                                            max_overflow=10)
         self.bind: Engine | Connection = self.engine
 
     def session(self) -> Session:

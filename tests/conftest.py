@@ -172,7 +172,9 @@ def _watch(page, watch: PageWatch) -> None:  # noqa: ANN001
     page.on("request", on_request)
     page.on("console", lambda m: m.type == "error" and watch.console_errors.append(m.text))
     page.on("pageerror", lambda e: watch.console_errors.append(str(e)))
-    page.on("requestfailed", lambda r: watch.failed.append(r.url))
+    # The map aborts its own superseded loads when the view moves on: not a failure.
+    page.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED"
+            and watch.failed.append(f"{r.url}: {r.failure}"))
     # Belt and braces: nothing leaves the machine even if a page tries.
     page.route(re.compile(r"^(?!http://127\.0\.0\.1:).*"), lambda route: route.abort())
 
