@@ -16,6 +16,10 @@ from functools import cache
 
 Text = dict[str, str]  # {"vi": ..., "en": ...}
 
+# Public filters over a source exposing the owning site's `status` and `sensitive`.
+PUBLISHED_SITE = "src.status = 'published' AND NOT src.sensitive"
+NO_SITE_OR_PUBLISHED = f"src.heritage_id IS NULL OR ({PUBLISHED_SITE})"
+
 
 @dataclass(frozen=True)
 class PopupField:

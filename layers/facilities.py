@@ -1,4 +1,4 @@
-from layers import Layer, PopupField
+from layers import NO_SITE_OR_PUBLISHED, Layer, PopupField
 
 LAYER = Layer(
     name="facilities",
@@ -15,7 +15,7 @@ LAYER = Layer(
         "category": "src.category",
         "heritage_id": "src.heritage_id",
     },
-    public_filter="src.heritage_id IS NULL OR (src.status = 'published' AND NOT src.sensitive)",
+    public_filter=NO_SITE_OR_PUBLISHED,
     popup_title="name_vi",
     popup=(
         PopupField("name_en", {"vi": "Tên tiếng Anh", "en": "English name"}),

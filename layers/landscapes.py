@@ -1,4 +1,4 @@
-from layers import Layer, LegendEntry, PopupField
+from layers import NO_SITE_OR_PUBLISHED, Layer, LegendEntry, PopupField
 
 LAYER = Layer(
     name="landscapes",
@@ -14,7 +14,7 @@ LAYER = Layer(
         "heritage_id": "src.heritage_id",
         "accuracy": "src.accuracy",
     },
-    public_filter="src.heritage_id IS NULL OR (src.status = 'published' AND NOT src.sensitive)",
+    public_filter=NO_SITE_OR_PUBLISHED,
     popup_title="name_vi",
     popup=(
         PopupField("name_en", {"vi": "Tên tiếng Anh", "en": "English name"}),

@@ -1,4 +1,4 @@
-from layers import Layer, LegendEntry, PopupField
+from layers import PUBLISHED_SITE, Layer, LegendEntry, PopupField
 
 LAYER = Layer(
     name="protection_zones",
@@ -20,7 +20,7 @@ LAYER = Layer(
         "valid_from": "src.valid_from",
         "accuracy": "src.accuracy",
     },
-    public_filter="src.status = 'published' AND NOT src.sensitive",
+    public_filter=PUBLISHED_SITE,
     popup_title="site_name_vi",
     popup=(
         PopupField("zone", {"vi": "Khu vực", "en": "Zone"}, vocab="zone"),

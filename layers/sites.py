@@ -1,4 +1,4 @@
-from layers import Layer, LegendEntry, PopupField
+from layers import PUBLISHED_SITE, Layer, LegendEntry, PopupField
 
 LAYER = Layer(
     name="sites",
@@ -16,7 +16,7 @@ LAYER = Layer(
         "ranking_decision_no": "src.ranking_decision_no",
         "accuracy": "src.accuracy",
     },
-    public_filter="src.status = 'published' AND NOT src.sensitive",
+    public_filter=PUBLISHED_SITE,
     popup_title="name_vi",
     popup=(
         PopupField("name_en", {"vi": "Tên tiếng Anh", "en": "English name"}),

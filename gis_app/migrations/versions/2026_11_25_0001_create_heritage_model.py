@@ -5,7 +5,6 @@ Revises:
 Create Date: 2026-11-25 06:46:58.062615
 """
 from alembic import op
-import geoalchemy2
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
