@@ -23,10 +23,11 @@ FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*user-scalable=no"\s*/>'
 UI_TEXT = {
     "vi": {"layers": "Lớp bản đồ", "legend": "Chú giải", "zoom_in_to_see": "Phóng to để xem",
            "open_site_page": "Xem trang di tích", "loading": "Đang tải…",
-           "load_error": "Không tải được lớp"},
+           "load_error": "Không tải được lớp", "basemap": "Nền", "tiles": "Bản đồ nền"},
     "en": {"layers": "Layers", "legend": "Legend", "zoom_in_to_see": "Zoom in to see",
            "open_site_page": "Open the relic's page", "loading": "Loading…",
-           "load_error": "Could not load the layer"},
+           "load_error": "Could not load the layer", "basemap": "Background",
+           "tiles": "Basemap tiles"},
 }
 
 

@@ -1,35 +1,35 @@
 /*
  * Heritage map: draws the layers declared in layers/ on a Leaflet map that folium
  * created. Features are loaded from the GeoJSON API for the visible bbox, so the page
- * stays small however large a layer grows. No dependency but Leaflet (global L).
+ * stays small however large a layer grows. No dependency but Leaflet (global L), which
+ * is only needed when init() runs, so this file may load before or after leaflet.js.
  *
  *   HeritageMap.init(map, config)   config: see gis_app/maps.py::build_map
  *
- * After each load the map container gets data-hm-<layer>="<feature count>", which
- * browser tests wait on.
+ * After each load the map container gets data-hm-<layer>="<feature count>" (0 below the
+ * layer's min zoom), which browser tests wait on; HeritageMap.layers maps each layer
+ * name to its L.LayerGroup.
+ *
+ * Text from the data only ever reaches the page through textContent: Leaflet renders
+ * string popup/tooltip content and layer-control names as HTML, so we hand it DOM nodes
+ * (popups, tooltips) or escaped strings (layer control).
  */
 (function () {
   "use strict";
 
   var HeritageMap = { layers: {}, config: null, map: null };
+  var LOADING_DELAY_MS = 400;  // show "loading" only for loads slower than this
 
   function merge() {
     var out = {};
     for (var i = 0; i < arguments.length; i++) {
       var src = arguments[i];
       if (!src) continue;
-      for (var k in src) if (Object.prototype.hasOwnProperty.call(src, k) && src[k] !== null) out[k] = src[k];
+      for (var k in src) {
+        if (Object.prototype.hasOwnProperty.call(src, k) && src[k] !== null) out[k] = src[k];
+      }
     }
     return out;
-  }
-
-  function featureStyle(layer, feature) {
-    var style = merge(layer.style);
-    if (layer.style_by && feature && feature.properties) {
-      var value = feature.properties[layer.style_by.property];
-      style = merge(style, layer.style_by.values[value]);
-    }
-    return style;
   }
 
   function el(tag, className, text) {
@@ -39,16 +39,44 @@
     return node;
   }
 
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function isLine(type) { return /LineString/.test(type || ""); }
+  function isPoint(type) { return /Point/.test(type || ""); }
+
+  function featureStyle(layer, feature) {
+    var style = merge(layer.style);
+    if (layer.style_by && feature && feature.properties) {
+      var value = feature.properties[layer.style_by.property];
+      style = merge(style, (layer.style_by.values || {})[value]);
+    }
+    return style;
+  }
+
+  function featureTitle(layer, props) {
+    var title = props[layer.popup_title];
+    if (title === null || title === undefined || title === "") title = props.name_vi || props.name;
+    return title === null || title === undefined || title === "" ? null : String(title);
+  }
+
+  /* A property as the user reads it: codes through field.values, lists joined. */
   function displayValue(field, value) {
     if (value === null || value === undefined || value === "") return null;
     var labels = field.values || {};
     if (Array.isArray(value)) {
-      if (!value.length) return null;
-      return value.map(function (v) { return labels[v] || v; }).join(", ");
+      var parts = value.filter(function (v) { return v !== null && v !== undefined && v !== ""; });
+      if (!parts.length) return null;
+      return parts.map(function (v) { return labels[v] || v; }).join(", ");
     }
-    return labels[value] || value;
+    if (typeof value === "object") return null;
+    return String(labels[value] || value);
   }
 
+  /* "/sites/{heritage_id}" -> "/sites/VN-HY-DT-000123"; null if a value is missing. */
   function fillLink(template, props) {
     var missing = false;
     var url = template.replace(/\{(\w+)\}/g, function (_, key) {
@@ -61,7 +89,7 @@
 
   function popupContent(layer, props, i18n) {
     var root = el("div", "hm-popup");
-    var title = props[layer.popup_title] || props.name_vi || props.name;
+    var title = featureTitle(layer, props);
     if (title) root.appendChild(el("strong", "hm-popup-title", title));
     var dl = el("dl", "hm-popup-fields");
     (layer.popup_fields || []).forEach(function (field) {
@@ -83,28 +111,43 @@
     return root;
   }
 
-  function isLine(type) { return /LineString/.test(type); }
-  function isPoint(type) { return /Point/.test(type); }
+  /* SVG markers are not focusable by default: let keyboard users open their popups. */
+  function makeFocusable(leafletLayer, title) {
+    var path = leafletLayer._path;  // SVG renderer only; canvas has no element per feature
+    if (!path) return;
+    path.setAttribute("tabindex", "0");
+    path.setAttribute("role", "button");
+    if (title) path.setAttribute("aria-label", title);
+    path.classList.add("hm-focusable");
+    L.DomEvent.on(path, "keydown", function (e) {
+      if (e.key === "Enter" || e.key === " ") {
+        L.DomEvent.preventDefault(e);
+        leafletLayer.openPopup();
+      }
+    });
+  }
 
   function makeGeoJsonLayer(layer, i18n) {
     var interactive = !layer.basemap;
+    var pane = layer.basemap ? "basemap" : (isPoint(layer.geometry_type) ? "markerPane" : "overlayPane");
     return L.geoJSON(null, {
-      pane: layer.basemap ? "basemap" : (isPoint(layer.geometry_type) ? "markerPane" : "overlayPane"),
+      pane: pane,
       interactive: interactive,
-      style: function (feature) { return merge(featureStyle(layer, feature), { interactive: interactive }); },
+      style: function (feature) { return featureStyle(layer, feature); },
       pointToLayer: function (feature, latlng) {
-        var style = featureStyle(layer, feature);
-        return L.circleMarker(latlng, merge(style, {
+        return L.circleMarker(latlng, merge(featureStyle(layer, feature), {
           pane: layer.basemap ? "basemap" : "markerPane", interactive: interactive
         }));
       },
       onEachFeature: function (feature, leafletLayer) {
         if (!interactive) return;
-        leafletLayer.bindPopup(function () { return popupContent(layer, feature.properties || {}, i18n); });
         var props = feature.properties || {};
-        var title = props[layer.popup_title] || props.name_vi || props.name;
-        if (title && leafletLayer.bindTooltip && isPoint(feature.geometry && feature.geometry.type)) {
-          leafletLayer.bindTooltip(String(title));
+        var title = featureTitle(layer, props);
+        leafletLayer.bindPopup(function () { return popupContent(layer, props, i18n); },
+                               { maxWidth: 300, autoPanPadding: [16, 16] });
+        if (isPoint(feature.geometry && feature.geometry.type)) {
+          if (title) leafletLayer.bindTooltip(function () { return el("span", null, title); });
+          leafletLayer.on("add", function () { makeFocusable(leafletLayer, title); });
         }
       }
     });
@@ -118,48 +161,106 @@
     return [minx, miny, maxx, maxy].join(",");
   }
 
+  function featureKey(feature) {
+    if (feature.id !== undefined && feature.id !== null) return "id:" + feature.id;
+    return null;
+  }
+
+  /* Loads one layer for the current view and keeps its features in sync with it. */
   function Loader(map, layer, config, group, legend) {
     this.map = map; this.layer = layer; this.config = config;
-    this.group = group; this.legend = legend; this.controller = null;
+    this.group = group; this.legend = legend;
+    this.controller = null; this.pendingUrl = null; this.loadedUrl = null;
+    this.loadingTimer = null;
+    this.byKey = {};  // feature id -> Leaflet layer, to keep unchanged features (and their open popup)
     this.geojson = makeGeoJsonLayer(layer, config.i18n);
     group.addLayer(this.geojson);
   }
 
   Loader.prototype.setCount = function (count) {
-    var container = this.map.getContainer();
-    container.setAttribute("data-hm-" + this.layer.name, String(count));
+    this.map.getContainer().setAttribute("data-hm-" + this.layer.name, String(count));
+  };
+
+  Loader.prototype.abort = function () {
+    if (this.controller) this.controller.abort();
+    this.controller = null;
+    this.pendingUrl = null;
+    this.stopLoading();
+  };
+
+  Loader.prototype.stopLoading = function () {
+    if (this.loadingTimer) clearTimeout(this.loadingTimer);
+    this.loadingTimer = null;
+  };
+
+  Loader.prototype.clear = function () {
+    this.geojson.clearLayers();
+    this.byKey = {};
+    this.loadedUrl = null;
+  };
+
+  /* Replaces the features by `features`, leaving those already drawn in place. */
+  Loader.prototype.replace = function (features) {
+    var geojson = this.geojson, old = this.byKey, kept = {}, fresh = [], next = {};
+    var keyed = features.every(function (f) { return featureKey(f) !== null; });
+    if (!keyed) {
+      geojson.clearLayers();
+      geojson.addData({ type: "FeatureCollection", features: features });
+      this.byKey = {};
+      return;
+    }
+    features.forEach(function (f) {
+      var key = featureKey(f);
+      if (old[key] && !kept[key]) kept[key] = true; else if (!kept[key]) fresh.push(f);
+    });
+    Object.keys(old).forEach(function (key) { if (!kept[key]) geojson.removeLayer(old[key]); });
+    if (fresh.length) geojson.addData({ type: "FeatureCollection", features: fresh });
+    geojson.eachLayer(function (l) { if (l.feature) next[featureKey(l.feature)] = l; });
+    this.byKey = next;
   };
 
   Loader.prototype.refresh = function () {
-    var self = this, layer = this.layer, map = this.map;
-    if (!map.hasLayer(this.group)) return;
-    if (this.controller) this.controller.abort();
+    var self = this, layer = this.layer, map = this.map, i18n = this.config.i18n;
+    if (!map.hasLayer(this.group)) { this.abort(); return; }
     if (map.getZoom() < layer.min_zoom) {
-      this.geojson.clearLayers();
+      this.abort();
+      this.clear();
       this.setCount(0);
+      this.legend.setStatus(layer.name, "");
       return;
     }
+    var url = this.config.api_base + "/" + encodeURIComponent(layer.name) + ".geojson?bbox=" +
+      bboxParam(map) + "&limit=" + encodeURIComponent(layer.limit);
+    if (url === this.pendingUrl || (!this.pendingUrl && url === this.loadedUrl)) return;
+    this.abort();
     var controller = typeof AbortController !== "undefined" ? new AbortController() : null;
     this.controller = controller;
-    var url = this.config.api_base + "/" + encodeURIComponent(layer.name) + ".geojson?bbox=" +
-      bboxParam(map) + "&limit=" + layer.limit;
-    this.legend.setStatus(layer.name, this.config.i18n.loading);
-    fetch(url, { signal: controller ? controller.signal : undefined, credentials: "same-origin" })
+    this.pendingUrl = url;
+    this.loadingTimer = setTimeout(function () {
+      self.legend.setStatus(layer.name, i18n.loading);
+    }, LOADING_DELAY_MS);
+    fetch(url, { signal: controller ? controller.signal : undefined, credentials: "same-origin",
+                 headers: { Accept: "application/geo+json" } })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.json();
       })
       .then(function (data) {
-        if (self.controller !== controller) return;
-        self.geojson.clearLayers();
-        self.geojson.addData(data);
+        if (self.pendingUrl !== url) return;  // superseded
+        if (!data || !Array.isArray(data.features)) throw new Error("not a FeatureCollection");
+        self.replace(data.features);
+        self.controller = null; self.pendingUrl = null; self.loadedUrl = url;
+        self.stopLoading();
         self.setCount(data.features.length);
         self.legend.setStatus(layer.name, "");
       })
       .catch(function (err) {
         if (err && err.name === "AbortError") return;
+        if (self.pendingUrl !== url) return;
+        self.controller = null; self.pendingUrl = null; self.loadedUrl = null;  // retry on next move
+        self.stopLoading();
         console.warn("heritage-map: layer " + layer.name + ": " + err);
-        self.legend.setStatus(layer.name, self.config.i18n.load_error);
+        self.legend.setStatus(layer.name, i18n.load_error, true);
       });
   };
 
@@ -167,120 +268,230 @@
     var s = merge(layer.style, style);
     var node = el("span", "hm-swatch");
     node.setAttribute("aria-hidden", "true");
+    var color = s.color || "#3388ff";
     if (isPoint(layer.geometry_type)) {
+      var size = Math.max(8, Math.min(22, 2 * (s.radius || 7)));
       node.className += " hm-swatch-point";
-      node.style.background = s.fillColor || s.color;
-      node.style.borderColor = s.color;
+      node.style.width = node.style.height = size + "px";
+      node.style.background = s.fillColor || color;
+      node.style.borderColor = color;
     } else if (isLine(layer.geometry_type)) {
       node.className += " hm-swatch-line";
-      node.style.borderTopColor = s.color;
+      node.style.borderTopColor = color;
+      node.style.borderTopWidth = Math.max(2, Math.min(6, s.weight || 3)) + "px";
+      node.style.borderTopStyle = s.dashArray ? "dashed" : "solid";
     } else {
       node.className += " hm-swatch-area";
-      node.style.borderColor = s.color;
+      node.style.borderColor = color;
       node.style.borderStyle = s.dashArray ? "dashed" : "solid";
-      node.style.background = s.fillColor || s.color;
-      node.style.opacity = Math.max(0.45, Math.min(1, (s.fillOpacity || 0.2) * 2));
+      var fill = el("span", "hm-swatch-fill");
+      fill.style.background = s.fillColor || color;
+      var opacity = s.fillOpacity === undefined ? 0.2 : s.fillOpacity;
+      fill.style.opacity = String(Math.max(0.25, Math.min(1, opacity)));
+      node.appendChild(fill);
     }
     return node;
   }
 
-  var Legend = L.Control.extend({
-    options: { position: "bottomright" },
-    initialize: function (config, options) {
-      L.setOptions(this, options);
-      this.config = config; this.hints = {}; this.statuses = {};
-    },
-    onAdd: function (map) {
-      var config = this.config, self = this;
-      var box = el("section", "hm-legend leaflet-bar");
-      box.setAttribute("aria-label", config.i18n.legend);
-      var button = el("button", "hm-legend-toggle", config.i18n.legend);
-      button.type = "button";
-      button.setAttribute("aria-expanded", "true");
-      var body = el("div", "hm-legend-body");
-      button.addEventListener("click", function () {
-        var open = button.getAttribute("aria-expanded") === "true";
-        button.setAttribute("aria-expanded", open ? "false" : "true");
-        body.hidden = open;
-      });
-      if (map.getSize().x < 600) { button.setAttribute("aria-expanded", "false"); body.hidden = true; }
-      box.appendChild(button);
-      box.appendChild(body);
-      config.layers.forEach(function (layer) {
-        if (layer.basemap) return;
-        var section = el("div", "hm-legend-layer");
-        section.appendChild(el("div", "hm-legend-title", layer.title));
-        var entries = layer.legend && layer.legend.length ? layer.legend : [{ label: layer.title, style: {} }];
-        var list = el("ul");
-        entries.forEach(function (entry) {
-          var li = el("li");
-          li.appendChild(swatch(layer, entry.style));
-          li.appendChild(el("span", null, entry.label));
-          list.appendChild(li);
+  var legendCount = 0;
+
+  /* Built at init, not at load, so that this file does not need L when it loads. */
+  function makeLegendClass() {
+    return L.Control.extend({
+      options: { position: "bottomright" },
+      initialize: function (config, options) {
+        L.setOptions(this, options);
+        this.config = config; this.sections = {}; this.statuses = {};
+      },
+      onAdd: function (map) {
+        var config = this.config, self = this;
+        var id = "hm-legend-body-" + (++legendCount);
+        var box = el("section", "hm-legend leaflet-bar");
+        box.setAttribute("aria-label", config.i18n.legend);
+        var button = el("button", "hm-legend-toggle", config.i18n.legend);
+        button.type = "button";
+        button.setAttribute("aria-controls", id);
+        var body = el("div", "hm-legend-body");
+        body.id = id;
+        function setOpen(open) {
+          button.setAttribute("aria-expanded", open ? "true" : "false");
+          body.hidden = !open;
+        }
+        var size = map.getSize();
+        setOpen(size.x >= 600 && size.y >= 400);  // folded on phones and small maps
+        button.addEventListener("click", function () {
+          setOpen(button.getAttribute("aria-expanded") !== "true");
         });
-        section.appendChild(list);
-        var hint = el("div", "hm-legend-hint");
-        section.appendChild(hint);
-        self.hints[layer.name] = { node: hint, layer: layer };
-        body.appendChild(section);
-      });
-      L.DomEvent.disableClickPropagation(box);
-      L.DomEvent.disableScrollPropagation(box);
-      map.on("zoomend", function () { self.update(map); });
-      this.update(map);
-      return box;
-    },
-    setStatus: function (name, text) {
-      this.statuses[name] = text;
-      if (this._map) this.update(this._map);
-    },
-    update: function (map) {
-      var zoom = map.getZoom(), i18n = this.config.i18n, statuses = this.statuses;
-      Object.keys(this.hints).forEach(function (name) {
-        var h = this.hints[name];
-        var text = zoom < h.layer.min_zoom ? i18n.zoom_in_to_see : (statuses[name] || "");
-        h.node.textContent = text;
-        h.node.hidden = !text;
-      }, this);
-    }
-  });
+        box.appendChild(button);
+        box.appendChild(body);
+        config.layers.forEach(function (layer) {
+          if (layer.basemap) return;
+          var section = el("div", "hm-legend-layer");
+          var own = layer.legend && layer.legend.length;
+          // Without entries of its own a layer is one entry named by its title.
+          if (own) section.appendChild(el("div", "hm-legend-title", layer.title));
+          var entries = own ? layer.legend : [{ label: layer.title, style: {} }];
+          var list = el("ul");
+          entries.forEach(function (entry) {
+            var li = el("li");
+            li.appendChild(swatch(layer, entry.style));
+            li.appendChild(el("span", null, entry.label));
+            list.appendChild(li);
+          });
+          section.appendChild(list);
+          var hint = el("div", "hm-legend-hint");
+          hint.hidden = true;
+          section.appendChild(hint);
+          self.sections[layer.name] = { node: section, hint: hint, layer: layer };
+          body.appendChild(section);
+        });
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        stopTapZoom(box);
+        this._box = box;
+        map.on("zoomend", this.update, this);
+        map.on("resize", this.fit, this);
+        this.fit();
+        this.update();
+        return box;
+      },
+      onRemove: function (map) {
+        map.off("zoomend", this.update, this);
+        map.off("resize", this.fit, this);
+      },
+      /* Never taller than the map minus room for the controls above it. */
+      fit: function () {
+        if (this._map) this._box.style.maxHeight = Math.max(96, this._map.getSize().y - 110) + "px";
+      },
+      setStatus: function (name, text, isError) {
+        this.statuses[name] = { text: text || "", error: !!isError };
+        this.update();
+      },
+      setShown: function (name, shown) {
+        var s = this.sections[name];
+        if (s) s.node.classList.toggle("hm-legend-off", !shown);
+      },
+      update: function () {
+        if (!this._map) return;
+        var zoom = this._map.getZoom(), i18n = this.config.i18n, statuses = this.statuses;
+        Object.keys(this.sections).forEach(function (name) {
+          var s = this.sections[name], status = statuses[name] || { text: "" };
+          var below = zoom < s.layer.min_zoom;
+          var text = below ? i18n.zoom_in_to_see : status.text;
+          s.hint.textContent = text;
+          s.hint.hidden = !text;
+          s.hint.className = "hm-legend-hint" + (!below && status.error ? " hm-legend-error" : "");
+        }, this);
+      }
+    });
+  }
+
+  /* Leaflet (1.9.4) turns two touch clicks within 250 ms anywhere in the map container
+     into a dblclick that zooms, even when they land on two different controls. */
+  function stopTapZoom(container) {
+    L.DomEvent.on(container, "click", L.DomEvent.stopPropagation);
+  }
+
+  /* L.control.layers with a heading above the background ("Nền") layers. */
+  function makeLayersControlClass() {
+    return L.Control.Layers.extend({
+      initialize: function (baseLayers, overlays, options, groupTitle, basemapIds) {
+        L.Control.Layers.prototype.initialize.call(this, baseLayers, overlays, options);
+        this._hmGroupTitle = groupTitle;
+        this._hmBasemapIds = basemapIds;
+      },
+      _addItem: function (obj) {
+        var label = L.Control.Layers.prototype._addItem.call(this, obj);
+        if (this._hmBasemapIds[L.stamp(obj.layer)]) label.className += " hm-basemap-item";
+        return label;
+      },
+      _update: function () {
+        L.Control.Layers.prototype._update.call(this);
+        if (!this._container) return this;
+        var first = this._overlaysList.querySelector(".hm-basemap-item");
+        if (first) this._overlaysList.insertBefore(el("div", "hm-control-group", this._hmGroupTitle), first);
+        return this;
+      }
+    });
+  }
+
+  function text(i18n, key, lang, vi, en) {
+    return i18n[key] || (lang === "en" ? en : vi);
+  }
 
   HeritageMap.init = function (map, config) {
+    var i18n = config.i18n = config.i18n || {};
+    var lang = config.lang;
+    i18n.layers = text(i18n, "layers", lang, "Lớp bản đồ", "Layers");
+    i18n.legend = text(i18n, "legend", lang, "Chú giải", "Legend");
+    i18n.zoom_in_to_see = text(i18n, "zoom_in_to_see", lang, "Phóng to để xem", "Zoom in to see");
+    i18n.open_site_page = text(i18n, "open_site_page", lang, "Xem trang di tích", "Open the relic's page");
+    i18n.loading = text(i18n, "loading", lang, "Đang tải…", "Loading…");
+    i18n.load_error = text(i18n, "load_error", lang, "Không tải được lớp", "Could not load the layer");
+    i18n.basemap = text(i18n, "basemap", lang, "Nền", "Background");
+    i18n.tiles = text(i18n, "tiles", lang, "Bản đồ nền", "Base map");
+
     HeritageMap.map = map;
     HeritageMap.config = config;
-    map.createPane("basemap");
-    map.getPane("basemap").style.zIndex = 250;
-    map.getPane("basemap").style.pointerEvents = "none";
-
-    var baseLayers = {}, overlays = {}, loaders = [];
-    if (config.tile_url) {
-      var tiles = L.tileLayer(config.tile_url, { attribution: config.tile_attribution || "", maxZoom: 19 });
-      tiles.addTo(map);
-      baseLayers[config.tile_attribution || "Tiles"] = tiles;
+    HeritageMap.layers = {};
+    if (!map.getPane("basemap")) {
+      var pane = map.createPane("basemap");
+      pane.style.zIndex = 250;  // above tiles (200), below overlays (400)
+      pane.style.pointerEvents = "none";
     }
-    var legend = new Legend(config);
-    config.layers.forEach(function (layer) {
+
+    var legend = new (makeLegendClass())(config);
+    var loaders = [], overlays = [], background = [], basemapIds = {};
+    if (config.tile_url) {
+      var tiles = L.tileLayer(config.tile_url, {
+        attribution: config.tile_attribution || "", maxZoom: 19, crossOrigin: true
+      }).addTo(map);
+      basemapIds[L.stamp(tiles)] = true;
+      background.push([tiles, i18n.tiles]);
+    }
+    (config.layers || []).forEach(function (layer) {
       var group = L.layerGroup();
       HeritageMap.layers[layer.name] = group;
       var loader = new Loader(map, layer, config, group, legend);
       loaders.push(loader);
-      overlays[layer.title] = group;
+      if (layer.basemap) {
+        basemapIds[L.stamp(group)] = true;
+        background.push([group, layer.title]);
+      } else {
+        overlays.push([group, layer.title]);
+      }
+      group.on("add", function () { legend.setShown(layer.name, true); loader.refresh(); });
+      group.on("remove", function () { legend.setShown(layer.name, false); loader.abort(); });
       if (layer.visible || layer.basemap) group.addTo(map);
-      group.on("add", function () { loader.refresh(); });
+      else legend.setShown(layer.name, false);
     });
-    L.control.layers(baseLayers, overlays, {
-      collapsed: map.getSize().x < 600, position: "topright"
-    }).addTo(map);
-    legend.addTo(map);
 
-    if (config.fit_bounds) {
-      var b = config.fit_bounds;
-      map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [20, 20], maxZoom: 17 });
-    }
+    var size = map.getSize();
+    var control = new (makeLayersControlClass())({}, {}, {
+      collapsed: size.x < 600 || size.y < 400,  // phones and small maps (site page)
+      position: "topright", sortLayers: false
+    }, i18n.basemap, basemapIds);
+    overlays.concat(background).forEach(function (item) {
+      control.addOverlay(item[0], escapeHtml(item[1]));
+    });
+    control.addTo(map);
+    stopTapZoom(control.getContainer());
+    var toggle = control.getContainer().querySelector(".leaflet-control-layers-toggle");
+    if (toggle) { toggle.title = i18n.layers; toggle.setAttribute("aria-label", i18n.layers); }
+    legend.addTo(map);
+    (config.layers || []).forEach(function (layer) {
+      legend.setShown(layer.name, map.hasLayer(HeritageMap.layers[layer.name]));
+    });
+
     var refreshAll = function () { loaders.forEach(function (l) { l.refresh(); }); };
     map.on("moveend", refreshAll);
-    refreshAll();
+    if (config.fit_bounds) {
+      var b = config.fit_bounds;
+      map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [20, 20], maxZoom: 17, animate: false });
+    }
+    refreshAll();  // a no-op for layers the fitBounds moveend already requested
     map.getContainer().setAttribute("data-hm-ready", "1");
+    return HeritageMap;
   };
 
   window.HeritageMap = HeritageMap;
