@@ -31,7 +31,7 @@ LAYER = Layer(
     style={"color": "#3e1a4f", "fillColor": "#8e5aa8", "fillOpacity": 0.9, "weight": 2,
            "radius": 7},
     style_by={"property": "rank", "values": {
-        "special_national": {"fillColor": "#b71c1c", "radius": 10},
+        "special_national": {"fillColor": "#b71c1c", "color": "#7f0000", "radius": 10},
         "national": {"fillColor": "#e53935", "color": "#7f0000", "radius": 8},
         "provincial": {"fillColor": "#fb8c00", "color": "#6d3b00"},
         "inventoried": {"fillColor": "#fdd835", "color": "#5d4f00", "radius": 6},
