@@ -45,7 +45,8 @@ db: setup
 stop:
 	scripts/devdb.sh stop
 
-bench: system-test setup
+bench: setup
+	@scripts/system.sh bench
 	$(BIN)/python bench/geojson_bbox.py
 
 lint: setup

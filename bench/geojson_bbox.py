@@ -5,9 +5,14 @@ private cluster, starts the app with gunicorn on 127.0.0.1, sends a bounded numb
 random commune-sized (~3 km) and district-sized (~15 km) bbox requests with bounded
 concurrency, and prints requests/s and p50/p95 latency next to the bare-SQL figures.
 
+Two kinds of load generator (`--client`):
+  c       (default) wrk for HTTP and pgbench for the same SQL: both written in C, so
+          the client costs little of the 2 cores the server also needs;
+  python  requests for HTTP and psycopg for SQL, from 8 Python threads.
+
     .venv/bin/python bench/geojson_bbox.py [--sizes 10000,100000] [--requests 300]
-                                           [--concurrency 8]
-Traffic goes to 127.0.0.1 only.
+                                           [--concurrency 8] [--client c|python]
+Traffic goes to 127.0.0.1 only; every run is bounded in count (and wrk in time).
 """
 from __future__ import annotations
 
@@ -15,10 +20,12 @@ import argparse
 import os
 import random
 import re
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -128,7 +135,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--client", choices=("c", "python"), default="c")
     args = parser.parse_args()
+    if args.client == "c" and not (shutil.which("wrk") and PGBENCH.exists()):
+        raise SystemExit("the C clients need wrk and pgbench: apt-get install -y wrk "
+                         "postgresql-15 (make bench installs them), or use --client python")
     if args.requests > 5000 or args.concurrency > 32:
         raise SystemExit("keep the load bounded: --requests <= 5000, --concurrency <= 32")
 
@@ -174,8 +185,12 @@ def main() -> None:
                     items = [(layer, b) for b in boxes(n + int(size * 1000), size,
                                                        args.requests)]
                     run(http_get, items[:20], args.concurrency)  # warm up
-                    app = summary(*run(http_get, items, args.concurrency))
-                    floor = summary(*run(bare_sql, items, args.concurrency))
+                    if args.client == "c":
+                        app = wrk(base, items, args.concurrency)
+                        floor = pgbench(url, layer, size, args.requests, args.concurrency)
+                    else:
+                        app = summary(*run(http_get, items, args.concurrency))
+                        floor = summary(*run(bare_sql, items, args.concurrency))
                     rows.append((n, layer, label, app, floor))
                     print_row(rows[-1], flush=True)
         finally:
@@ -184,6 +199,67 @@ def main() -> None:
     print("\nsummary (p95 ratio target <= 1.5)")
     for row in rows:
         print_row(row)
+
+
+PGBENCH = Path("/usr/lib/postgresql/15/bin/pgbench")
+WRK_SCRIPT = """
+local paths = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %%d %%d %%d %%f %%f\\n", summary.requests,
+    summary.errors.status + summary.errors.read + summary.errors.timeout,
+    summary.duration, latency:percentile(50), latency:percentile(95)))
+end
+"""
+
+
+def wrk(base: str, items, concurrency: int) -> tuple[float, float, float]:  # noqa: ANN001
+    """Requests/s, p50 and p95 (ms) of the items' GETs sent by wrk for 10 s."""
+    paths = ", ".join(f'"/api/layers/{layer}.geojson?bbox={",".join(map(str, box))}'
+                      f'&limit={LIMIT}"' for layer, box in items)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % paths)
+    out = subprocess.run(["wrk", "-t2", f"-c{concurrency}", "-d10s", "--timeout", "30s",
+                          "-s", script.name, base], capture_output=True, text=True,
+                         check=True).stdout
+    os.unlink(script.name)
+    _, count, errors, duration_us, p50, p95 = next(
+        line for line in out.splitlines() if line.startswith("RESULT")).split()
+    if int(errors):
+        raise SystemExit(f"wrk saw {errors} failed requests:\n{out}")
+    return int(count) / (int(duration_us) / 1e6), float(p50) / 1000, float(p95) / 1000
+
+
+def pgbench(url: str, layer_name: str, size: float, count: int,
+            concurrency: int) -> tuple[float, float, float]:
+    """The same SQL with random boxes of `size` degrees, run by pgbench."""
+    sql = features.geojson_sql(get_layer(layer_name), features.BBox(0, 0, 1, 1), None)
+    micro = int(size * 1e6)
+    sql = (sql.replace(":minx", "(:x0 / 1000000.0)").replace(":miny", "(:y0 / 1000000.0)")
+           .replace(":maxx", f"((:x0 + {micro}) / 1000000.0)")
+           .replace(":maxy", f"((:y0 + {micro}) / 1000000.0)")
+           .replace(":limit", str(LIMIT)).replace(":offset", "0")
+           .replace("CAST(:next AS text)", "''"))
+    script = (f"\\set x0 random({int(AREA[0] * 1e6)}, {int((AREA[2] - size) * 1e6)})\n"
+              f"\\set y0 random({int(AREA[1] * 1e6)}, {int((AREA[3] - size) * 1e6)})\n"
+              + " ".join(sql.split()) + ";\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bbox.sql"
+        path.write_text(script)
+        port = url.rsplit(":", 1)[1].split("/")[0]
+        t0 = time.perf_counter()
+        subprocess.run([str(PGBENCH), "-n", "-h", "127.0.0.1", "-p", port, "-U", "postgres",
+                        "-c", str(concurrency), "-j", "2", "-t", str(max(1, count // concurrency)),
+                        "-f", str(path), "-l", "--log-prefix", f"{tmp}/log", "heritage_bench"],
+                       check=True, capture_output=True, cwd=tmp)
+        elapsed = time.perf_counter() - t0
+        lat = [int(line.split()[2]) / 1e6 for log in Path(tmp).glob("log*")
+               for line in log.read_text().splitlines()]
+    return summary(elapsed, lat)
 
 
 def to_psycopg(sql: str) -> str:

@@ -2,6 +2,7 @@
 # Check (and, as root on Debian, install) the system packages the project needs.
 #   scripts/system.sh run    PostgreSQL 15 + PostGIS 3, Python venv
 #   scripts/system.sh test   the same, plus Chromium and fonts for the page tests
+#   scripts/system.sh bench  the same, plus wrk (pgbench comes with PostgreSQL)
 # Elsewhere it prints exactly what to install and fails.
 set -euo pipefail
 what=${1:-run}
@@ -10,7 +11,10 @@ missing=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] && [ -f /usr/share/postgresql/15/extension/postgis.control ] \
   || missing+=(postgresql-15-postgis-3)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
-if [ "$what" = test ]; then
+if [ "$what" = bench ]; then
+  command -v wrk >/dev/null || missing+=(wrk)
+fi
+if [ "$what" = test ] || [ "$what" = bench ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ -d /usr/share/fonts/truetype/noto ] || missing+=(fonts-noto-core)
 fi
