@@ -213,10 +213,15 @@ def admin_units(outline: Polygon, cells: dict[str, BaseGeometry]) -> list[dict]:
                 "source": f"{src.S_1248}; name in {src.S_1666}; {note}; drawn as the "
                 f"union of {', '.join(names[m] for m in members)}; code is a "
                 "placeholder; start date 2024-12-01 assumed",
+                "merged_from": list(members),
                 "accuracy": APPROX,
             }
         )
+    # A 2025 commune succeeds the units in force on 30 June 2025: an interim 2024
+    # commune where one existed, else the old commune itself.
+    interim_of = {m: code for code, _, members, _ in src.INTERIM_COMMUNES for m in members}
     for code, name, members, note in src.NEW_COMMUNES:
+        predecessors = list(dict.fromkeys(interim_of.get(m, m) for m in members))
         shape = unary_union([cells[m] for m in members])
         units.append(
             {
@@ -227,9 +232,9 @@ def admin_units(outline: Polygon, cells: dict[str, BaseGeometry]) -> list[dict]:
                 "valid_from": src.NEW_FROM,
                 "valid_to": None,
                 "geometry": multipolygon(shape),
-                "merged_from": list(members),
-                "source": f"{src.S_1666}: {note}; {src.S_NEWCODE}; merged_from lists "
-                "the pre-2024 communes whose cells form the shape",
+                "merged_from": predecessors,
+                "source": f"{src.S_1666}: {note}; {src.S_NEWCODE}; drawn as the union of "
+                "the pre-2024 communes it covers",
                 "accuracy": APPROX,
             }
         )

@@ -62,3 +62,20 @@ def test_search_folds_vietnamese_diacritics(db):
          WHERE lower(f_unaccent(name_vi)) LIKE '%' || lower(f_unaccent(:q)) || '%'"""),
         {"q": "Da Hoa"}).all()
     assert found == ["Đền Đa Hòa"]
+
+
+def test_site_keeps_its_units_through_each_reorganisation(client, db):
+    history = db.execute(text("""
+        SELECT u.name, h.valid_from, h.valid_to
+          FROM site_admin_units h
+          JOIN admin_units u ON u.id = h.admin_unit_id
+          JOIN sites s ON s.id = h.site_id
+         WHERE s.name_vi = 'Đền Dạ Trạch'
+         ORDER BY h.valid_from""")).all()
+    assert [row.name for row in history] == ["Dạ Trạch", "Phạm Hồng Thái", "Triệu Việt Vương"]
+    for before, after in zip(history, history[1:]):
+        assert (after.valid_from - before.valid_to).days == 1  # no gap, no overlap
+    assert history[-1].valid_to is None
+    hid = db.scalar(text("SELECT heritage_id FROM sites WHERE name_vi = 'Đền Dạ Trạch'"))
+    page = client.get(f"/sites/{hid}").get_data(as_text=True)
+    assert "Triệu Việt Vương" in page and "Phạm Hồng Thái" in page

@@ -22,6 +22,14 @@ log = logging.getLogger(__name__)
 DEMO_FILE = PROJECT_ROOT / "data" / "demo" / "khoai_chau.json"
 
 GEOM = "ST_SetSRID(ST_GeomFromGeoJSON(:geom), 4326)"
+# The unit :unit and its successors, reorganisation after reorganisation.
+SUCCESSION_CHAIN = """
+    WITH RECURSIVE chain (unit_id, valid_from, depth) AS (
+        SELECT id, valid_from, 0 FROM admin_units WHERE id = CAST(:unit AS integer)
+        UNION ALL
+        SELECT s.new_unit_id, s.effective, c.depth + 1
+          FROM chain c JOIN admin_unit_successions s ON s.old_unit_id = c.unit_id
+         WHERE c.depth < 10)"""
 MULTI = f"ST_Multi({GEOM})"
 
 
@@ -135,10 +143,9 @@ def _load_sites(db: Session, sites: list[dict[str, Any]]) -> dict[str, int]:
             SELECT id FROM admin_units WHERE code = :code
              ORDER BY valid_to IS NULL, valid_from LIMIT 1"""),
                             {"code": site.get("admin_unit_code")})
-        current_id = db.scalar(text("""
-            SELECT coalesce((SELECT new_unit_id FROM admin_unit_successions
-                              WHERE old_unit_id = CAST(:unit AS integer) LIMIT 1),
-                            CAST(:unit AS integer))"""), {"unit": unit_id})
+        current_id = db.scalar(text(f"""
+            {SUCCESSION_CHAIN}
+            SELECT unit_id FROM chain ORDER BY depth DESC LIMIT 1"""), {"unit": unit_id})
         site_id = db.execute(text(f"""
             INSERT INTO sites (heritage_id, name_vi, name_en, other_names, types, rank,
                                ranking_decision_no, ranking_decision_date, period, materials,
@@ -164,16 +171,16 @@ def _load_sites(db: Session, sites: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _record_site_units(db: Session, site_id: int, unit_id: int | None) -> None:
-    """The site's unit over time: its old commune, then the commune that succeeded it."""
+    """The site's unit over time: the unit it was recorded in, then every unit that
+    succeeded it (e.g. commune -> 2024 interim commune -> 2025 commune)."""
     if unit_id is None:
         return
-    db.execute(text("""
+    db.execute(text(f"""
+        {SUCCESSION_CHAIN}
         INSERT INTO site_admin_units (site_id, admin_unit_id, valid_from, valid_to)
-        SELECT :site, id, valid_from, valid_to FROM admin_units WHERE id = :unit
-        UNION ALL
-        SELECT :site, n.id, s.effective, n.valid_to
-          FROM admin_unit_successions s JOIN admin_units n ON n.id = s.new_unit_id
-         WHERE s.old_unit_id = :unit AND n.id <> :unit"""), {"site": site_id, "unit": unit_id})
+        SELECT DISTINCT ON (u.id) :site, u.id, c.valid_from, u.valid_to
+          FROM chain c JOIN admin_units u ON u.id = c.unit_id
+         ORDER BY u.id, c.depth"""), {"site": site_id, "unit": unit_id})
 
 
 def _load_intangible(db: Session, items: list[dict[str, Any]], site_ids: dict[str, int]) -> int:
