@@ -146,6 +146,17 @@ def commune_cells(outline: Polygon) -> dict[str, BaseGeometry]:
     return out
 
 
+def merged_commune(code: str, name: str, parent: str, valid_from: str, valid_to: str | None,
+                   cells: dict, members: list[str], predecessors: list[str],
+                   source: str) -> dict:
+    """A commune formed by a reorganisation: drawn as the union of its members' cells,
+    succeeding `predecessors` (the units in force the day before `valid_from`)."""
+    return {"code": code, "name": name, "level": "commune", "parent_code": parent,
+            "valid_from": valid_from, "valid_to": valid_to,
+            "geometry": multipolygon(unary_union([cells[m] for m in members])),
+            "merged_from": predecessors, "source": source, "accuracy": APPROX}
+
+
 def admin_units(outline: Polygon, cells: dict[str, BaseGeometry]) -> list[dict]:
     names = {code: name for code, name, *_ in src.OLD_COMMUNES}
     units: list[dict] = [
@@ -200,44 +211,21 @@ def admin_units(outline: Polygon, cells: dict[str, BaseGeometry]) -> list[dict]:
             }
         )
     for code, name, members, note in src.INTERIM_COMMUNES:
-        shape = unary_union([cells[m] for m in members])
-        units.append(
-            {
-                "code": code,
-                "name": name,
-                "level": "commune",
-                "parent_code": src.DISTRICT["code"],
-                "valid_from": src.INTERIM_FROM,
-                "valid_to": "2025-06-30",
-                "geometry": multipolygon(shape),
-                "source": f"{src.S_1248}; name in {src.S_1666}; {note}; drawn as the "
-                f"union of {', '.join(names[m] for m in members)}; code is a "
-                "placeholder; start date 2024-12-01 assumed",
-                "merged_from": list(members),
-                "accuracy": APPROX,
-            }
-        )
+        units.append(merged_commune(
+            code, name, src.DISTRICT["code"], src.INTERIM_FROM, "2025-06-30",
+            cells, members, list(members),
+            f"{src.S_1248}; name in {src.S_1666}; {note}; drawn as the union of "
+            f"{', '.join(names[m] for m in members)}; code is a placeholder; start date "
+            "2024-12-01 assumed"))
     # A 2025 commune succeeds the units in force on 30 June 2025: an interim 2024
     # commune where one existed, else the old commune itself.
     interim_of = {m: code for code, _, members, _ in src.INTERIM_COMMUNES for m in members}
     for code, name, members, note in src.NEW_COMMUNES:
-        predecessors = list(dict.fromkeys(interim_of.get(m, m) for m in members))
-        shape = unary_union([cells[m] for m in members])
-        units.append(
-            {
-                "code": code,
-                "name": name,
-                "level": "commune",
-                "parent_code": src.PROVINCE["code"],
-                "valid_from": src.NEW_FROM,
-                "valid_to": None,
-                "geometry": multipolygon(shape),
-                "merged_from": predecessors,
-                "source": f"{src.S_1666}: {note}; {src.S_NEWCODE}; drawn as the union of "
-                "the pre-2024 communes it covers",
-                "accuracy": APPROX,
-            }
-        )
+        units.append(merged_commune(
+            code, name, src.PROVINCE["code"], src.NEW_FROM, None, cells, members,
+            list(dict.fromkeys(interim_of.get(m, m) for m in members)),
+            f"{src.S_1666}: {note}; {src.S_NEWCODE}; drawn as the union of the pre-2024 "
+            "communes it covers"))
     return units
 
 
