@@ -1,0 +1,1 @@
+"""Survey file import: reading, mapping and loading uploaded files into the layers."""
