@@ -1,17 +1,22 @@
-"""`flask --app gis_app ...` commands: db, demo, users."""
+"""`flask --app gis_app ...` commands: db, demo, import, imports, users."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from gis_app.db import database
 from gis_app.errors import HeritageError
+from gis_app.importers import targets
 from gis_app.services import accounts, demo, migrations
+from gis_app.services import imports as import_records
 
 db_cli = AppGroup("db", help="Database schema (Alembic revisions).")
 demo_cli = AppGroup("demo", help="The Khoái Châu demo data.")
 users_cli = AppGroup("users", help="Accounts of officials and editors.")
+imports_cli = AppGroup("imports", help="Survey imports: list them, undo one.")
 
 
 @db_cli.command("upgrade")
@@ -74,6 +79,135 @@ def users_demo_admin() -> None:
         click.echo("=" * 64)
 
 
+def _user_id(session, username: str | None) -> int | None:  # noqa: ANN001
+    if not username:
+        return None
+    user = accounts.find_user(session, username)
+    if user is None:
+        raise click.ClickException(f"no account named {username!r}")
+    return user.id
+
+
+def _echo_report(report: dict, lang: str) -> None:
+    def say(entry: dict) -> str:
+        return entry.get(lang) or entry.get("en", "")
+    info = report.get("file", {})
+    if info:
+        click.echo(f"file: {info.get('name')} ({info.get('format')}, {info.get('features')} "
+                   f"features, sha256 {info.get('checksum', '')[:12]}…)")
+    crs = report.get("crs")
+    if crs:
+        click.echo(f"coordinates: {crs['crs']} ({crs['how']})")
+        for note in crs["notes"]:
+            click.echo(f"  note: {say(note)}")
+    enc = report.get("encoding")
+    if enc:
+        click.echo(f"text encoding: {enc['encoding']} ({enc['how']})")
+        for sample in enc.get("samples", []):
+            click.echo(f"  {sample['field']} row {sample['row']}: {sample['before']!r} -> "
+                       f"{sample['after']!r}")
+    mapping = report.get("mapping")
+    if mapping:
+        click.echo("fields: " + ", ".join(f"{t} <- {s}" for t, s in mapping["columns"].items()))
+        if mapping["ignored"]:
+            click.echo("ignored: " + ", ".join(mapping["ignored"]))
+    for repair in report.get("repairs", []):
+        click.echo(f"repaired {repair['count']}: {say(repair)} rows "
+                   f"{', '.join(map(str, repair['rows'][:20]))}")
+    for warning in report.get("warnings", []):
+        rows = f" rows {', '.join(map(str, warning['rows'][:20]))}" if warning["rows"] else ""
+        click.echo(f"warning: {say(warning)}{rows}")
+    for error in report.get("errors", [])[:50]:
+        where = f"row {error['row']}" if error["row"] else "file"
+        field = f", {error['field']}" if error["field"] else ""
+        click.echo(f"error ({where}{field}): {say(error)}", err=True)
+    if report.get("error_count", 0) > 50:
+        click.echo(f"... {report['error_count'] - 50} more errors", err=True)
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--layer", required=True, type=click.Choice(sorted(targets.TARGETS)),
+              help="Layer to load into")
+@click.option("--preset", help="Field-mapping preset from data/presets (e.g. khao-sat-di-tich)")
+@click.option("--crs", help="CRS when the file has no .prj or a wrong one (e.g. EPSG:9209)")
+@click.option("--encoding", help="Text encoding of a DBF/CSV: utf-8, tcvn3, vni, cp1258")
+@click.option("--map", "manual", multiple=True, metavar="TARGET=SOURCE",
+              help="Map a field by hand, e.g. --map name_vi=TEN (repeatable)")
+@click.option("--source-layer", help="Layer or dataset inside a GeoPackage or zip")
+@click.option("--user", "username", help="Account the import is recorded under")
+@click.option("--dry-run", is_flag=True, help="Check and report; change nothing")
+@click.option("--lang", type=click.Choice(["en", "vi"]), default="en", show_default=True)
+@with_appcontext
+def import_command(file: Path, layer: str, preset: str | None, crs: str | None,
+                   encoding: str | None, manual: tuple[str, ...], source_layer: str | None,
+                   username: str | None, dry_run: bool, lang: str) -> None:
+    """Import a survey FILE (zipped shapefile, .shp, GeoPackage, GeoJSON, KML/KMZ, CSV)
+    into a layer, all or nothing."""
+    from tqdm import tqdm
+
+    from gis_app.importers.mapping import parse_manual
+    from gis_app.importers.pipeline import ImportOptions, run_import
+
+    bar: tqdm | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit=" features", disable=None, leave=False)
+        bar.update(done)
+
+    try:
+        with database().session() as session, session.begin():
+            options = ImportOptions(layer=layer, preset=preset, crs=crs, encoding=encoding,
+                                    mapping=parse_manual(manual), source_layer=source_layer,
+                                    dry_run=dry_run)
+            result = run_import(session, file, options,
+                                              actor_id=_user_id(session, username),
+                                              progress=progress)
+    except HeritageError as error:
+        if bar is not None:
+            bar.close()
+        report = error.details.get("report")
+        if isinstance(report, dict):
+            _echo_report(report, lang)
+        raise click.ClickException(error.user_message(lang)) from None
+    if bar is not None:
+        bar.close()
+    _echo_report(result.report, lang)
+    counts = ", ".join(f"{n} {k}" for k, n in result.counts.items())
+    if result.dry_run:
+        click.echo(f"dry run, nothing changed; would give: {counts}")
+    else:
+        click.echo(f"import #{result.import_id}: {counts}")
+
+
+@imports_cli.command("list")
+def imports_list() -> None:
+    """The latest imports."""
+    with database().session() as session:
+        for run in import_records.list_imports(session):
+            counts = ", ".join(f"{n} {k}" for k, n in run.counts.items())
+            click.echo(f"#{run.id} {run.started_at:%Y-%m-%d %H:%M} {run.status:7} {run.layer} "
+                       f"{run.file_name}: {counts}")
+
+
+@imports_cli.command("undo")
+@click.argument("import_id", type=int)
+@click.option("--user", "username", help="Account the undo is recorded under")
+def imports_undo(import_id: int, username: str | None) -> None:
+    """Undo import IMPORT_ID as a whole."""
+    try:
+        with database().session() as session, session.begin():
+            counts = import_records.undo_import(session, import_id,
+                                                _user_id(session, username))
+    except HeritageError as error:
+        raise click.ClickException(error.message_en) from None
+    click.echo(f"import #{import_id} undone: {counts['deleted']} rows deleted, "
+               f"{counts['restored']} restored")
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, demo_cli, users_cli):
+    for group in (db_cli, demo_cli, users_cli, imports_cli):
         app.cli.add_command(group)
+    app.cli.add_command(import_command)

@@ -40,6 +40,10 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY: bool = True
     WTF_CSRF_ENABLED: bool = True
     TESTING: bool = False
+    # Survey uploads: the largest request accepted (bytes) and where an upload waits
+    # between its preview and the official's confirmation.
+    MAX_CONTENT_LENGTH: int = 200 * 1024 * 1024
+    UPLOAD_DIR: str = str(PROJECT_ROOT / "var" / "uploads")
 
     @classmethod
     def from_env(cls) -> Config:
@@ -52,6 +56,9 @@ class Config:
         cfg.TILE_URL = env.get("TILE_URL") or None
         cfg.TILE_ATTRIBUTION = env.get("TILE_ATTRIBUTION", cfg.TILE_ATTRIBUTION)
         cfg.SESSION_COOKIE_SECURE = env.get("GIS_SECURE_COOKIES", "0") == "1"
+        if env.get("GIS_UPLOAD_MAX_MB"):
+            cfg.MAX_CONTENT_LENGTH = int(env["GIS_UPLOAD_MAX_MB"]) * 1024 * 1024
+        cfg.UPLOAD_DIR = env.get("GIS_UPLOAD_DIR", cfg.UPLOAD_DIR)
         return cfg
 
     def to_flask(self) -> dict[str, object]:

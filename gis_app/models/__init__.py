@@ -8,13 +8,14 @@ from .digital_map import (BasemapFeature, EnvironmentNote, Facility, FacilityKin
                           ProtectionZone)
 from .general import (AdminUnit, AdminUnitSuccession, Catalogue, HeritageIdentifier,
                       Organisation, Person)
+from .imports import IMPORT_STATUS, ImportRun
 from .intangible import HeritageEvent, IntangibleArtisan, IntangibleHeritage, IntangibleSite
 from .relics import Site, SiteAdminUnit
 
 __all__ = [
     "AUDITED_TABLES", "AdminUnit", "AdminUnitSuccession", "Artifact", "Base", "BasemapFeature",
     "Catalogue", "ConditionAssessment", "ConservationAction", "DigitalRecord",
-    "EnvironmentNote", "Facility", "FacilityKind", "HeritageEvent", "HeritageIdentifier",
+    "EnvironmentNote", "Facility", "FacilityKind", "HeritageEvent", "HeritageIdentifier", "IMPORT_STATUS", "ImportRun",
     "IntangibleArtisan", "IntangibleHeritage", "IntangibleSite", "InventoryRecord",
     "Landscape", "Organisation", "Person", "ProtectionZone", "Revision", "Site",
     "SiteAdminUnit", "User", "UserScope",

@@ -32,3 +32,5 @@ class Revision(Base):
                                                  server_default=func.now())
     before: Mapped[dict | None] = mapped_column(JSONB)
     after: Mapped[dict | None] = mapped_column(JSONB)
+    # The import that made this change (from the `gis.import_id` setting), if any.
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)

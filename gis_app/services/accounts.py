@@ -51,9 +51,14 @@ def create_user(db: Session, username: str, password: str, role: str,
     return user
 
 
+def find_user(db: Session, username: str) -> User | None:
+    """The account with this name (case-insensitive), active or not."""
+    return db.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+
+
 def authenticate(db: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None (same answer for both mistakes)."""
-    user = db.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    user = find_user(db, username)
     if user is None or not user.active:
         check_password_hash(generate_password_hash("timing"), password)
         return None

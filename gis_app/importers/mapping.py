@@ -1,0 +1,227 @@
+"""Field mapping: which source field feeds which target field, and how values become
+the codes the database stores. Presets live in `data/presets/*.toml`; a user may give
+or override a mapping by hand (`--map name_vi=TEN`). Nothing is guessed silently: the
+report lists the mapping used, the fields ignored and the required fields not found.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from gis_app.errors import InputError
+from gis_app.vocab import VOCAB
+
+from .targets import Target, TargetField
+
+PRESET_DIR = Path(__file__).resolve().parents[2] / "data" / "presets"
+
+# A vocab_list cell holds several codes: "Lịch sử; Kiến trúc nghệ thuật".
+LIST_SEPARATORS = re.compile(r"\s*(?:[,;/+|]|\bvà\b)\s*")
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y%m%d")
+
+
+def fold(text: str) -> str:
+    """Case- and diacritic-insensitive key: 'Quốc gia  Đặc biệt' -> 'quoc gia dac biet'."""
+    decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d")
+                                       .replace("Ð", "D"))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.casefold().split())
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    layer: str
+    title: dict[str, str]
+    fields: dict[str, tuple[str, ...]]
+    values: dict[str, dict[str, str]]
+
+
+@cache
+def presets() -> dict[str, Preset]:
+    """Every preset in data/presets, by name."""
+    found: dict[str, Preset] = {}
+    for path in sorted(PRESET_DIR.glob("*.toml")):
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        preset = Preset(
+            name=raw["name"], layer=raw["layer"], title=raw["title"],
+            fields={k: tuple(v) for k, v in raw.get("fields", {}).items()},
+            values={k: dict(v) for k, v in raw.get("values", {}).items()})
+        found[preset.name] = preset
+    return found
+
+
+def get_preset(name: str, layer: str) -> Preset:
+    preset = presets().get(name)
+    if preset is None:
+        names = ", ".join(presets()) or "-"
+        raise InputError(f"Unknown preset {name!r}. Presets: {names}.",
+                         f"Không có mẫu ánh xạ {name!r}. Các mẫu hiện có: {names}.")
+    if preset.layer != layer:
+        raise InputError(
+            f"Preset {name!r} is for the layer {preset.layer!r}, not {layer!r}.",
+            f"Mẫu {name!r} dành cho lớp {preset.layer!r}, không phải {layer!r}.")
+    return preset
+
+
+def parse_manual(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """['name_vi=TEN', 'zone=KV'] -> {'name_vi': 'TEN', 'zone': 'KV'}."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        target, sep, source = pair.partition("=")
+        if not sep or not target.strip() or not source.strip():
+            raise InputError(
+                f"Cannot read the mapping {pair!r}; write TARGET=SOURCE, e.g. name_vi=TEN_DT.",
+                f"Không đọc được ánh xạ {pair!r}; hãy viết ĐÍCH=NGUỒN, ví dụ name_vi=TEN_DT.")
+        mapping[target.strip()] = source.strip()
+    return mapping
+
+
+@dataclass
+class FieldMap:
+    """The mapping chosen for one file."""
+
+    target: Target
+    columns: dict[str, str]  # target field -> source field
+    ignored: list[str]
+    value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def as_report(self) -> dict[str, Any]:
+        return {"columns": self.columns, "ignored": self.ignored}
+
+
+def build_field_map(target: Target, source_fields: list[str], preset: Preset | None,
+                    manual: dict[str, str]) -> FieldMap:
+    """Match source fields to target fields: manual first, then the preset's candidates,
+    then a source field named exactly like the target field.
+
+    Raises InputError naming every required target field that found no source field,
+    and every manual entry naming a field the file does not have.
+    """
+    by_fold = {fold(name): name for name in source_fields}
+    known = {f.name for f in target.fields}
+    errors_en: list[str] = []
+    errors_vi: list[str] = []
+    for name, source in manual.items():
+        if name not in known:
+            errors_en.append(f"{name!r} is not a field of this layer "
+                             f"(fields: {', '.join(sorted(known))})")
+            errors_vi.append(f"{name!r} không phải trường của lớp này "
+                             f"(các trường: {', '.join(sorted(known))})")
+        elif fold(source) not in by_fold:
+            errors_en.append(f"the file has no field {source!r}")
+            errors_vi.append(f"tệp không có trường {source!r}")
+    columns: dict[str, str] = {}
+    for tf in target.fields:
+        if tf.name in manual and fold(manual[tf.name]) in by_fold:
+            columns[tf.name] = by_fold[fold(manual[tf.name])]
+            continue
+        candidates = (preset.fields.get(tf.name, ()) if preset else ()) + (tf.name,)
+        for candidate in candidates:
+            if fold(candidate) in by_fold:
+                columns[tf.name] = by_fold[fold(candidate)]
+                break
+    missing = [tf for tf in target.fields if tf.required and tf.name not in columns]
+    if missing:
+        names = ", ".join(tf.name for tf in missing)
+        available = ", ".join(source_fields) or "-"
+        errors_en.append(f"no source field for the required field(s) {names}; the file has: "
+                         f"{available}. Choose a preset or map them, e.g. "
+                         f"--map {missing[0].name}=FIELD")
+        errors_vi.append(f"chưa có trường nguồn cho trường bắt buộc {names}; tệp có các "
+                         f"trường: {available}. Hãy chọn mẫu ánh xạ hoặc ghép trường, ví dụ "
+                         f"--map {missing[0].name}=TRƯỜNG")
+    if errors_en:
+        raise InputError("Field mapping: " + "; ".join(errors_en) + ".",
+                         "Ánh xạ trường: " + "; ".join(errors_vi) + ".")
+    used = set(columns.values())
+    value_maps = {name: {fold(k): v for k, v in values.items()}
+                  for name, values in (preset.values if preset else {}).items()}
+    return FieldMap(target, columns, [f for f in source_fields if f not in used], value_maps)
+
+
+class ValueProblem(ValueError):
+    """A cell that cannot be converted; message_en/message_vi say why."""
+
+    def __init__(self, message_en: str, message_vi: str) -> None:
+        super().__init__(message_en)
+        self.message_en = message_en
+        self.message_vi = message_vi
+
+
+def _vocab_lookup(tf: TargetField, extra: dict[str, str]) -> dict[str, str]:
+    key = (tf.vocab, tuple(sorted(extra.items())))
+    table = _LOOKUPS.get(key)
+    if table is None:
+        table = _LOOKUPS[key] = _build_lookup(tf, extra)
+    return table
+
+
+_LOOKUPS: dict[tuple[Any, ...], dict[str, str]] = {}
+
+
+def _build_lookup(tf: TargetField, extra: dict[str, str]) -> dict[str, str]:
+    labels = VOCAB.get(tf.vocab or "", {})
+    table = {fold(code): code for code in labels}
+    for code, (vi, en) in labels.items():
+        table[fold(vi)] = code
+        table[fold(en)] = code
+    table.update(extra)
+    return table
+
+
+def convert(tf: TargetField, value: Any, extra: dict[str, str]) -> Any:
+    """A source cell -> the stored value (None for empty). Raises ValueProblem."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, datetime):
+        value = value.date()
+    if tf.kind == "date":
+        return _to_date(value) if str(value).strip() else None
+    text = unicodedata.normalize("NFC", str(value)).strip()
+    if isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    if not text:
+        return None
+    if tf.kind == "vocab":
+        return _to_code(tf, text, _vocab_lookup(tf, extra))
+    if tf.kind == "vocab_list":
+        table = _vocab_lookup(tf, extra)
+        if fold(text) in table:
+            return [table[fold(text)]]
+        codes = [_to_code(tf, part, table) for part in LIST_SEPARATORS.split(text) if part]
+        return list(dict.fromkeys(codes))
+    if tf.kind == "heritage_id":
+        return text.upper()
+    return text
+
+
+def _to_code(tf: TargetField, text: str, table: dict[str, str]) -> str:
+    code = table.get(fold(text))
+    if code is None:
+        labels = VOCAB.get(tf.vocab or "", {})
+        allowed = "; ".join(vi for vi, _en in labels.values())
+        raise ValueProblem(f"{text!r} is not a known {tf.label['en'].lower()} "
+                           f"(expected one of: {allowed})",
+                           f"{text!r} không phải {tf.label['vi'].lower()} hợp lệ "
+                           f"(cần một trong: {allowed})")
+    return code
+
+
+def _to_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueProblem(f"{text!r} is not a date; write it as dd/mm/yyyy",
+                       f"{text!r} không phải ngày hợp lệ; hãy ghi theo dạng ngày/tháng/năm")

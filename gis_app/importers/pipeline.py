@@ -1,0 +1,572 @@
+"""read -> detect (CRS, encoding) -> map fields -> validate -> report -> load.
+
+The whole import runs in one savepoint: any error rolls everything back, so the
+database is exactly as it was. Rows are validated and transformed in batches and
+staged with COPY into a temporary table; set-based SQL then upserts them (see
+`targets.py`). Every row the import creates or changes gets a revision linked to the
+`imports` record, which is what `services.imports.undo_import` reverses.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis_app.errors import ImportFailed, InputError
+from gis_app.geo import crs as crs_mod
+from gis_app.geo import encodings
+from gis_app.models import ImportRun
+from gis_app.services.audit import set_actor, set_import
+
+from . import mapping, targets
+from .reader import Batch, Source, open_source, read_batches, text_values
+
+log = logging.getLogger(__name__)
+
+MAX_ERRORS = 200  # listed in the report; the count is always exact
+MAX_LISTED_ROWS = 50
+PREVIEW_FEATURES = 2000
+CPG_NAMES = {"utf-8": "utf-8", "utf8": "utf-8", "65001": "utf-8",
+             "1258": "cp1258", "cp1258": "cp1258", "windows-1258": "cp1258",
+             "ansi 1258": "cp1258",
+             "1252": "cp1252", "cp1252": "cp1252", "windows-1252": "cp1252",
+             "ansi 1252": "cp1252", "iso-8859-1": "cp1252", "latin1": "cp1252"}
+
+Progress = Callable[[int, int], None]  # (features just done, total)
+
+
+@dataclass
+class ImportOptions:
+    layer: str
+    preset: str | None = None
+    crs: str | None = None
+    encoding: str | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+    source_layer: str | None = None
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"layer": self.layer, "preset": self.preset, "crs": self.crs,
+                "encoding": self.encoding, "mapping": self.mapping,
+                "source_layer": self.source_layer}
+
+
+@dataclass
+class ImportResult:
+    import_id: int | None
+    counts: dict[str, int]
+    report: dict[str, Any]
+    preview: dict[str, Any]  # GeoJSON FeatureCollection of the first features, EPSG:4326
+    dry_run: bool
+
+
+class Report:
+    """What the user sees: decisions taken, repairs made, warnings and errors by row."""
+
+    def __init__(self) -> None:
+        self.errors: list[dict[str, Any]] = []
+        self.error_count = 0
+        self.repairs: dict[str, dict[str, Any]] = {}
+        self.warnings: list[dict[str, Any]] = []
+        self.info: dict[str, Any] = {}
+
+    def error(self, row: int | None, field_name: str | None, en: str, vi: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append({"row": row, "field": field_name, "en": en, "vi": vi})
+
+    def repair(self, kind: str, en: str, vi: str, rows: list[int]) -> None:
+        entry = self.repairs.setdefault(kind, {"en": en, "vi": vi, "count": 0, "rows": []})
+        entry["count"] += len(rows)
+        room = MAX_LISTED_ROWS - len(entry["rows"])
+        entry["rows"].extend(rows[:max(room, 0)])
+
+    def warn(self, en: str, vi: str, rows: list[int] | None = None) -> None:
+        self.warnings.append({"en": en, "vi": vi, "rows": (rows or [])[:MAX_LISTED_ROWS],
+                              "count": len(rows or [])})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.info, "repairs": list(self.repairs.values()), "warnings": self.warnings,
+                "errors": self.errors, "error_count": self.error_count}
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def run_import(db: Session, path: Path, options: ImportOptions, *,
+               file_name: str | None = None, actor_id: int | None = None,
+               progress: Progress | None = None) -> ImportResult:
+    """Import the survey file at `path` into `options.layer`, all or nothing.
+
+    The caller commits (a dry run rolls its own work back and returns the counts it would
+    have produced). Raises InputError for bad options or an undecidable CRS/encoding, and
+    ImportFailed (with the report in `details["report"]`) when the file or any row is
+    rejected; in both cases nothing is written.
+    """
+    target = targets.get_target(options.layer)
+    if target is None:
+        names = ", ".join(targets.TARGETS)
+        raise InputError(f"The layer {options.layer!r} cannot be imported into; importable "
+                         f"layers: {names}.",
+                         f"Không nhập được vào lớp {options.layer!r}; các lớp nhập được: "
+                         f"{names}.")
+    preset = mapping.get_preset(options.preset, target.layer) if options.preset else None
+    given_crs = crs_mod.parse_crs(options.crs) if options.crs else None
+    given_encoding = (encodings.normalise_encoding_name(options.encoding)
+                      if options.encoding else None)
+    file_name = file_name or path.name
+    report = Report()
+    report.info["file"] = {"name": file_name, "checksum": sha256(path),
+                           "size": path.stat().st_size}
+    with tempfile.TemporaryDirectory(prefix="gis-import-") as tmp:
+        source = open_source(path, Path(tmp), options.source_layer)
+        report.info["file"].update({"dataset": source.path.name, "format": source.driver,
+                                    "source_layer": source.layer, "features": source.count})
+        field_map = mapping.build_field_map(target, source.fields, preset, options.mapping)
+        if source.coords:
+            field_map.ignored = [f for f in field_map.ignored if f not in source.coords]
+        report.info["mapping"] = {**field_map.as_report(), "preset": preset.name if preset
+                                  else None}
+        encoding = _decide_encoding(source, given_encoding, report)
+        choice = _decide_crs(source, given_crs)
+        report.info["crs"] = choice.as_report()
+        return _load(db, source, target, field_map, encoding, choice, report, options,
+                     actor_id, progress)
+
+
+def _decide_encoding(source: Source, given: str | None, report: Report) -> str:
+    if not source.legacy_text:
+        report.info["encoding"] = {"encoding": "utf-8", "how": "format", "samples": []}
+        return "utf-8"
+    if given:
+        report.info["encoding"] = {"encoding": given, "how": "given", "samples": []}
+        return given
+    if source.cpg:
+        name = CPG_NAMES.get(source.cpg.strip().lower())
+        if name is None:
+            raise InputError(
+                f"The .cpg file names the encoding {source.cpg!r}, which is not supported; "
+                f"choose the encoding ({', '.join(encodings.ENCODINGS)}).",
+                f"Tệp .cpg ghi bảng mã {source.cpg!r}, hệ thống chưa hỗ trợ; hãy chọn bảng mã "
+                f"({', '.join(encodings.ENCODINGS)}).")
+        report.info["encoding"] = {"encoding": name, "how": "cpg", "samples": []}
+        return name
+    detection = encodings.detect(text_values(source))
+    report.info["encoding"] = {
+        "encoding": detection.encoding, "how": "detected",
+        "confidence": round(detection.confidence, 3),
+        "samples": [{"field": f, "row": r, "before": b, "after": a}
+                    for f, r, b, a in detection.samples]}
+    return detection.encoding
+
+
+def _decide_crs(source: Source, given: Any) -> crs_mod.CrsChoice:
+    if given is not None:
+        return crs_mod.CrsChoice(given, "given")
+    if source.crs_wkt:
+        return crs_mod.crs_from_prj(source.crs_wkt)
+    bounds = _total_bounds(source)
+    return crs_mod.infer_crs(bounds)
+
+
+def _total_bounds(source: Source) -> tuple[float, float, float, float]:
+    boxes = []
+    for batch in read_batches(source):
+        valid = [g for g in batch.geoms if g is not None and not g.is_empty]
+        if valid:
+            boxes.append(shapely.total_bounds(np.array(valid, dtype=object)))
+    if not boxes:
+        raise ImportFailed("No feature of the file has coordinates.",
+                           "Không đối tượng nào trong tệp có tọa độ.")
+    arr = np.array(boxes)
+    return (float(arr[:, 0].min()), float(arr[:, 1].min()),
+            float(arr[:, 2].max()), float(arr[:, 3].max()))
+
+
+def _decode(value: Any, encoding: str) -> Any:
+    if not isinstance(value, str):
+        return value
+    raw = value.encode("latin-1")
+    if encoding == "cp1252":
+        return raw.decode("cp1252", errors="replace")
+    return encodings.decode(raw, encoding)
+
+
+class _Stager:
+    """Converts batches into staged rows (COPY into import_stage)."""
+
+    def __init__(self, db: Session, target: targets.Target, field_map: mapping.FieldMap,
+                 encoding: str, choice: crs_mod.CrsChoice, source: Source,
+                 report: Report) -> None:
+        self.db = db
+        self.target = target
+        self.field_map = field_map
+        self.encoding = encoding
+        self.choice = choice
+        self.source = source
+        self.report = report
+        self.columns = list(field_map.columns)
+        self.to_wgs84 = crs_mod.to_wgs84(choice.crs)
+        self.projected = choice.crs.is_projected
+        self.samples: list[dict[str, Any]] = []
+        self.preview: list[dict[str, Any]] = []
+        self.outside_region: list[int] = []
+        self.lossy: list[int] = []
+        self._memo: dict[str, dict[Any, tuple[Any, tuple[str, str] | None, bool]]] = {}
+
+    def create_table(self) -> None:
+        cols = ", ".join(f"{name} {self.target.field(name).sql_type}" for name in self.columns)
+        self.db.execute(text("DROP TABLE IF EXISTS import_stage"))
+        self.db.execute(text(f"CREATE TEMP TABLE import_stage (row_no integer PRIMARY KEY, "
+                             f"{cols}, geom geometry(Geometry, 4326), "
+                             f"{targets.stage_columns(self.target)}) ON COMMIT DROP"))
+        if "heritage_id" not in self.columns and self.target.layer == "sites":
+            self.db.execute(text("ALTER TABLE import_stage ADD COLUMN heritage_id text"))
+
+    def stage(self, batch: Batch) -> None:
+        rows = self._convert_attributes(batch)
+        geoms = self._geometries(batch)
+        wkb = shapely.to_wkb(shapely.set_srid(geoms, 4326), include_srid=True)
+        self._collect_preview(batch, rows, geoms)
+        if self.report.error_count:
+            return  # keep validating, stop staging: nothing will be loaded
+        names = ["row_no", *self.columns, "geom"]
+        types = ["int4", *(self.target.field(n).sql_type for n in self.columns), "bytea"]
+        cursor = self.db.connection().connection.driver_connection.cursor()
+        # Binary COPY: the geometry column receives EWKB as it is (geometry_recv).
+        with cursor.copy(f"COPY import_stage ({', '.join(names)}) FROM STDIN "
+                         f"(FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            for offset, values in enumerate(rows):
+                if wkb[offset] is None:
+                    continue
+                copy.write_row([batch.first_row + offset, *values, wkb[offset]])
+
+    def _convert_attributes(self, batch: Batch) -> list[list[Any]]:
+        """Converted values by row. Each distinct cell value is decoded and converted
+        once per column (survey columns repeat a few values many times)."""
+        n = len(batch)
+        columns: list[list[Any]] = []
+        for name, source in self.field_map.columns.items():
+            tf = self.target.field(name)
+            extra = self.field_map.value_maps.get(name, {})
+            memo = self._memo.setdefault(name, {})
+            converted: list[Any] = [None] * n
+            for offset, value in enumerate(batch.attrs[source]):
+                row_no = batch.first_row + offset
+                try:
+                    outcome = memo.get(value)
+                except TypeError:  # unhashable cell: convert without the memo
+                    outcome = None
+                if outcome is None:
+                    outcome = self._convert_cell(tf, value, extra, source, row_no)
+                    try:
+                        memo[value] = outcome
+                    except TypeError:
+                        pass
+                result, problem, lossy = outcome
+                if problem:
+                    self.report.error(row_no, source, *problem)
+                elif result is None and tf.required:
+                    self.report.error(row_no, source, f"{tf.label['en']} is empty.",
+                                      f"{tf.label['vi']} để trống.")
+                if lossy:
+                    self.lossy.append(row_no)
+                converted[offset] = result
+            columns.append(converted)
+        return [list(row) for row in zip(*columns, strict=True)] if columns else [[]] * n
+
+    def _convert_cell(self, tf: targets.TargetField, value: Any, extra: dict[str, str],
+                      source: str, row_no: int
+                      ) -> tuple[Any, tuple[str, str] | None, bool]:
+        """(stored value, (error en, vi) or None, text damaged before the file was made)."""
+        lossy = False
+        if self.source.legacy_text and isinstance(value, str):
+            try:
+                decoded = _decode(value, self.encoding)
+            except encodings.EncodingProblem:
+                return None, (f"The text {value!r} is not valid {self.encoding}; choose the "
+                              f"file's text encoding.",
+                              f"Văn bản {value!r} không đúng bảng mã {self.encoding}; hãy chọn "
+                              f"đúng bảng mã của tệp."), False
+            if decoded != value and len(self.samples) < 5 and not value.isascii():
+                self.samples.append({"field": source, "row": row_no, "before": value,
+                                     "after": decoded})
+            lossy = "?" in decoded and bool(encodings.lossy_values([(source, row_no, decoded)]))
+            value = decoded
+        try:
+            return mapping.convert(tf, value, extra), None, lossy
+        except mapping.ValueProblem as exc:
+            return None, (exc.message_en, exc.message_vi), lossy
+
+    def _geometries(self, batch: Batch) -> np.ndarray:
+        geoms = batch.geoms
+        rows = np.arange(batch.first_row, batch.first_row + len(batch))
+        missing = np.array([g is None for g in geoms], dtype=bool)
+        present = ~missing
+        empty = np.zeros(len(geoms), dtype=bool)
+        empty[present] = shapely.is_empty(geoms[present].astype(object))
+        for row in rows[missing | empty]:
+            self.report.error(int(row), None, "The feature has no geometry (empty shape).",
+                              "Đối tượng không có hình học (hình rỗng).")
+        ok = present & ~empty
+        out = np.full(len(geoms), None, dtype=object)
+        if not ok.any():
+            return out
+        work = geoms[ok].astype(object)
+        work_rows = rows[ok]
+        has_z = shapely.has_z(work)
+        if has_z.any():
+            work = shapely.force_2d(work)
+            self.report.repair("3d", "Heights (Z) dropped: the map is 2D.",
+                               "Đã bỏ độ cao (Z): bản đồ là 2D.", work_rows[has_z].tolist())
+        work = self._coerce_type(work, work_rows)
+        invalid = ~shapely.is_valid(work) & np.array([g is not None for g in work])
+        if invalid.any():
+            work = self._repair(work, work_rows, invalid)
+        if self.target.geometry == "MultiPolygon":
+            oriented = shapely.orient_polygons(work, exterior_cw=False)
+            changed = ~shapely.equals_exact(oriented, work, tolerance=0.0)
+            changed &= np.array([g is not None for g in work])
+            if changed.any():
+                self.report.repair("orientation",
+                                   "Ring orientation corrected (outer rings counter-clockwise).",
+                                   "Đã sửa chiều vòng (vòng ngoài ngược chiều kim đồng hồ).",
+                                   work_rows[changed].tolist())
+            work = oriented
+        lonlat = shapely.transform(work, self.to_wgs84)
+        self._check_location(lonlat, work_rows)
+        still_invalid = ~shapely.is_valid(lonlat) & np.array([g is not None for g in lonlat])
+        if still_invalid.any():
+            lonlat[still_invalid] = self._polygonal(shapely.make_valid(lonlat[still_invalid]))
+        out[ok] = lonlat
+        return out
+
+    def _coerce_type(self, work: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        kinds = shapely.get_type_id(work)
+        if self.target.geometry == "Point":
+            single = (kinds == 4) & (shapely.get_num_geometries(work) == 1)
+            if single.any():
+                work[single] = shapely.get_geometry(work[single], 0)
+                self.report.repair("single-point", "Multi-points of one point made points.",
+                                   "Đã chuyển đa điểm một điểm thành điểm.", rows[single].tolist())
+            wrong = shapely.get_type_id(work) != 0
+            label = ("a point", "điểm")
+        else:
+            polygon = kinds == 3
+            if polygon.any():
+                work[polygon] = shapely.multipolygons(work[polygon],
+                                                      indices=np.arange(polygon.sum()))
+            wrong = ~np.isin(shapely.get_type_id(work), (6, 7))
+            label = ("a polygon", "vùng (polygon)")
+        for row, kind in zip(rows[wrong], shapely.get_type_id(work[wrong]), strict=True):
+            self.report.error(int(row), None,
+                              f"The feature is a {_TYPE_NAMES[int(kind)][0]}; this layer needs "
+                              f"{label[0]}.",
+                              f"Đối tượng là {_TYPE_NAMES[int(kind)][1]}; lớp này cần "
+                              f"{label[1]}.")
+        work[wrong] = None
+        return work
+
+    def _repair(self, work: np.ndarray, rows: np.ndarray, invalid: np.ndarray) -> np.ndarray:
+        reasons = shapely.is_valid_reason(work[invalid])
+        before = shapely.area(work[invalid])
+        fixed = self._polygonal(shapely.make_valid(work[invalid], method="structure",
+                                                   keep_collapsed=False))
+        after = shapely.area(fixed)
+        for row, reason, a0, a1, geom in zip(rows[invalid], reasons, before, after, fixed,
+                                             strict=True):
+            if geom is None or geom.is_empty:
+                self.report.error(int(row), None,
+                                  f"The shape is invalid ({reason}) and cannot be repaired.",
+                                  f"Hình không hợp lệ ({reason}) và không sửa được.")
+                continue
+            unit = "m²" if self.projected else "deg²"
+            self.report.repair("invalid", "Invalid shapes repaired (ST_MakeValid).",
+                               "Đã sửa hình không hợp lệ (ST_MakeValid).", [int(row)])
+            if a0 and abs(a1 - a0) / a0 > 0.01:
+                self.report.warn(f"Row {row}: repairing the shape ({reason}) changed its area "
+                                 f"from {a0:,.1f} to {a1:,.1f} {unit}; check it.",
+                                 f"Dòng {row}: sửa hình ({reason}) làm diện tích đổi từ "
+                                 f"{a0:,.1f} thành {a1:,.1f} {unit}; hãy kiểm tra.", [int(row)])
+        work[invalid] = fixed
+        return work
+
+    def _polygonal(self, geoms: np.ndarray) -> np.ndarray:
+        """Keep the polygon parts of repaired geometries, as MultiPolygons."""
+        if self.target.geometry != "MultiPolygon":
+            return geoms
+        out = np.full(len(geoms), None, dtype=object)
+        for i, geom in enumerate(geoms):
+            parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"
+                     and not p.is_empty] if geom is not None else []
+            flat: list[BaseGeometry] = []
+            for part in parts:
+                flat.append(part)
+            out[i] = shapely.MultiPolygon(flat) if flat else None
+        return out
+
+    def _check_location(self, lonlat: np.ndarray, rows: np.ndarray) -> None:
+        present = np.array([g is not None for g in lonlat])
+        if not present.any():
+            return
+        bounds = np.full((len(lonlat), 4), np.nan)
+        bounds[present] = shapely.bounds(lonlat[present].astype(object))
+        vx0, vy0, vx1, vy1 = crs_mod.VIETNAM_BBOX
+        outside = present & ((bounds[:, 0] < vx0) | (bounds[:, 1] < vy0)
+                             | (bounds[:, 2] > vx1) | (bounds[:, 3] > vy1))
+        for row, box in zip(rows[outside], bounds[outside], strict=True):
+            self.report.error(
+                int(row), None,
+                f"The feature lies outside Vietnam (lon {box[0]:.4f}, lat {box[1]:.4f}): the "
+                f"coordinate system ({self.choice.label}) is probably wrong.",
+                f"Đối tượng nằm ngoài lãnh thổ Việt Nam (kinh độ {box[0]:.4f}, vĩ độ "
+                f"{box[1]:.4f}): có lẽ hệ tọa độ ({self.choice.label}) không đúng.")
+            lonlat[np.where(rows == row)[0][0]] = None
+        rx0, ry0, rx1, ry1 = crs_mod.REGION_BBOX
+        away = present & ~outside & ((bounds[:, 2] < rx0) | (bounds[:, 3] < ry0)
+                                     | (bounds[:, 0] > rx1) | (bounds[:, 1] > ry1))
+        self.outside_region.extend(rows[away].tolist())
+
+    def _collect_preview(self, batch: Batch, rows: list[list[Any]], geoms: np.ndarray) -> None:
+        room = PREVIEW_FEATURES - len(self.preview)
+        if room <= 0:
+            return
+        picked = [i for i in range(len(batch)) if geoms[i] is not None][:room]
+        if not picked:
+            return
+        shapes = shapely.to_geojson(geoms[picked])
+        for i, shape in zip(picked, shapes, strict=True):
+            props = {name: _json_value(rows[i][k]) for k, name in enumerate(self.columns)}
+            props["row"] = batch.first_row + i
+            self.preview.append({"type": "Feature", "geometry": json.loads(shape),
+                                 "properties": props})
+
+
+_TYPE_NAMES = {0: ("point", "điểm"), 1: ("line", "đường"), 2: ("ring", "vòng"),
+               3: ("polygon", "vùng"), 4: ("multi-point", "đa điểm"),
+               5: ("multi-line", "đa đường"), 6: ("multi-polygon", "đa vùng"),
+               7: ("geometry collection", "tập hình")}
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _load(db: Session, source: Source, target: targets.Target, field_map: mapping.FieldMap,
+          encoding: str, choice: crs_mod.CrsChoice, report: Report, options: ImportOptions,
+          actor_id: int | None, progress: Progress | None) -> ImportResult:
+    savepoint = db.begin_nested()
+    try:
+        stager = _Stager(db, target, field_map, encoding, choice, source, report)
+        stager.create_table()
+        for batch in read_batches(source):
+            stager.stage(batch)
+            if progress:
+                progress(len(batch), source.count)
+        for en, vi in source.notes:
+            report.warn(en, vi)
+        if stager.samples and not report.info["encoding"]["samples"]:
+            report.info["encoding"]["samples"] = stager.samples
+        if stager.lossy:
+            report.warn("Some text was already damaged before this file was made: letters are "
+                        "replaced by '?' (e.g. an earlier conversion to a Western code page). "
+                        "The text is stored as it is; correct it from the original survey.",
+                        "Một số văn bản đã bị hỏng từ trước khi tạo tệp: chữ cái bị thay bằng "
+                        "'?' (ví dụ do chuyển sang bảng mã phương Tây). Văn bản được lưu như "
+                        "hiện có; hãy sửa lại theo hồ sơ khảo sát gốc.", stager.lossy)
+        if stager.outside_region:
+            report.warn("Features outside Khoái Châu district: check they belong here.",
+                        "Có đối tượng nằm ngoài huyện Khoái Châu: hãy kiểm tra.",
+                        stager.outside_region)
+        if not report.error_count:
+            db.execute(text("ANALYZE import_stage"))
+            for sql in targets.prepare_statements(target):
+                db.execute(text(sql))
+            _check_staged(db, target, report)
+        if report.error_count:
+            raise ImportFailed(
+                f"The file was not imported: {report.error_count} problem(s) were found "
+                f"(listed by row). Nothing was changed; correct the file and try again.",
+                f"Tệp chưa được nhập: phát hiện {report.error_count} lỗi (liệt kê theo dòng). "
+                f"Dữ liệu không thay đổi; hãy sửa tệp rồi nhập lại.",
+                details={"report": report.as_dict()})
+        run = ImportRun(layer=target.layer, file_name=report.info["file"]["name"],
+                        checksum=report.info["file"]["checksum"],
+                        size_bytes=report.info["file"]["size"], actor_id=actor_id,
+                        options=options.as_dict(), counts={}, report={})
+        db.add(run)
+        db.flush()
+        set_actor(db, actor_id)
+        set_import(db, run.id)
+        counts = {"read": source.count, "inserted": 0, "updated": 0}
+        for counter, sql in targets.load_statements(target, list(field_map.columns)):
+            result = db.execute(text(sql), {"source": f"import #{run.id}: {run.file_name}"})
+            if counter:
+                counts[counter] += result.rowcount
+        set_import(db, None)
+        counts["unchanged"] = source.count - counts["inserted"] - counts["updated"]
+        counts["repaired"] = sum(r["count"] for r in report.repairs.values())
+        run.counts = counts
+        run.report = report.as_dict()
+        db.execute(text("DROP TABLE IF EXISTS import_stage"))
+        db.flush()
+        preview = {"type": "FeatureCollection", "features": stager.preview}
+        if options.dry_run:
+            savepoint.rollback()
+            return ImportResult(None, counts, report.as_dict(), preview, True)
+        savepoint.commit()
+        log.info("import #%s: %s into %s by user %s: %s", run.id, run.file_name,
+                 target.layer, actor_id, counts)
+        return ImportResult(run.id, counts, report.as_dict(), preview, False)
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise
+
+
+def _check_staged(db: Session, target: targets.Target, report: Report) -> None:
+    """Errors only visible across rows: duplicate keys, references to unknown relics."""
+    keys = [k for k in target.key if k in _staged_columns(db)]
+    if keys:
+        dupes = db.execute(text(
+            f"SELECT {', '.join(keys)}, array_agg(row_no ORDER BY row_no) FROM import_stage "
+            f"WHERE {' AND '.join(f'{k} IS NOT NULL' for k in keys)} "
+            f"GROUP BY {', '.join(keys)} HAVING count(*) > 1 LIMIT 50")).all()
+        for row in dupes:
+            key = " / ".join(str(v) for v in row[:-1])
+            rows = ", ".join(str(r) for r in row[-1])
+            report.error(row[-1][1], None,
+                         f"{key} appears in more than one row (rows {rows}).",
+                         f"{key} xuất hiện ở nhiều dòng (các dòng {rows}).")
+    sql = targets.unknown_reference_sql(target)
+    if sql:
+        for row_no, value in db.execute(text(sql)):
+            report.error(row_no, None,
+                         f"No relic has the heritage identifier {value}; import the relics "
+                         f"first or correct the identifier.",
+                         f"Không có di tích nào mang mã định danh {value}; hãy nhập di tích "
+                         f"trước hoặc sửa mã.")
+
+
+def _staged_columns(db: Session) -> set[str]:
+    return set(db.execute(text(
+        "SELECT attname FROM pg_attribute WHERE attrelid = 'import_stage'::regclass "
+        "AND attnum > 0 AND NOT attisdropped")).scalars())

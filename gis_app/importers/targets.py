@@ -1,0 +1,212 @@
+"""What each importable layer accepts: its fields, which are required, how a row is
+matched to an existing record (the upsert key), and the SQL that loads staged rows.
+
+A target's SQL reads the temporary table `import_stage` (one row per file row, already
+mapped, converted and in EPSG:4326) and only touches columns the file provides, so a
+file without, say, a decision number never blanks one that is stored.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Text = dict[str, str]
+
+
+@dataclass(frozen=True)
+class TargetField:
+    name: str
+    label: Text
+    kind: str = "text"  # text, date, vocab, vocab_list, heritage_id
+    vocab: str | None = None
+    required: bool = False
+
+    @property
+    def sql_type(self) -> str:
+        return {"date": "date", "vocab_list": "text[]"}.get(self.kind, "text")
+
+
+@dataclass(frozen=True)
+class Target:
+    layer: str
+    table: str
+    geometry: str  # Point or MultiPolygon: what the file's geometries are turned into
+    fields: tuple[TargetField, ...]
+    key: tuple[str, ...]  # target fields that identify an existing record
+    title: Text
+
+    def field(self, name: str) -> TargetField:
+        return next(f for f in self.fields if f.name == name)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.required)
+
+
+HERITAGE_ID = TargetField("heritage_id", {"vi": "Mã định danh", "en": "Heritage identifier"},
+                          kind="heritage_id")
+SITE_ID = TargetField("site_heritage_id", {"vi": "Mã định danh di tích",
+                                           "en": "Relic's heritage identifier"},
+                      kind="heritage_id", required=True)
+ACCURACY = TargetField("accuracy", {"vi": "Độ chính xác", "en": "Accuracy"}, kind="vocab",
+                       vocab="accuracy")
+
+TARGETS: dict[str, Target] = {
+    "sites": Target(
+        layer="sites", table="sites", geometry="Point", key=("heritage_id",),
+        title={"vi": "Di tích", "en": "Relics"},
+        fields=(
+            HERITAGE_ID,
+            TargetField("name_vi", {"vi": "Tên di tích", "en": "Name (Vietnamese)"},
+                        required=True),
+            TargetField("name_en", {"vi": "Tên tiếng Anh", "en": "Name (English)"}),
+            TargetField("types", {"vi": "Loại hình", "en": "Type"}, kind="vocab_list",
+                        vocab="relic_type"),
+            TargetField("rank", {"vi": "Xếp hạng", "en": "Rank"}, kind="vocab", vocab="rank"),
+            TargetField("ranking_decision_no", {"vi": "Số quyết định xếp hạng",
+                                                "en": "Ranking decision no."}),
+            TargetField("ranking_decision_date", {"vi": "Ngày quyết định xếp hạng",
+                                                  "en": "Ranking decision date"}, kind="date"),
+            TargetField("period", {"vi": "Niên đại", "en": "Period"}),
+            TargetField("description_vi", {"vi": "Mô tả", "en": "Description (Vietnamese)"}),
+            ACCURACY,
+        ),
+    ),
+    "protection_zones": Target(
+        layer="protection_zones", table="protection_zones", geometry="MultiPolygon",
+        key=("site_heritage_id", "zone"),
+        title={"vi": "Khu vực bảo vệ di tích", "en": "Protection zones"},
+        fields=(
+            SITE_ID,
+            TargetField("zone", {"vi": "Khu vực bảo vệ", "en": "Zone"}, kind="vocab",
+                        vocab="zone", required=True),
+            TargetField("decision_no", {"vi": "Số quyết định khoanh vùng",
+                                        "en": "Zoning decision no."}),
+            TargetField("decision_date", {"vi": "Ngày quyết định", "en": "Decision date"},
+                        kind="date"),
+            TargetField("valid_from", {"vi": "Hiệu lực từ", "en": "Valid from"}, kind="date"),
+            ACCURACY,
+        ),
+    ),
+}
+
+IDENTIFIER_PREFIX = "VN-HY-DT-"  # Hưng Yên relics; see heritage_identifiers.format
+
+
+def get_target(layer: str) -> Target | None:
+    return TARGETS.get(layer)
+
+
+def _assign(columns: list[str], alias: str = "st") -> str:
+    return ", ".join(f"{c} = {alias}.{c}" for c in columns)
+
+
+def _distinct(columns: list[str], left: str, right: str = "st") -> str:
+    if not columns:
+        return "false"
+    lhs = ", ".join(f"{left}.{c}" for c in columns)
+    rhs = ", ".join(f"{right}.{c}" for c in columns)
+    return f"({lhs}) IS DISTINCT FROM ({rhs})"
+
+
+def stage_columns(target: Target) -> str:
+    """Columns the stage has besides the mapped fields: matches found before loading."""
+    extra = "target_id integer"
+    if target.layer == "protection_zones":
+        extra += ", site_id integer"
+    return extra
+
+
+def prepare_statements(target: Target) -> list[str]:
+    """Resolve references and find the existing record of each staged row (target_id).
+
+    Matching is done into the stage first, so that the statements that write never
+    probe the table they are writing (a NOT EXISTS over a table growing under the same
+    INSERT can turn into a scan per row)."""
+    if target.layer == "sites":
+        return ["""UPDATE import_stage st SET target_id = s.id FROM sites s
+                    WHERE s.heritage_id = st.heritage_id"""]
+    if target.layer == "protection_zones":
+        return [
+            """UPDATE import_stage st SET site_id = s.id FROM sites s
+                WHERE s.heritage_id = st.site_heritage_id""",
+            """UPDATE import_stage st SET target_id = cur.id
+                 FROM (SELECT DISTINCT ON (z.site_id, z.zone) z.id, z.site_id, z.zone
+                         FROM protection_zones z
+                        WHERE z.valid_to IS NULL ORDER BY z.site_id, z.zone, z.id) cur
+                WHERE cur.site_id = st.site_id AND cur.zone = st.zone""",
+        ]
+    raise KeyError(target.layer)
+
+
+def load_statements(target: Target, mapped: list[str]) -> list[tuple[str, str]]:
+    """(counter name, SQL) to run in order over `import_stage` after
+    `prepare_statements`; each statement's row count is added to its counter ('' for
+    statements that are not counted).
+
+    `mapped`: the target fields the file provides (others are left as they are).
+    """
+    if target.layer == "sites":
+        return _site_statements(mapped)
+    if target.layer == "protection_zones":
+        return _zone_statements(mapped)
+    raise KeyError(target.layer)
+
+
+def _site_statements(mapped: list[str]) -> list[tuple[str, str]]:
+    cols = [c for c in mapped if c != "heritage_id"] + ["geom"]
+    defaults = {} if "accuracy" in mapped else {"accuracy": "'surveyed'"}
+    insert_cols = cols + list(defaults) + ["source", "status"]
+    insert_vals = [f"st.{c}" for c in cols] + list(defaults.values()) + [":source", "'draft'"]
+    return [
+        # Rows without an identifier get the next free ones, in file order.
+        ("", f"""
+            UPDATE import_stage st SET heritage_id = n.id
+              FROM (SELECT row_no, '{IDENTIFIER_PREFIX}' || lpad((base.n + row_number()
+                           OVER (ORDER BY row_no))::text, 6, '0') AS id
+                      FROM import_stage,
+                           (SELECT coalesce(max(substr(id, {len(IDENTIFIER_PREFIX) + 1})::int), 0)
+                                   AS n
+                              FROM heritage_identifiers
+                             WHERE id LIKE '{IDENTIFIER_PREFIX}%') base
+                     WHERE heritage_id IS NULL) n
+             WHERE st.row_no = n.row_no"""),
+        ("", """
+            INSERT INTO heritage_identifiers (id, kind, note)
+            SELECT st.heritage_id, 'site', :source FROM import_stage st
+             WHERE st.target_id IS NULL
+            ON CONFLICT (id) DO NOTHING"""),
+        ("updated", f"""
+            UPDATE sites s SET {_assign(cols)}, updated_at = now()
+              FROM import_stage st
+             WHERE s.id = st.target_id AND {_distinct(cols, 's')}"""),
+        ("inserted", f"""
+            INSERT INTO sites (heritage_id, {", ".join(insert_cols)})
+            SELECT st.heritage_id, {", ".join(insert_vals)} FROM import_stage st
+             WHERE st.target_id IS NULL ORDER BY st.row_no"""),
+    ]
+
+
+def _zone_statements(mapped: list[str]) -> list[tuple[str, str]]:
+    cols = [c for c in mapped if c not in ("site_heritage_id", "zone")] + ["geom"]
+    insert_cols = cols + ([] if "accuracy" in mapped else ["accuracy"]) + ["source"]
+    insert_vals = ([f"st.{c}" for c in cols]
+                   + ([] if "accuracy" in mapped else ["'surveyed'"]) + [":source"])
+    return [
+        ("updated", f"""
+            UPDATE protection_zones z SET {_assign(cols)}
+              FROM import_stage st
+             WHERE z.id = st.target_id AND {_distinct(cols, 'z')}"""),
+        ("inserted", f"""
+            INSERT INTO protection_zones (site_id, zone, {", ".join(insert_cols)})
+            SELECT st.site_id, st.zone, {", ".join(insert_vals)} FROM import_stage st
+             WHERE st.target_id IS NULL ORDER BY st.row_no"""),
+    ]
+
+
+def unknown_reference_sql(target: Target) -> str | None:
+    """SQL listing staged rows whose referenced relic does not exist (row_no, value);
+    run after `prepare_statements`."""
+    if target.layer == "protection_zones":
+        return """SELECT row_no, site_heritage_id FROM import_stage
+                   WHERE site_id IS NULL ORDER BY row_no LIMIT 50"""
+    return None
