@@ -20,11 +20,12 @@ def create_app(config: Config | None = None) -> Flask:
 
     from gis_app.api import layers as api_layers
     from gis_app.web import auth as web_auth
-    from gis_app.web import errors, public
+    from gis_app.web import errors, imports, public
 
     errors.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(web_auth.bp)
+    app.register_blueprint(imports.bp)
     app.register_blueprint(api_layers.bp)
     cli.init_app(app)
     _template_helpers(app)

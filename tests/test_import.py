@@ -332,7 +332,7 @@ def test_csv_with_survey_x_as_northing(db: Session, tmp_path: Path) -> None:
     east, north = sf.tm3(105.975, 20.845)
     csv = tmp_path / "ditich.csv"
     csv.write_bytes((f"TEN_DT,X,Y,CAP_XH\nĐình Phù Sa,{north:.3f},{east:.3f},Kiểm kê\n"
-                     ).encode("utf-8"))
+                     ).encode())
     result = do_import(db, csv, layer="sites")
     assert any("northing" in w["en"] for w in result.report["warnings"])
     name, rank, lon, lat = db.execute(text(
@@ -381,7 +381,7 @@ def test_geopackage_layers_and_kml(db: Session, tmp_path: Path) -> None:
     assert do_import(db, kml, layer="sites").counts["inserted"] == 1
 
 
-def test_cli_dry_run_prints_the_report(runner, relics: list[str], tmp_path: Path) -> None:  # noqa: ANN001
+def test_cli_dry_run_prints_the_report(runner, relics: list[str], tmp_path: Path) -> None:
     shp = reference_zone(tmp_path, relics[0], encoding="tcvn3")
     result = runner.invoke(args=["import", str(shp), "--layer", "protection_zones",
                                  "--preset", "khoanh-vung-bao-ve", "--dry-run"])

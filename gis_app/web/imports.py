@@ -1,0 +1,479 @@
+"""The officials' import pages: upload a survey file, check its preview on a map and its
+validation report, confirm or cancel; the record of imports, and undoing one as a whole.
+
+Between its preview and the official's confirmation an upload waits in
+`UPLOAD_DIR/<token>/`: the token is random (`secrets.token_urlsafe`), never derived from
+the user's file name, and `.upload.json` beside the file keeps the original name (for
+display and the import record) and who uploaded it. Only that user may confirm or cancel
+it. Uploads older than a day are removed whenever a new one is saved.
+
+The import itself is `importers.pipeline.run_import`: a dry run for the preview, the
+real run (one transaction, committed here) on confirmation.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import shutil
+import time
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import shapely
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from shapely.geometry import shape
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import secure_filename
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from gis_app import vocab
+from gis_app.auth import roles_required
+from gis_app.db import get_session
+from gis_app.errors import HeritageError, InputError
+from gis_app.geo import encodings
+from gis_app.i18n import current_lang
+from gis_app.importers import mapping, targets
+from gis_app.importers.pipeline import ImportOptions, run_import
+from gis_app.maps import MapPage, build_map
+from gis_app.models import ImportRun, User
+from gis_app.services import imports as import_service
+
+log = logging.getLogger(__name__)
+bp = Blueprint("imports", __name__, url_prefix="/officials/imports")
+
+ROLE = "district_reviewer"  # admin is always allowed too (roles_required)
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+META = ".upload.json"  # secure_filename never starts a name with a dot: no clash
+UPLOAD_MAX_AGE = timedelta(days=1)
+# What the form takes. A shapefile is several files: it must come zipped.
+ACCEPTED = (".zip", ".kmz", ".gpkg", ".geojson", ".json", ".kml", ".csv", ".fgb")
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+ENCODING_LABELS = {"utf-8": "UTF-8 (Unicode)", "tcvn3": "TCVN3 (ABC)", "vni": "VNI",
+                   "cp1258": "Windows-1258"}
+VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")  # no daylight saving
+CONTEXT_LAYERS = ("communes", "rivers", "roads", "protection_zones", "sites")
+
+
+class OptionsForm(FlaskForm):
+    """The import options, as chosen on the upload form and carried to the confirmation."""
+
+    layer = SelectField(validators=[DataRequired()])
+    preset = SelectField(validators=[Optional()])
+    crs = StringField(validators=[Optional(), Length(max=2000)])
+    encoding = SelectField(validators=[Optional()])
+    source_layer = StringField(validators=[Optional(), Length(max=200)])
+
+    def set_choices(self, lang: str) -> None:
+        self.layer.choices = [(name, t.title[lang]) for name, t in targets.TARGETS.items()]
+        self.preset.choices = [("", _("None (fields named like the layer's)"))] + [
+            (p.name, p.title[lang], {"data-layer": p.layer})
+            for p in mapping.presets().values() if p.layer in targets.TARGETS]
+        self.encoding.choices = [("", _("Automatic"))] + [
+            (name, ENCODING_LABELS.get(name, name)) for name in encodings.ENCODINGS]
+
+    def options(self) -> ImportOptions:
+        return ImportOptions(layer=self.layer.data, preset=self.preset.data or None,
+                             crs=(self.crs.data or "").strip() or None,
+                             encoding=self.encoding.data or None,
+                             source_layer=(self.source_layer.data or "").strip() or None)
+
+
+class UploadForm(OptionsForm):
+    file = FileField(validators=[FileRequired()])
+
+
+class ConfirmForm(OptionsForm):
+    token = HiddenField()  # checked by find_upload
+
+
+class TokenForm(FlaskForm):
+    token = HiddenField()  # checked by find_upload
+
+
+class UndoForm(FlaskForm):
+    """CSRF only."""
+
+
+# --- uploads waiting for confirmation --------------------------------------------------
+
+@dataclass(frozen=True)
+class Upload:
+    token: str
+    path: Path  # the saved file
+    name: str  # the user's file name, for display and the import record
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+
+def _upload_root() -> Path:
+    root = Path(current_app.config["UPLOAD_DIR"])
+    root.mkdir(parents=True, exist_ok=True)
+    return root.resolve()
+
+
+def _original_name(storage: FileStorage) -> str:
+    """The name the user's file had, without any folder a browser may send."""
+    raw = (storage.filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return raw[:255] or "upload"
+
+
+def check_file_name(name: str) -> tuple[str, str] | None:
+    """(en, vi) saying why a file with this name cannot be imported, or None."""
+    suffix = Path(name).suffix.lower()
+    if suffix in SHAPEFILE_PARTS:
+        return (("A shapefile is several files (.shp, .shx, .dbf, .prj): put them together "
+                 "in one .zip file and upload the zip."),
+                ("Shapefile gồm nhiều tệp (.shp, .shx, .dbf, .prj): hãy nén chung vào một tệp "
+                 ".zip rồi tải tệp zip lên."))
+    if suffix not in ACCEPTED:
+        accepted = ", ".join(ACCEPTED)
+        return ((f"{name}: this kind of file cannot be imported. Accepted: {accepted} "
+                 f"(a shapefile zipped)."),
+                (f"{name}: không nhập được loại tệp này. Chấp nhận: {accepted} "
+                 f"(shapefile thì nén zip)."))
+    return None
+
+
+def save_upload(storage: FileStorage, original: str) -> Upload:
+    """Save an uploaded file under a new random token; remove uploads older than a day."""
+    root = _upload_root()
+    remove_stale_uploads(root)
+    token = secrets.token_urlsafe(24)
+    directory = root / token
+    directory.mkdir(mode=0o700)
+    suffix = Path(original).suffix.lower()
+    stored = (secure_filename(Path(original).stem) or "upload")[:100] + suffix
+    path = directory / stored
+    storage.save(path)
+    (directory / META).write_text(json.dumps(
+        {"name": original, "file": stored, "user": current_user.id, "saved": time.time()}),
+        encoding="utf-8")
+    log.info("user %s uploaded %s (%d bytes) as %s", current_user.username, original,
+             path.stat().st_size, token)
+    return Upload(token, path, original)
+
+
+def find_upload(token: str) -> Upload:
+    """The waiting upload of the current user with this token.
+
+    Raises InputError (400) for a malformed token, or one that is unknown, expired or
+    another user's.
+    """
+    unknown = InputError("This upload is unknown or has expired (uploads wait one day); "
+                         "upload the file again.",
+                         "Không tìm thấy tệp đã tải lên hoặc tệp đã hết hạn (tệp chỉ được giữ "
+                         "một ngày); hãy tải tệp lên lại.", log=f"bad upload token {token!r}")
+    if not _token_ok(token):
+        raise unknown
+    root = _upload_root()
+    directory = root / token
+    meta_path = directory / META
+    if directory.is_symlink() or not directory.is_dir() or directory.resolve().parent != root \
+            or not meta_path.is_file():
+        raise unknown
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise unknown from exc
+    stored = str(meta.get("file", ""))
+    path = directory / stored
+    if meta.get("user") != current_user.id or "/" in stored or stored.startswith(".") \
+            or not path.is_file():
+        raise unknown
+    return Upload(token, path, str(meta.get("name") or stored))
+
+
+def _token_ok(token: str) -> bool:
+    return re.fullmatch(TOKEN_PATTERN, token or "") is not None
+
+
+def delete_upload(upload: Upload) -> None:
+    shutil.rmtree(upload.directory, ignore_errors=True)
+
+
+def remove_stale_uploads(root: Path, max_age: timedelta = UPLOAD_MAX_AGE) -> int:
+    """Delete the upload folders in `root` older than `max_age`; how many."""
+    limit = time.time() - max_age.total_seconds()
+    removed = 0
+    for entry in root.iterdir():
+        try:
+            if entry.is_dir() and not entry.is_symlink() and entry.stat().st_mtime < limit:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+        except OSError:
+            continue
+    if removed:
+        log.info("removed %d uploads older than %s", removed, max_age)
+    return removed
+
+
+# --- rendering helpers -----------------------------------------------------------------
+
+def _limit_label() -> str:
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return f"{format_decimal(limit / (1024 * 1024), format='#,##0.###')} MB"
+
+
+def _field_labels(layer: str | None, lang: str) -> dict[str, str]:
+    target = targets.get_target(layer or "")
+    return {f.name: f.label[lang] for f in target.fields} if target else {}
+
+
+def _value_labels(layer: str | None, lang: str) -> dict[str, dict[str, str]]:
+    """Labels of the coded values of the layer's fields: {"zone": {"I": "Khu vực …"}}."""
+    target = targets.get_target(layer or "")
+    return {f.name: vocab.labels(f.vocab, lang) for f in target.fields
+            if f.vocab} if target else {}
+
+
+def _layer_title(layer: str, lang: str) -> str:
+    target = targets.get_target(layer)
+    return target.title[lang] if target else layer
+
+
+def _preset_title(name: str | None, lang: str) -> str | None:
+    if not name:
+        return None
+    preset = mapping.presets().get(name)
+    return preset.title[lang] if preset else name
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return value
+
+
+def _preview_geojson(preview: dict[str, Any]) -> dict[str, Any]:
+    """The preview as plain GeoJSON: geometries as objects, dates as dd/mm/yyyy."""
+    features = []
+    for feature in preview.get("features") or []:
+        geometry = feature.get("geometry")
+        if isinstance(geometry, str):
+            geometry = json.loads(geometry)
+        features.append({"type": "Feature", "geometry": geometry,
+                         "properties": {k: _plain(v) for k, v in
+                                        (feature.get("properties") or {}).items()}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _bounds(collection: dict[str, Any]) -> list[float] | None:
+    geoms = [shape(f["geometry"]) for f in collection["features"] if f.get("geometry")]
+    if not geoms:
+        return None
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+    return [float(minx), float(miny), float(maxx), float(maxy)]
+
+
+def _preview_map(bounds: list[float] | None) -> MapPage:
+    cfg = current_app.config
+    return build_map(static_url=url_for("static", filename="").rstrip("/"),
+                     api_base=url_for("api_layers.index"), lang=current_lang(),
+                     tile_url=cfg["TILE_URL"], tile_attribution=cfg["TILE_ATTRIBUTION"],
+                     center=cfg["MAP_CENTER"], zoom=cfg["MAP_ZOOM"], fit_bounds=bounds,
+                     height="420px", layer_names=CONTEXT_LAYERS)
+
+
+def _users(runs: list[ImportRun]) -> dict[int, str]:
+    db = get_session()
+    ids = {i for run in runs for i in (run.actor_id, run.undone_by) if i is not None}
+    users = (db.get(User, i) for i in ids)
+    return {u.id: u.display_name or u.username for u in users if u is not None}
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    def local_time(value: datetime | None) -> str:
+        return value.astimezone(VIETNAM_TIME).strftime("%d/%m/%Y %H:%M") if value else ""
+
+    lang = current_lang()
+    return {
+        "local_time": local_time,
+        "text_in": lambda entry: (entry or {}).get(lang) or (entry or {}).get("en", ""),
+        "crs_how": {"given": _("chosen on the upload form"),
+                    "prj": _("read from the .prj file"),
+                    "inferred": _("inferred from the coordinates (the file has no .prj)")},
+        "encoding_how": {"format": _("set by the file format"),
+                         "given": _("chosen on the upload form"),
+                         "cpg": _("read from the .cpg file"),
+                         "detected": _("detected from the text")},
+        "status_label": {"loaded": _("Loaded"), "undone": _("Undone")},
+    }
+
+
+def _render_index(form: UploadForm, status: int = 200) -> tuple[str, int]:
+    lang = current_lang()
+    runs = import_service.list_imports(get_session())
+    return render_template("imports/index.html", form=form, runs=runs, users=_users(runs),
+                           layer_title=lambda layer: _layer_title(layer, lang),
+                           limit=_limit_label(), accept=",".join(ACCEPTED)), status
+
+
+def _render_failure(error: HeritageError, options: ImportOptions, file_name: str
+                    ) -> tuple[str, int]:
+    lang = current_lang()
+    report = error.details.get("report") if isinstance(error.details, dict) else None
+    return render_template(
+        "imports/preview.html", failed=True, message=error.user_message(lang),
+        report=report or {"file": {"name": file_name}}, counts=None,
+        options=options.as_dict(),
+        layer_title=_layer_title(options.layer, lang),
+        preset_title=_preset_title(options.preset, lang),
+        field_labels=_field_labels(options.layer, lang)), error.status
+
+
+# --- pages -----------------------------------------------------------------------------
+
+@bp.get("")
+@roles_required(ROLE)
+def index() -> tuple[str, int]:
+    form = UploadForm()
+    form.set_choices(current_lang())
+    first = next(iter(targets.TARGETS))
+    form.layer.data = first
+    form.preset.data = next((p.name for p in mapping.presets().values() if p.layer == first),
+                            "")
+    return _render_index(form)
+
+
+@bp.get("/preview")
+@bp.get("/confirm")
+@bp.get("/cancel")
+@roles_required(ROLE)
+def back_to_index() -> Response:
+    """Pages reached by POST have a language link (a GET): it leads back to the list."""
+    return redirect(url_for(".index", lang=request.args.get("lang")))
+
+
+@bp.post("/preview")
+@roles_required(ROLE)
+def preview() -> tuple[str, int]:
+    lang = current_lang()
+    form = UploadForm()
+    form.set_choices(lang)
+    if not form.validate_on_submit():
+        return _render_index(form, 400)
+    original = _original_name(form.file.data)
+    problem = check_file_name(original)
+    if problem:
+        form.file.errors = [problem[1] if lang == "vi" else problem[0]]
+        return _render_index(form, 400)
+    options = form.options()
+    upload = save_upload(form.file.data, original)
+    try:
+        result = run_import(get_session(), upload.path, replace(options, dry_run=True),
+                            file_name=upload.name, actor_id=current_user.id)
+    except HeritageError as error:
+        delete_upload(upload)
+        log.info("preview of %s refused: %s", upload.name, error.log_message)
+        return _render_failure(error, options, upload.name)
+    except BaseException:
+        delete_upload(upload)
+        raise
+    collection = _preview_geojson(result.preview)
+    return render_template(
+        "imports/preview.html", failed=False, report=result.report, counts=result.counts,
+        options=options.as_dict(), token=upload.token, preview=collection,
+        map=_preview_map(_bounds(collection)), layer_title=_layer_title(options.layer, lang),
+        preset_title=_preset_title(options.preset, lang),
+        field_labels=_field_labels(options.layer, lang),
+        value_labels=_value_labels(options.layer, lang)), 200
+
+
+@bp.post("/confirm")
+@roles_required(ROLE)
+def confirm() -> Response | tuple[str, int]:
+    form = ConfirmForm()
+    form.set_choices(current_lang())
+    upload = find_upload(form.token.data or "")
+    if not form.validate_on_submit():
+        raise InputError("The confirmation form is incomplete or was changed; upload the file "
+                         "again.",
+                         "Biểu mẫu xác nhận không đầy đủ hoặc đã bị thay đổi; hãy tải tệp lên "
+                         "lại.", log=f"invalid confirm form: {form.errors}")
+    options = form.options()
+    db = get_session()
+    try:
+        result = run_import(db, upload.path, options, file_name=upload.name,
+                            actor_id=current_user.id)
+        db.commit()
+    except HeritageError as error:
+        db.rollback()
+        log.info("import of %s refused: %s", upload.name, error.log_message)
+        return _render_failure(error, options, upload.name)
+    finally:
+        delete_upload(upload)
+    counts = result.counts
+    flash(_("Import #%(id)d done: %(inserted)d added, %(updated)d updated, %(unchanged)d "
+            "unchanged.", id=result.import_id, inserted=counts.get("inserted", 0),
+            updated=counts.get("updated", 0), unchanged=counts.get("unchanged", 0)))
+    return redirect(url_for(".show", import_id=result.import_id))
+
+
+@bp.post("/cancel")
+@roles_required(ROLE)
+def cancel() -> Response:
+    form = TokenForm()
+    form.validate_on_submit()  # CSRFProtect has already checked the token
+    upload = find_upload(form.token.data or "")
+    delete_upload(upload)
+    log.info("user %s cancelled the import of %s", current_user.username, upload.name)
+    flash(_("Cancelled: %(name)s was not imported and has been deleted from the server.",
+            name=upload.name))
+    return redirect(url_for(".index"))
+
+
+@bp.get("/<int:import_id>")
+@roles_required(ROLE)
+def show(import_id: int) -> str:
+    lang = current_lang()
+    run = import_service.get_import(get_session(), import_id)
+    options = run.options or {}
+    return render_template(
+        "imports/show.html", run=run, users=_users([run]), report=run.report or {},
+        counts=run.counts or {}, options=options,
+        layer_title=_layer_title(run.layer, lang),
+        preset_title=_preset_title(options.get("preset"), lang),
+        field_labels=_field_labels(run.layer, lang), undo_form=UndoForm())
+
+
+@bp.post("/<int:import_id>/undo")
+@roles_required(ROLE)
+def undo(import_id: int) -> Response:
+    UndoForm().validate_on_submit()  # CSRFProtect has already checked the token
+    db = get_session()
+    try:
+        counts = import_service.undo_import(db, import_id, current_user.id)
+        db.commit()
+    except InputError as error:
+        db.rollback()
+        flash(error.user_message(current_lang()), "error")
+    else:
+        log.info("user %s undid import #%d: %s", current_user.username, import_id, counts)
+        flash(_("Import #%(id)d undone: %(deleted)d records deleted, %(restored)d restored.",
+                id=import_id, deleted=counts.get("deleted", 0),
+                restored=counts.get("restored", 0)))
+    return redirect(url_for(".show", import_id=import_id))
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error: RequestEntityTooLarge) -> tuple[str, int]:
+    log.warning("upload refused: larger than %s bytes", current_app.config["MAX_CONTENT_LENGTH"])
+    return render_template(
+        "imports/error.html", title=_("The file is too large"),
+        message=_("The file is larger than the upload limit (%(limit)s). Zip it, or split it "
+                  "into several files, and upload again.", limit=_limit_label())), 413
