@@ -48,6 +48,7 @@ stop:
 bench: setup
 	@scripts/system.sh bench
 	$(BIN)/python bench/geojson_bbox.py
+	$(BIN)/python bench/import.py
 
 lint: setup
 	$(BIN)/ruff check gis_app layers tests bench data

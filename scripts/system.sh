@@ -2,7 +2,8 @@
 # Check (and, as root on Debian, install) the system packages the project needs.
 #   scripts/system.sh run    PostgreSQL 15 + PostGIS 3, Python venv
 #   scripts/system.sh test   the same, plus Chromium and fonts for the page tests
-#   scripts/system.sh bench  the same, plus wrk (pgbench comes with PostgreSQL)
+#   scripts/system.sh bench  the same, plus wrk (pgbench comes with PostgreSQL) and
+#                            gdal-bin (ogr2ogr, the import benchmark's reference)
 # Elsewhere it prints exactly what to install and fails.
 set -euo pipefail
 what=${1:-run}
@@ -13,6 +14,7 @@ missing=()
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 if [ "$what" = bench ]; then
   command -v wrk >/dev/null || missing+=(wrk)
+  command -v ogr2ogr >/dev/null || missing+=(gdal-bin)
 fi
 if [ "$what" = test ] || [ "$what" = bench ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
