@@ -272,7 +272,7 @@ def test_out_of_vietnam_is_rejected_with_row(db: Session, relics: list[str], tmp
     ("truncate_shp", "cannot be read"),
     ("drop_dbf", "has no .dbf"),
     ("empty", r"is empty \(0 bytes\)"),
-    ("traversal", ""),
+    ("traversal", "unsafe file path"),
     ("unknown_encoding", "--encoding"),
 ])
 def test_broken_files_fail_clearly_and_change_nothing(db: Session, relics: list[str], tmp_path: Path,
