@@ -1,0 +1,95 @@
+"""`GET /api/openapi.json`: the OpenAPI 3.0 description of the machine API."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from layers import all_layers
+
+bp = Blueprint("api_openapi", __name__, url_prefix="/api")
+
+ERROR = {"type": "object", "properties": {"error": {"type": "string"},
+                                          "message": {"type": "string"}}}
+ZONE_HIT = {"type": "object", "properties": {
+    "heritage_id": {"type": "string", "example": "VN-HY-DT-000001"},
+    "site_name_vi": {"type": "string"}, "site_name_en": {"type": "string", "nullable": True},
+    "rank": {"type": "string", "nullable": True,
+             "enum": ["special_national", "national", "provincial", "inventoried"]},
+    "zone": {"type": "string", "enum": ["I", "II", "buffer"]},
+    "decision_no": {"type": "string", "nullable": True},
+    "overlap_m2": {"type": "number", "description": "overlap area, m² on the WGS 84 spheroid"},
+    "overlap_pct": {"type": "number", "description": "overlap as % of the parcel's area"},
+    "relic_distance_m": {"type": "number", "description": "parcel to relic point, metres"},
+    "rules": {"type": "object", "properties": {"vi": {"type": "string"},
+                                               "en": {"type": "string"},
+                                               "ref": {"type": "string"}}},
+}}
+ZONE_CHECK = {"type": "object", "properties": {
+    "parcel_area_m2": {"type": "number"},
+    "on_date": {"type": "string", "format": "date"},
+    "hits": {"type": "array", "items": ZONE_HIT,
+             "description": "every zone touched; touching a boundary counts"},
+    "nearest": {"type": "object", "nullable": True,
+                "description": "the nearest relic when no zone is touched",
+                "properties": {"heritage_id": {"type": "string"},
+                               "site_name_vi": {"type": "string"},
+                               "distance_m": {"type": "number"}}},
+    "data_version": {"type": "integer",
+                     "description": "latest revision id when the answer was computed"},
+}}
+
+
+def document() -> dict[str, Any]:
+    layer_names = list(all_layers())
+    bad = {"description": "bad input; the message says what to change",
+           "content": {"application/json": {"schema": ERROR}}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Khoái Châu heritage map API", "version": "1",
+                 "description": "Relics, protection zones and the zone check of Khoái Châu "
+                                "(Hưng Yên). Coordinates are WGS 84 longitude/latitude "
+                                "unless a `crs` is given."},
+        "paths": {
+            "/api/layers": {"get": {
+                "summary": "The map layers: titles, geometry type, bbox, count, style",
+                "responses": {"200": {"description": "layer list"}}}},
+            "/api/layers/{name}.geojson": {"get": {
+                "summary": "Features of a layer in a bbox (RFC 7946 GeoJSON)",
+                "parameters": [
+                    {"name": "name", "in": "path", "required": True,
+                     "schema": {"type": "string", "enum": layer_names}},
+                    {"name": "bbox", "in": "query",
+                     "schema": {"type": "string", "example": "105.9,20.8,106.0,20.9"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "FeatureCollection with a next link",
+                                      "content": {"application/geo+json": {}}},
+                              "400": bad, "404": bad}}},
+            "/api/zone-check": {"post": {
+                "summary": "Which protection zones does a parcel touch, and what applies",
+                "parameters": [
+                    {"name": "crs", "in": "query", "description":
+                     "CRS of the body's coordinates, e.g. EPSG:9209 (VN-2000 TM-3 105°30′, "
+                     "Hưng Yên) or EPSG:4326 (default)", "schema": {"type": "string"}},
+                    {"name": "date", "in": "query", "description":
+                     "answer with the zones valid on this date (default today)",
+                     "schema": {"type": "string", "format": "date"}}],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"description": "GeoJSON geometry, Feature or "
+                                              "FeatureCollection (at most 1,000 parcels)"},
+                    "example": {"type": "Polygon", "coordinates": [[
+                        [105.9605, 20.8305], [105.9615, 20.8305], [105.9615, 20.8315],
+                        [105.9605, 20.8315], [105.9605, 20.8305]]]}}}},
+                "responses": {"200": {"description": "one result per parcel",
+                                      "content": {"application/json": {"schema": {
+                                          "type": "object", "properties": {"results": {
+                                              "type": "array", "items": ZONE_CHECK}}}}}},
+                              "400": bad}}},
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(document())
