@@ -21,12 +21,14 @@ def create_app(config: Config | None = None) -> Flask:
     from gis_app.api import layers as api_layers
     from gis_app.api import openapi, zone_check
     from gis_app.web import auth as web_auth
-    from gis_app.web import errors, imports, public
+    from gis_app.web import errors, imports, planning, planning_reports, public
 
     errors.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(web_auth.bp)
     app.register_blueprint(imports.bp)
+    app.register_blueprint(planning.bp)
+    app.register_blueprint(planning_reports.bp)
     app.register_blueprint(api_layers.bp)
     app.register_blueprint(zone_check.bp)
     app.register_blueprint(openapi.bp)

@@ -160,7 +160,7 @@ def test_bad_parcels_are_refused(geometry: dict, message: str) -> None:
         read_geometry(geometry)
 
 
-def test_api_answers_and_explains_errors(client, db: Session, relic: str) -> None:  # noqa: ANN001
+def test_api_answers_and_explains_errors(client, db: Session, relic: str) -> None:
     parcel = square(0, 0, 10)
     fc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {}, "geometry": mapping(parcel)},
@@ -180,14 +180,14 @@ def test_api_answers_and_explains_errors(client, db: Session, relic: str) -> Non
     assert crs.status_code == 400 and "EPSG:9209" in crs.get_json()["message"]
 
 
-def test_public_does_not_learn_of_sensitive_relics(client, db: Session) -> None:  # noqa: ANN001
+def test_public_does_not_learn_of_sensitive_relics(client, db: Session) -> None:
     hid = make_site(db, LON, LAT, name="Di chỉ khảo cổ", sensitive=True)
     response = client.post("/api/zone-check", json=mapping(square(0, 0, 10)))
     body = json.dumps(response.get_json())
     assert hid not in body and "Di chỉ khảo cổ" not in body
 
 
-def test_openapi_documents_the_zone_check(client) -> None:  # noqa: ANN001
+def test_openapi_documents_the_zone_check(client) -> None:
     doc = client.get("/api/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
     operation = doc["paths"]["/api/zone-check"]["post"]
