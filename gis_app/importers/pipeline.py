@@ -345,7 +345,9 @@ class _Stager:
             oriented = shapely.orient_polygons(work, exterior_cw=False)
             changed = ~shapely.equals_exact(oriented, work, tolerance=0.0)
             changed &= np.array([g is not None for g in work])
-            if changed.any():
+            # Shapefiles store outer rings clockwise by specification: turning them is
+            # routine there, a repair worth reporting elsewhere.
+            if changed.any() and self.source.driver != "ESRI Shapefile":
                 self.report.repair("orientation",
                                    "Ring orientation corrected (outer rings counter-clockwise).",
                                    "Đã sửa chiều vòng (vòng ngoài ngược chiều kim đồng hồ).",
