@@ -72,3 +72,10 @@ def test_map_page_lets_phones_zoom(client):
     html = client.get("/").get_data(as_text=True)
     assert "user-scalable=no" not in html
     assert html.count('name="viewport"') == 1
+
+
+def test_unknown_address_is_a_404_page_not_a_crash(client):
+    response = client.get("/khong-co-trang-nay")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert 'href="/khong-co-trang-nay?lang=en"' in page
