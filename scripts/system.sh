@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Check (and, as root on Debian, install) the system packages the project needs.
-#   scripts/system.sh run    PostgreSQL 15 + PostGIS 3, Python venv
-#   scripts/system.sh test   the same, plus Chromium and fonts for the page tests
+#   scripts/system.sh run    PostgreSQL 15 + PostGIS 3, Python venv, Pango and Noto
+#                            fonts (WeasyPrint renders the zone check reports as PDF)
+#   scripts/system.sh test   the same, plus Chromium for the page tests and
+#                            poppler-utils (pdftotext, pdftoppm) to read the PDFs back
 #   scripts/system.sh bench  the same, plus wrk (pgbench comes with PostgreSQL) and
 #                            gdal-bin (ogr2ogr, the import benchmark's reference)
 # Elsewhere it prints exactly what to install and fails.
@@ -12,13 +14,21 @@ missing=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] && [ -f /usr/share/postgresql/15/extension/postgis.control ] \
   || missing+=(postgresql-15-postgis-3)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+# WeasyPrint loads Pango (and HarfBuzz's font subsetter) at run time: package:soname.
+libs=$( (ldconfig -p || /sbin/ldconfig -p) 2>/dev/null || true)
+for pair in libpango-1.0-0:libpango-1.0.so.0 libpangoft2-1.0-0:libpangoft2-1.0.so.0 \
+            libharfbuzz-subset0:libharfbuzz-subset.so.0; do
+  case "$libs" in *"${pair#*:}"*) ;; *) missing+=("${pair%%:*}") ;; esac
+done
+# Noto Sans: Vietnamese diacritics in the PDF reports (and the page tests).
+[ -d /usr/share/fonts/truetype/noto ] || missing+=(fonts-noto-core)
 if [ "$what" = bench ]; then
   command -v wrk >/dev/null || missing+=(wrk)
   command -v ogr2ogr >/dev/null || missing+=(gdal-bin)
 fi
 if [ "$what" = test ] || [ "$what" = bench ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
-  [ -d /usr/share/fonts/truetype/noto ] || missing+=(fonts-noto-core)
+  command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 fi
 
 [ ${#missing[@]} = 0 ] && exit 0
@@ -37,6 +47,7 @@ On Debian 12 / Ubuntu, as root:
     apt-get update && apt-get install -y ${missing[*]}
 Elsewhere install the equivalents: PostgreSQL 15 with PostGIS 3 (server binaries in
 /usr/lib/postgresql/15/bin, or set GIS_PG_BIN), Python 3.11+ with venv, and for the
-tests Chromium at /usr/bin/chromium with Noto fonts. Then run the command again.
+tests Chromium at /usr/bin/chromium with Noto fonts; Pango 1.44+ for WeasyPrint
+(PDF reports) and, for the tests, poppler's pdftotext/pdftoppm. Then run the command again.
 MSG
 exit 1

@@ -144,14 +144,15 @@ def run_import(db: Session, path: Path, options: ImportOptions, *,
             field_map.ignored = [f for f in field_map.ignored if f not in source.coords]
         report.info["mapping"] = {**field_map.as_report(), "preset": preset.name if preset
                                   else None}
-        encoding = _decide_encoding(source, given_encoding, report)
-        choice = _decide_crs(source, given_crs)
+        encoding = decide_encoding(source, given_encoding, report)
+        choice = decide_crs(source, given_crs)
         report.info["crs"] = choice.as_report()
         return _load(db, source, target, field_map, encoding, choice, report, options,
                      actor_id, progress)
 
 
-def _decide_encoding(source: Source, given: str | None, report: Report) -> str:
+def decide_encoding(source: Source, given: str | None, report: Report) -> str:
+    """The text encoding of `source` (given, .cpg, or detected), noted in `report`."""
     if not source.legacy_text:
         report.info["encoding"] = {"encoding": "utf-8", "how": "format", "samples": []}
         return "utf-8"
@@ -177,7 +178,8 @@ def _decide_encoding(source: Source, given: str | None, report: Report) -> str:
     return detection.encoding
 
 
-def _decide_crs(source: Source, given: Any) -> crs_mod.CrsChoice:
+def decide_crs(source: Source, given: Any) -> crs_mod.CrsChoice:
+    """The CRS to read `source` in: `given`, else its .prj, else inferred (InputError)."""
     if given is not None:
         return crs_mod.CrsChoice(given, "given")
     if source.crs_wkt:
@@ -200,7 +202,8 @@ def _total_bounds(source: Source) -> tuple[float, float, float, float]:
             float(arr[:, 2].max()), float(arr[:, 3].max()))
 
 
-def _decode(value: Any, encoding: str) -> Any:
+def decode_value(value: Any, encoding: str) -> Any:
+    """A cell read byte-transparently (ISO-8859-1) -> text in `encoding` (others as is)."""
     if not isinstance(value, str):
         return value
     raw = value.encode("latin-1")
@@ -300,7 +303,7 @@ class _Stager:
         lossy = False
         if self.source.legacy_text and isinstance(value, str):
             try:
-                decoded = _decode(value, self.encoding)
+                decoded = decode_value(value, self.encoding)
             except encodings.EncodingProblem:
                 return None, (f"The text {value!r} is not valid {self.encoding}; choose the "
                               f"file's text encoding.",

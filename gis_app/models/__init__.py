@@ -11,6 +11,7 @@ from .general import (AdminUnit, AdminUnitSuccession, Catalogue, HeritageIdentif
 from .imports import IMPORT_STATUS, ImportRun
 from .intangible import HeritageEvent, IntangibleArtisan, IntangibleHeritage, IntangibleSite
 from .relics import Site, SiteAdminUnit
+from .zone_checks import ZoneCheckRecord
 
 __all__ = [
     "AUDITED_TABLES", "AdminUnit", "AdminUnitSuccession", "Artifact", "Base", "BasemapFeature",
@@ -18,5 +19,5 @@ __all__ = [
     "EnvironmentNote", "Facility", "FacilityKind", "HeritageEvent", "HeritageIdentifier", "IMPORT_STATUS", "ImportRun",
     "IntangibleArtisan", "IntangibleHeritage", "IntangibleSite", "InventoryRecord",
     "Landscape", "Organisation", "Person", "ProtectionZone", "Revision", "Site",
-    "SiteAdminUnit", "User", "UserScope",
+    "SiteAdminUnit", "User", "UserScope", "ZoneCheckRecord",
 ]
