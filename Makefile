@@ -49,6 +49,7 @@ bench: setup
 	@scripts/system.sh bench
 	$(BIN)/python bench/geojson_bbox.py
 	$(BIN)/python bench/import.py
+	$(BIN)/python bench/zone_check.py
 
 lint: setup
 	$(BIN)/ruff check gis_app layers tests bench data

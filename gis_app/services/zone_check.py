@@ -155,6 +155,9 @@ def _parcel(geometry: Any, number: int, source_crs: Any) -> BaseGeometry:
     return shape
 
 
+# The nearest relic: the GIST index orders by planar distance (against a subquery, not
+# a CTE column, or the index is not used); the 8 nearest are then ranked on the
+# spheroid, so near ties go the right way.
 CHECK_SQL = text("""
     WITH p AS (SELECT ST_GeomFromWKB(:wkb, 4326) AS g),
     pa AS (SELECT g, ST_Area(g::geography) AS area FROM p),
@@ -181,9 +184,6 @@ CHECK_SQL = text("""
                       FROM sites s
                      WHERE NOT EXISTS (SELECT 1 FROM hits)
                        AND (:full OR (s.status = 'published' AND NOT s.sensitive))
-                     -- The index orders by planar distance (a subquery, not a CTE
-                     -- column, or it is not used); the 8 nearest are then ranked on
-                     -- the spheroid, so near ties go the right way.
                      ORDER BY s.geom <-> (SELECT g FROM pa) LIMIT 8) c
              ORDER BY c.distance LIMIT 1) AS nearest,
            (SELECT coalesce(max(id), 0) FROM revisions) AS data_version
