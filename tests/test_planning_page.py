@@ -191,6 +191,7 @@ def test_draw_a_polygon_over_zone_i_with_the_mouse(page, page_watch, live_server
     assert '"type":"Polygon"' in geometry.get_attribute("value")
     assert page.get_by_role("button", name="Báo cáo").is_visible()
 
+
     # A point, placed with a click, replaces the polygon.
     page.get_by_role("button", name="Đặt điểm").click()
     page.mouse.click(*_screen_point(page, lat, lon, 40, 0))
@@ -201,6 +202,22 @@ def test_draw_a_polygon_over_zone_i_with_the_mouse(page, page_watch, live_server
     geometry = page.locator("#planning-results form.report-form input[name=geometry]")
     assert '"type":"Point"' in geometry.get_attribute("value")
     assert page.locator(".leaflet-marker-icon").count() == 1  # the vendored marker image
+
+    # The report of the point: a reference number, the zone, the rules, the inline map.
+    page.get_by_role("button", name="Báo cáo").click()
+    page.wait_for_url(re.compile(r".*/planning/report/KTBV-\d{4}-\d{6}$"))
+    reference = page.url.rsplit("/", 1)[1]
+    try:
+        report = page.locator("main").inner_text()
+        assert reference in report
+        assert "Đền Đa Hòa" in report and "Khu vực bảo vệ I" in report
+        assert "phải giữ nguyên trạng về mặt bằng và không gian" in report
+        assert page.locator("main svg").count() >= 1  # the inline map
+    finally:
+        engine = create_engine(database_url)
+        with engine.begin() as conn:  # the live server's database is committed
+            conn.execute(text("DELETE FROM zone_checks WHERE reference = :r"), {"r": reference})
+        engine.dispose()
     _no_trouble(page_watch)
 
 
