@@ -9,7 +9,7 @@ WGS 84 spheroid (geography), never in degrees. Zones are taken as valid on a dat
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -88,7 +88,9 @@ class ZoneCheck:
     data_version: int = 0  # the latest revision id: the data the answer was computed on
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Not dataclasses.asdict: it deep-copies every hit's rules text (about a fifth
+        # of the check's Python time under the profiler).
+        return {**vars(self), "hits": [dict(vars(hit)) for hit in self.hits]}
 
 
 def read_geometry(payload: Any, crs_text: str | None = None) -> list[BaseGeometry]:
