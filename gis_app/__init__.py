@@ -19,7 +19,7 @@ def create_app(config: Config | None = None) -> Flask:
     auth.init_app(app)
 
     from gis_app.api import layers as api_layers
-    from gis_app.api import openapi, zone_check
+    from gis_app.api import openapi, search, zone_check
     from gis_app.web import auth as web_auth
     from gis_app.web import errors, imports, planning, planning_reports, public
 
@@ -32,6 +32,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(api_layers.bp)
     app.register_blueprint(zone_check.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(search.bp)
     cli.init_app(app)
     _template_helpers(app)
     return app

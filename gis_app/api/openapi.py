@@ -66,6 +66,13 @@ def document() -> dict[str, Any]:
                 "responses": {"200": {"description": "FeatureCollection with a next link",
                                       "content": {"application/geo+json": {}}},
                               "400": bad, "404": bad}}},
+            "/api/search": {"get": {
+                "summary": "Relics by name, without regard to diacritics, case or one typo "
+                           "(\"da hoa\" finds \"Đền Đa Hòa\")",
+                "parameters": [{"name": "q", "in": "query", "required": True,
+                                "schema": {"type": "string", "maxLength": 100}}],
+                "responses": {"200": {"description": "matches, exact ones first"},
+                              "400": bad}}},
             "/api/zone-check": {"post": {
                 "summary": "Which protection zones does a parcel touch, and what applies",
                 "parameters": [

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis_app.errors import RecordNotFound
+from gis_app.errors import InputError, RecordNotFound
 from gis_app.services.features import FULL_ACCESS_ROLES
 
 
@@ -66,3 +66,48 @@ def list_sites(db: Session, role: str | None = None) -> list[dict[str, Any]]:
           FROM sites s LEFT JOIN admin_units u ON u.id = s.admin_unit_id
           {where}
          ORDER BY lower(f_unaccent(s.name_vi)), s.heritage_id""")).mappings()]
+
+
+SEARCH_SQL = """
+    WITH q AS (SELECT lower(f_unaccent(:q)) AS q),
+    candidates AS (
+      SELECT s.heritage_id, s.name_vi, s.name_en, s.rank, s.other_names,
+             ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
+             lower(f_unaccent(s.name_vi || ' ' || array_to_string(s.other_names, ' ')
+                              || ' ' || coalesce(s.name_en, ''))) AS folded
+        FROM sites s {where})
+    SELECT c.heritage_id, c.name_vi, c.name_en, c.rank, c.other_names, c.lon, c.lat,
+           (' ' || c.folded) LIKE '% ' || :pattern || '%' ESCAPE '\\' AS exact,
+           word_similarity(q.q, c.folded) AS score
+      FROM candidates c, q
+     WHERE (' ' || c.folded) LIKE '% ' || :pattern || '%' ESCAPE '\\'
+        OR (length(q.q) >= 4 AND word_similarity(q.q, c.folded) >= :threshold)
+     ORDER BY exact DESC, score DESC, c.name_vi
+     LIMIT :limit
+"""
+# pg_trgm word similarity for a typo (queries of 4+ letters; matches start at a word).
+TYPO_THRESHOLD = 0.6
+
+
+def search_sites(db: Session, query: str, role: str | None = None,
+                 limit: int = 20) -> list[dict[str, Any]]:
+    """Sites whose names (Vietnamese, other names, English) match `query` without regard
+    to diacritics, case or tone placement ("da hoa" finds "Đền Đa Hòa", "Hoà" = "Hòa"),
+    and with a typo in a word ("da tracj" finds "Dạ Trạch"). Exact matches first.
+
+    Raises InputError for a query longer than 100 characters.
+    """
+    query = " ".join(query.split())
+    if not query:
+        return []
+    if len(query) > 100:
+        raise InputError("The search text is too long (at most 100 characters).",
+                         "Nội dung tìm kiếm quá dài (tối đa 100 ký tự).")
+    where = "" if role in FULL_ACCESS_ROLES else \
+        "WHERE s.status = 'published' AND NOT s.sensitive"
+    folded = db.scalar(text("SELECT lower(f_unaccent(:q))"), {"q": query})
+    pattern = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = db.execute(text(SEARCH_SQL.format(where=where)),
+                      {"q": query, "pattern": pattern, "threshold": TYPO_THRESHOLD,
+                       "limit": limit}).mappings()
+    return [dict(r) for r in rows]

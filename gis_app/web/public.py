@@ -1,7 +1,7 @@
 """Public pages: the map, the list of relics, a relic's permanent page."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 
 from gis_app.auth import current_role
 from gis_app.db import get_session
@@ -30,7 +30,12 @@ def index() -> str:
 
 @bp.get("/sites")
 def site_list() -> str:
-    return render_template("site_list.html", sites=sites.list_sites(get_session(), current_role()))
+    query = (request.args.get("q") or "").strip()
+    if query:
+        found = sites.search_sites(get_session(), query, current_role(), limit=100)
+    else:
+        found = sites.list_sites(get_session(), current_role())
+    return render_template("site_list.html", sites=found, query=query)
 
 
 @bp.get("/sites/<heritage_id>")
