@@ -1,13 +1,16 @@
-"""Public pages: the map, the list of relics, a relic's permanent page."""
+"""Public pages: the map, the list of relics, a relic's permanent page, festivals."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from datetime import date
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from gis_app.auth import current_role
 from gis_app.db import get_session
+from gis_app.errors import InputError
 from gis_app.i18n import current_lang
 from gis_app.maps import build_map
-from gis_app.services import sites
+from gis_app.services import festivals, sites
 
 bp = Blueprint("public", __name__)
 
@@ -50,3 +53,31 @@ def site_page(heritage_id: str) -> str:
                      layer_names=("communes", "rivers", "roads", "landscapes",
                                   "protection_zones", "sites", "facilities"))
     return render_template("site.html", site=site, map=small_map)
+
+
+def _year(value: str | None) -> int:
+    if not value:
+        return date.today().year
+    if not value.isdigit():
+        raise InputError(f"year={value!r} is not a year, e.g. year=2026.",
+                         f"year={value!r} không phải năm, ví dụ year=2026.")
+    return int(value)
+
+
+@bp.get("/festivals")
+def festival_calendar() -> str:
+    year = _year(request.args.get("year"))
+    events = festivals.calendar(get_session(), year, current_role())
+    return render_template("festivals.html", year=year, events=events,
+                           this_month=date.today().month if year == date.today().year else None)
+
+
+@bp.get("/festivals.ics")
+def festival_feed() -> Response:
+    """This year's and next year's festivals, to subscribe to in a calendar app."""
+    year = _year(request.args.get("year"))
+    events = [occ for y in (year, year + 1)
+              for occ in festivals.calendar(get_session(), y, current_role())]
+    body = festivals.to_ics(events, request.url_root)
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": "inline; filename=le-hoi-khoai-chau.ics"})
