@@ -6,10 +6,13 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from tqdm import tqdm
 
 from gis_app.db import database
 from gis_app.errors import HeritageError
 from gis_app.importers import targets
+from gis_app.importers.mapping import parse_manual
+from gis_app.importers.pipeline import ImportOptions, run_import
 from gis_app.services import accounts, demo, migrations
 from gis_app.services import imports as import_records
 
@@ -144,11 +147,6 @@ def import_command(file: Path, layer: str, preset: str | None, crs: str | None,
                    username: str | None, dry_run: bool, lang: str) -> None:
     """Import a survey FILE (zipped shapefile, .shp, GeoPackage, GeoJSON, KML/KMZ, CSV)
     into a layer, all or nothing."""
-    from tqdm import tqdm
-
-    from gis_app.importers.mapping import parse_manual
-    from gis_app.importers.pipeline import ImportOptions, run_import
-
     bar: tqdm | None = None
 
     def progress(done: int, total: int) -> None:

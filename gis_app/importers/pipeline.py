@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -422,10 +421,7 @@ class _Stager:
         for i, geom in enumerate(geoms):
             parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"
                      and not p.is_empty] if geom is not None else []
-            flat: list[BaseGeometry] = []
-            for part in parts:
-                flat.append(part)
-            out[i] = shapely.MultiPolygon(flat) if flat else None
+            out[i] = shapely.MultiPolygon(parts) if parts else None
         return out
 
     def _check_location(self, lonlat: np.ndarray, rows: np.ndarray) -> None:

@@ -1,6 +1,7 @@
 """The record of survey imports, and undoing one as a whole."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,7 +82,7 @@ def undo_import(db: Session, import_id: int, actor_id: int | None) -> dict[str, 
                     f"UPDATE {_table(rev.table_name)} SET ({cols}) = (SELECT {cols} FROM "
                     f"jsonb_populate_record(NULL::{_table(rev.table_name)}, "
                     f"CAST(:before AS jsonb))) WHERE id = :id"),
-                    {"before": _json(rev.before), "id": int(rev.row_id)})
+                    {"before": json.dumps(rev.before), "id": int(rev.row_id)})
                 counts["restored"] += 1
         if retired:
             db.execute(text("UPDATE heritage_identifiers SET retired_at = now(), "
@@ -109,6 +110,3 @@ def _table(name: str) -> str:
     return name
 
 
-def _json(value: Any) -> str:
-    import json
-    return json.dumps(value)

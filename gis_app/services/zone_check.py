@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from gis_app.errors import InputError
 from gis_app.geo import crs as crs_mod
+from gis_app.services.features import FULL_ACCESS_ROLES
 
 MAX_AREA_M2 = 50_000_000  # 50 km²: larger is not a parcel or project, and too slow
-FULL_ACCESS_ROLES = {"district_reviewer", "admin"}
 GEOD = Geod(ellps="WGS84")
 
 # What each zone means for building there, with the legal reference (the law in force

@@ -259,13 +259,10 @@ def _plain(value: Any) -> Any:
 
 
 def _preview_geojson(preview: dict[str, Any]) -> dict[str, Any]:
-    """The preview as plain GeoJSON: geometries as objects, dates as dd/mm/yyyy."""
+    """The preview with its dates as dd/mm/yyyy."""
     features = []
     for feature in preview.get("features") or []:
-        geometry = feature.get("geometry")
-        if isinstance(geometry, str):
-            geometry = json.loads(geometry)
-        features.append({"type": "Feature", "geometry": geometry,
+        features.append({"type": "Feature", "geometry": feature.get("geometry"),
                          "properties": {k: _plain(v) for k, v in
                                         (feature.get("properties") or {}).items()}})
     return {"type": "FeatureCollection", "features": features}

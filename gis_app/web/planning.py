@@ -23,6 +23,7 @@ from gis_app import vocab
 from gis_app.errors import HeritageError, InputError
 from gis_app.geo import crs as crs_mod
 from gis_app.i18n import current_lang
+from gis_app.importers.pipeline import decide_crs
 from gis_app.importers.reader import open_source, read_batches
 from gis_app.maps import MapPage, build_map
 
@@ -63,11 +64,7 @@ def read_parcel_file(path: Path, workdir: Path) -> tuple[dict[str, Any], crs_mod
         raise InputError("No feature of the file has coordinates.",
                          "Không đối tượng nào trong tệp có tọa độ.")
     array = np.array(geoms, dtype=object)
-    if source.crs_wkt:
-        choice = crs_mod.crs_from_prj(source.crs_wkt)
-    else:
-        minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(array))
-        choice = crs_mod.infer_crs((minx, miny, maxx, maxy))
+    choice = decide_crs(source, None)
     lonlat = shapely.force_2d(crs_mod.transform_geometries(array, choice.crs))
     features = [{"type": "Feature", "properties": {"row": row},
                  "geometry": mapping(geom)}
