@@ -29,10 +29,14 @@ ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 def fresh_database(name: str) -> str:
     """Drop and create `name` on the private cluster (started if needed); its URL.
 
-    With TEST_DATABASE_URL set, that database is used as it is instead.
+    With TEST_DATABASE_URL set, that database is used as it is instead; with
+    GIS_TEST_DB set, that name replaces heritage_test (two checkouts or sessions side by
+    side each get their own database on the cluster).
     """
     if name == "heritage_test" and os.environ.get("TEST_DATABASE_URL"):
         return os.environ["TEST_DATABASE_URL"]
+    if name == "heritage_test":
+        name = os.environ.get("GIS_TEST_DB", name)
     done = subprocess.run([str(PROJECT_ROOT / "scripts" / "devdb.sh"), "recreate", name],
                           capture_output=True, text=True)
     if done.returncode != 0:

@@ -3,7 +3,7 @@ from .accounts import User, UserScope
 from .artifacts import Artifact, ConservationAction, DigitalRecord, InventoryRecord
 from .audit import AUDITED_TABLES, Revision
 from .base import Base
-from .conditions import ConditionAssessment
+from .conditions import ConditionAssessment, ConditionPhoto
 from .digital_map import (BasemapFeature, EnvironmentNote, Facility, FacilityKind, Landscape,
                           ProtectionZone)
 from .general import (AdminUnit, AdminUnitSuccession, Catalogue, HeritageIdentifier,
@@ -15,7 +15,7 @@ from .zone_checks import ZoneCheckRecord
 
 __all__ = [
     "AUDITED_TABLES", "AdminUnit", "AdminUnitSuccession", "Artifact", "Base", "BasemapFeature",
-    "Catalogue", "ConditionAssessment", "ConservationAction", "DigitalRecord",
+    "Catalogue", "ConditionAssessment", "ConditionPhoto", "ConservationAction", "DigitalRecord",
     "EnvironmentNote", "Facility", "FacilityKind", "HeritageEvent", "HeritageIdentifier", "IMPORT_STATUS", "ImportRun",
     "IntangibleArtisan", "IntangibleHeritage", "IntangibleSite", "InventoryRecord",
     "Landscape", "Organisation", "Person", "ProtectionZone", "Revision", "Site",

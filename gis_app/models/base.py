@@ -59,6 +59,13 @@ ARTIFACT_KINDS = ("relic_object", "antiquity", "national_treasure", "object")
 ARTIFACT_ORIGINS = ("original", "donated", "excavated", "exchanged", "recovered",
                     "purchased", "other")
 CONSERVATION_KINDS = ("preventive", "remedial")
+# The ordinal condition scale, best first (overall and per element).
 CONDITIONS = ("good", "fair", "poor", "very_poor", "ruined")
+# The elements an assessment scores (criteria set 5: state of preservation, landscape,
+# environment, infrastructure).
+ELEMENTS = ("roof", "structure", "decoration", "artifacts", "landscape", "environment",
+            "infrastructure")
+THREATS = ("flood", "damp", "termites", "encroachment", "unlicensed_construction",
+           "vandalism", "theft", "fire", "pollution", "tourism_pressure", "neglect", "other")
 TRENDS = ("improving", "stable", "worsening", "unknown")
 ROLES = ("public", "commune_editor", "district_reviewer", "admin")

@@ -35,6 +35,9 @@ class Site(Base):
     materials: Mapped[str | None] = mapped_column(Text)
     description_vi: Mapped[str | None] = mapped_column(Text)
     description_en: Mapped[str | None] = mapped_column(Text)
+    # Free text as the custodian gives it, e.g. "7:00–17:00 hằng ngày".
+    opening_hours_vi: Mapped[str | None] = mapped_column(Text)
+    opening_hours_en: Mapped[str | None] = mapped_column(Text)
     geom = mapped_column(geometry("POINT"), nullable=False)
     admin_unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"))
     custodian_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))

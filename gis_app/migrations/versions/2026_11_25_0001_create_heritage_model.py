@@ -9,12 +9,19 @@ import sqlalchemy as sa
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
-from gis_app.models.audit import AUDITED_TABLES
 
 revision = '0001_heritage_model'
 down_revision = None
 branch_labels = None
 depends_on = None
+
+# Frozen as of this revision (later revisions audit more tables).
+AUDITED_TABLES = (
+    "admin_units", "organisations", "people", "sites", "site_admin_units",
+    "protection_zones", "landscapes", "facilities", "environment_notes",
+    "intangible_heritage", "heritage_events", "artifacts", "artifact_inventory_records",
+    "conservation_actions", "digital_records", "condition_assessments", "users",
+)
 
 
 def upgrade() -> None:

@@ -8,7 +8,6 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from gis_app.models.audit import AUDITED_TABLES
 
 ROW_KEYS = {"site_admin_units": ("site_id", "admin_unit_id")}  # as in 0001
 
@@ -16,6 +15,14 @@ revision = '0002_imports'
 down_revision = '0001_heritage_model'
 branch_labels = None
 depends_on = None
+
+# Frozen as of this revision (later revisions audit more tables).
+AUDITED_TABLES = (
+    "admin_units", "organisations", "people", "sites", "site_admin_units",
+    "protection_zones", "landscapes", "facilities", "environment_notes",
+    "intangible_heritage", "heritage_events", "artifacts", "artifact_inventory_records",
+    "conservation_actions", "digital_records", "condition_assessments", "users",
+)
 
 # Revisions are written once per statement from its transition tables instead of once
 # per row, and a row becomes JSON column by column with geometries as hex EWKB (exact,
