@@ -44,6 +44,8 @@ class Config:
     # between its preview and the official's confirmation.
     MAX_CONTENT_LENGTH: int = 200 * 1024 * 1024
     UPLOAD_DIR: str = str(PROJECT_ROOT / "var" / "uploads")
+    # Photos and other media of digital records and condition assessments.
+    MEDIA_DIR: str = str(PROJECT_ROOT / "var" / "media")
 
     @classmethod
     def from_env(cls) -> Config:
@@ -59,6 +61,7 @@ class Config:
         if env.get("GIS_UPLOAD_MAX_MB"):
             cfg.MAX_CONTENT_LENGTH = int(env["GIS_UPLOAD_MAX_MB"]) * 1024 * 1024
         cfg.UPLOAD_DIR = env.get("GIS_UPLOAD_DIR", cfg.UPLOAD_DIR)
+        cfg.MEDIA_DIR = env.get("GIS_MEDIA_DIR", cfg.MEDIA_DIR)
         return cfg
 
     def to_flask(self) -> dict[str, object]:
