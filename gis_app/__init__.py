@@ -20,13 +20,17 @@ def create_app(config: Config | None = None) -> Flask:
 
     from gis_app.api import layers as api_layers
     from gis_app.api import openapi, search, zone_check
+    from gis_app.web import errors, imports, media, planning
     from gis_app.web import auth as web_auth
-    from gis_app.web import errors, imports, planning, planning_reports, public
+    from gis_app.web import conditions as web_conditions
+    from gis_app.web import planning_reports, public
 
     errors.init_app(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(media.bp)
     app.register_blueprint(web_auth.bp)
     app.register_blueprint(imports.bp)
+    app.register_blueprint(web_conditions.bp)
     app.register_blueprint(planning.bp)
     app.register_blueprint(planning_reports.bp)
     app.register_blueprint(api_layers.bp)

@@ -35,3 +35,50 @@ def make_site(db: Session, lon: float, lat: float, *, name: str = "Đình thử 
                 {"s": site_id, "z": zone, "g": json.dumps(mapping(poly))})
     db.flush()
     return hid
+
+
+# --- condition assessments (tests/test_conditions*.py) ----------------------------------
+
+def make_admin_unit(db: Session, code: str, name: str, *, level: str = "commune",
+                    valid_from: str = "2000-01-01", valid_to: str | None = None) -> int:
+    """Insert a dated administrative unit (no geometry); its id."""
+    unit_id = db.execute(text("""
+        INSERT INTO admin_units (code, name, level, valid_from, valid_to)
+        VALUES (:code, :name, :level, CAST(:f AS date), CAST(:t AS date)) RETURNING id"""),
+        {"code": code, "name": name, "level": level, "f": valid_from,
+         "t": valid_to}).scalar_one()
+    db.flush()
+    return unit_id
+
+
+def place_site(db: Session, heritage_id: str, unit_id: int, *, valid_from: str = "2000-01-01",
+               valid_to: str | None = None, current: bool = True) -> int:
+    """Record that a site belonged to `unit_id` from `valid_from` to `valid_to`
+    (inclusive); with `current` the site row points at that unit. The site's id."""
+    site_id = db.scalar(text("SELECT id FROM sites WHERE heritage_id = :h"), {"h": heritage_id})
+    db.execute(text("""
+        INSERT INTO site_admin_units (site_id, admin_unit_id, valid_from, valid_to)
+        VALUES (:s, :u, CAST(:f AS date), CAST(:t AS date))"""),
+        {"s": site_id, "u": unit_id, "f": valid_from, "t": valid_to})
+    if current:
+        db.execute(text("UPDATE sites SET admin_unit_id = :u WHERE id = :s"),
+                   {"u": unit_id, "s": site_id})
+    db.flush()
+    return site_id
+
+
+def make_assessment(db: Session, site_id: int, assessed_on: str, overall: str, *,
+                    elements: dict[str, str] | None = None, threats: tuple[str, ...] = (),
+                    trend: str | None = None, supersedes_id: int | None = None,
+                    assessor_name: str = "Nguyễn Văn Khảo Sát") -> int:
+    """Insert a condition assessment directly (no permission checks); its id."""
+    assessment_id = db.execute(text("""
+        INSERT INTO condition_assessments (site_id, assessed_on, assessor_name, overall,
+                                           element_scores, threats, trend, supersedes_id)
+        VALUES (:s, CAST(:d AS date), :who, :overall, CAST(:scores AS jsonb), :threats,
+                :trend, :sup) RETURNING id"""),
+        {"s": site_id, "d": assessed_on, "who": assessor_name, "overall": overall,
+         "scores": json.dumps(elements or {}), "threats": list(threats), "trend": trend,
+         "sup": supersedes_id}).scalar_one()
+    db.flush()
+    return assessment_id

@@ -1,0 +1,60 @@
+"""Who may see a media file under MEDIA_DIR: the digital record or condition photo that
+names it decides.
+
+A file is served only if a row names it (`digital_records.uri` or
+`condition_photos.uri`, a path relative to MEDIA_DIR) and the role may see that row:
+- the public: records of published, non-sensitive sites; of published intangible
+  heritage; of artifacts held at a published, non-sensitive site;
+- commune editors, district reviewers, admins: also condition-assessment photos;
+- district reviewers and admins (FULL_ACCESS_ROLES): every digital record.
+Anything else is answered as unknown, so drafts and sensitive records do not leak.
+"""
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis_app.services.features import FULL_ACCESS_ROLES
+
+OFFICIAL_ROLES = frozenset({"commune_editor", "district_reviewer", "admin"})
+
+PUBLIC_SITE = "s.status = 'published' AND NOT s.sensitive"
+PUBLIC_RECORD_SQL = f"""
+    SELECT EXISTS (
+      SELECT 1 FROM digital_records d
+        LEFT JOIN sites s ON s.id = d.site_id
+        LEFT JOIN intangible_heritage i ON i.id = d.intangible_id
+        LEFT JOIN artifacts a ON a.id = d.artifact_id
+        LEFT JOIN sites h ON h.id = a.holding_site_id
+       WHERE d.uri = :uri
+         AND ((d.site_id IS NOT NULL AND {PUBLIC_SITE})
+              OR (d.intangible_id IS NOT NULL AND i.status = 'published')
+              OR (d.artifact_id IS NOT NULL AND h.status = 'published' AND NOT h.sensitive)))"""
+ANY_RECORD_SQL = "SELECT EXISTS (SELECT 1 FROM digital_records WHERE uri = :uri)"
+CONDITION_PHOTO_SQL = "SELECT EXISTS (SELECT 1 FROM condition_photos WHERE uri = :uri)"
+
+
+def is_safe_name(name: str) -> bool:
+    """A relative path with no empty, '.' or '..' part and no backslash or NUL."""
+    if not name or name.startswith("/") or "\\" in name or "\x00" in name:
+        return False
+    return all(part not in ("", ".", "..") for part in name.split("/"))
+
+
+def may_see_media(db: Session, name: str, role: str | None) -> bool:
+    """True if a record the role may see names the file `name` (relative to MEDIA_DIR).
+
+    Returns False for unsafe names (absolute, '..') without asking the database.
+    """
+    if not is_safe_name(name):
+        return False
+    if db.scalar(text(PUBLIC_RECORD_SQL), {"uri": name}):
+        return True
+    if role in FULL_ACCESS_ROLES and db.scalar(text(ANY_RECORD_SQL), {"uri": name}):
+        return True
+    return role in OFFICIAL_ROLES and bool(db.scalar(text(CONDITION_PHOTO_SQL), {"uri": name}))
+
+
+def is_public_media(db: Session, name: str) -> bool:
+    """True if the public may see the file (it may then be cached by shared caches)."""
+    return is_safe_name(name) and bool(db.scalar(text(PUBLIC_RECORD_SQL), {"uri": name}))
