@@ -20,7 +20,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     from gis_app.api import layers as api_layers
     from gis_app.api import openapi, search, zone_check
-    from gis_app.web import errors, imports, media, planning
+    from gis_app.web import artifacts, errors, imports, media, officials, planning
     from gis_app.web import auth as web_auth
     from gis_app.web import conditions as web_conditions
     from gis_app.web import planning_reports, public
@@ -31,6 +31,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(web_auth.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(web_conditions.bp)
+    app.register_blueprint(officials.bp)
+    app.register_blueprint(artifacts.bp)
     app.register_blueprint(planning.bp)
     app.register_blueprint(planning_reports.bp)
     app.register_blueprint(api_layers.bp)

@@ -1,0 +1,160 @@
+"""The officials' desk: the plan's targets (a1–d) for a year, the records behind each
+figure, the priority list and the annual report (page, xlsx, PDF)."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import format_decimal
+
+from gis_app import vocab
+from gis_app.auth import roles_required
+from gis_app.db import get_session
+from gis_app.errors import InputError
+from gis_app.i18n import current_lang
+from gis_app.services import annual_report, indicators, priorities
+
+bp = Blueprint("officials", __name__, url_prefix="/officials")
+OFFICIALS = ("commune_editor", "district_reviewer")  # and admin (roles_required)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _year() -> int:
+    return indicators.check_year(request.args.get("year"))
+
+
+def _unit() -> int | None:
+    value = request.args.get("unit")
+    if value in (None, ""):
+        return None
+    if not value.isdigit():
+        raise InputError(f"unit={value!r} is not an administrative unit number.",
+                         f"unit={value!r} không phải mã số đơn vị hành chính.")
+    return int(value)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else format_decimal(value, format="#,##0.0") + " %"
+
+
+def _years() -> list[int]:
+    return list(range(indicators.FIRST_YEAR, min(date.today().year, indicators.LAST_YEAR) + 1))
+
+
+def _helpers() -> dict[str, Any]:
+    lang = current_lang()
+    return {"pct": _pct, "years": _years(), "lang": lang,
+            "status_label": lambda s: annual_report._label(annual_report.STATUS[s], lang),
+            "change_label": lambda c: annual_report._label(annual_report.CHANGE[c], lang),
+            "condition_label": lambda c: vocab.label("condition", c, lang),
+            "describe": lambda r: priorities.describe(r, lang),
+            "date_text": lambda d: "" if d is None else (
+                d.strftime("%d/%m/%Y") if lang == "vi" else d.isoformat())}
+
+
+@bp.get("/")
+@roles_required(*OFFICIALS)
+def index() -> Response:
+    return redirect(url_for(".targets"))
+
+
+@bp.get("/targets")
+@roles_required(*OFFICIALS)
+def targets() -> str:
+    year = _year()
+    board = indicators.dashboard(get_session(), year)
+    lang = current_lang()
+    chart = [{"code": row["indicator"].code,
+              "title": row["indicator"].text(row["indicator"].title, lang),
+              "target": row["indicator"].target_pct,
+              "district": row["district"]["pct"],
+              "communes": [{"name": c["unit_name"] or "–", "pct": c["pct"]}
+                           for c in row["communes"]]} for row in board]
+    return render_template("officials/targets.html", year=year, board=board, chart=chart,
+                           due=annual_report.due_date(year), today=date.today(),
+                           **_helpers())
+
+
+@bp.get("/targets/<code>")
+@roles_required(*OFFICIALS)
+def indicator_records(code: str) -> str:
+    year, unit = _year(), _unit()
+    rows = indicators.indicator_rows(get_session(), code, year, unit)
+    indicator = indicators.BY_CODE[code]
+    unit_name = next((r["unit_name"] for r in rows), None) if unit is not None else None
+    return render_template("officials/indicator.html", year=year, indicator=indicator,
+                           rows=rows, unit=unit, unit_name=unit_name, **_helpers())
+
+
+@bp.get("/priorities")
+@roles_required(*OFFICIALS)
+def priority_list() -> str | Response:
+    year = _year()
+    fmt = request.args.get("format")
+    if fmt not in (None, "", "csv"):
+        raise InputError(f"format={fmt!r}: use format=csv, or none for the page.",
+                         f"format={fmt!r}: dùng format=csv, hoặc bỏ trống để xem trang.")
+    items = priorities.priority_list(get_session(), year)
+    if fmt == "csv":
+        return _priorities_csv(items, year)
+    return render_template("officials/priorities.html", year=year, items=items,
+                           weight_codes=[c for c in priorities.REASON_TEXT
+                                         if c in priorities.WEIGHTS or c == "threats"],
+                           explain_weight=lambda c: priorities.explain_weight(
+                               c, current_lang()),
+                           rank_points=priorities.RANK_POINTS,
+                           condition_points=priorities.CONDITION_POINTS, **_helpers())
+
+
+def _priorities_csv(items: list[dict[str, Any]], year: int) -> Response:
+    lang = current_lang()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["rank", "score", "kind", "heritage_id", "name", "where", "reasons"])
+    for item in items:
+        writer.writerow([item["rank"], item["score"], item["kind"], item["heritage_id"],
+                         item["name"], item["where"] or "",
+                         "; ".join(priorities.describe(r, lang) for r in item["reasons"])])
+    # A BOM so that Excel opens the Vietnamese names as UTF-8.
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="danh-muc-uu-tien-{year}.csv"'})
+
+
+@bp.get("/report")
+@roles_required(*OFFICIALS)
+def report() -> str:
+    year = _year()
+    data = annual_report.build(get_session(), year)
+    return render_template("officials/report.html", report=data, pdf=False,
+                           title=annual_report.TITLES[current_lang()]["report"].format(
+                               year=year), **_helpers())
+
+
+@bp.get("/report/<int:year>.xlsx")
+@roles_required(*OFFICIALS)
+def report_xlsx(year: int) -> Response:
+    year = indicators.check_year(year)
+    body = annual_report.to_xlsx(annual_report.build(get_session(), year), current_lang())
+    return Response(body, mimetype=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="bao-cao-so-hoa-di-san-{year}.xlsx"'})
+
+
+@bp.get("/report/<int:year>.pdf")
+@roles_required(*OFFICIALS)
+def report_pdf(year: int) -> Response:
+    from weasyprint import HTML  # heavy import (pango): only when a PDF is asked for
+
+    from gis_app.web.planning_reports import _no_fetch
+
+    year = indicators.check_year(year)
+    data = annual_report.build(get_session(), year)
+    html = render_template("officials/report.html", report=data, pdf=True,
+                           title=annual_report.TITLES[current_lang()]["report"].format(
+                               year=year), **_helpers())
+    body = HTML(string=html, base_url=request.url_root, url_fetcher=_no_fetch).write_pdf()
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="bao-cao-so-hoa-di-san-{year}.pdf"'})

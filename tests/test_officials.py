@@ -1,0 +1,199 @@
+"""The officials' targets page, priority list and annual report (page, xlsx, PDF), over
+the hand-built history of tests/history.py; one Chromium walk of the dashboard."""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from gis_app.services import priorities
+from gis_app.services.accounts import create_user
+from tests.history import build_history
+
+PASSWORD = "mat-khau-thu-nghiem-1"
+
+
+@pytest.fixture
+def history(db):
+    return build_history(db)
+
+
+@pytest.fixture
+def official(db, auth, history):
+    create_user(db, "canbo-vh", PASSWORD, "district_reviewer")
+    db.flush()
+    auth.login("canbo-vh", PASSWORD)
+    return history
+
+
+def test_the_public_is_sent_to_sign_in_and_other_roles_are_refused(client, db, auth):
+    for path in ("/officials/targets", "/officials/priorities", "/officials/report",
+                 "/officials/report/2025.xlsx", "/officials/report/2025.pdf",
+                 "/officials/targets/a1"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], path
+    create_user(db, "khach", PASSWORD, "public")
+    db.flush()
+    auth.login("khach", PASSWORD)
+    assert client.get("/officials/targets").status_code == 403
+
+
+def test_targets_page_shows_each_figure_with_its_definition(client, official):
+    html = client.get("/officials/targets?year=2025").get_data(as_text=True)
+    # a1 for the district: 5 of 6 artifacts inventoried in 2025 = 83,3 % (vi format).
+    assert "83,3 %" in html and "(5/6)" in html
+    # The definition is next to the figure, and the commune after the merger is named.
+    assert "Hiện vật có biên bản kiểm kê trong năm" in html
+    assert "Tân Thử" in html and "An Thử" not in html
+    html_2024 = client.get("/officials/targets?year=2024").get_data(as_text=True)
+    assert "An Thử" in html_2024 and "Tân Thử" not in html_2024
+    english = client.get("/officials/targets?year=2025&lang=en").get_data(as_text=True)
+    assert "83.3 %" in english and "Artifacts with an inventory record in the year" in english
+
+
+def test_a_figure_links_to_the_records_behind_it(client, official):
+    unit = official["units"]["binh"]
+    html = client.get(f"/officials/targets?year=2025").get_data(as_text=True)
+    link = f"/officials/targets/c?year=2025&amp;unit={unit}"
+    assert link in html
+    records = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert "Đình S2" in records and "materials" in records
+    assert "Đình S3" in records and "status=draft" in records
+    assert "Đình S1" not in records  # S1 is in Tân Thử
+
+
+@pytest.mark.parametrize("path", ["/officials/targets?year=1999", "/officials/targets?year=x",
+                                  "/officials/targets/zz", "/officials/priorities?format=pdf",
+                                  "/officials/targets/a1?unit=abc"])
+def test_bad_parameters_get_a_message(client, official, path):
+    response = client.get(path)
+    assert response.status_code in (400, 404)
+    assert "<h1" in response.get_data(as_text=True)
+
+
+EXPECTED_ORDER = [  # worked out by hand in the docstring of test_priority_list_...
+    ("Đình S1", 11), ("Sắc phong 1", 8), ("Sắc phong 2", 8), ("Bia đá", 7),
+    ("Đình S3", 7), ("Kiệu", 6), ("Đình S2", 6), ("Chuông đồng", 4), ("Hoành phi", 2)]
+
+
+def test_priority_list_ranks_with_reasons(db, history):
+    """S1: provincial 2 + poor 2 + two threats 2 + worsening 2 + not digitised 2 + no
+    zone 1 = 11. S3: 2 + never assessed 2 + not digitised 2 + no zone 1 = 7. S2: 2 + not
+    digitised 2 + lacks materials 1 + no zone 1 = 6 (good condition adds nothing).
+    Sắc phong 1: typical 3 + at risk 3 + held at a poor relic 2 = 8. Sắc phong 2: typical
+    3 + not digitised 2 (its record has no metadata) + not inventoried in 2025 1 + poor
+    relic 2 = 8. Bia đá: at risk 3 + not digitised 2 + poor relic 2 = 7. Kiệu: 3 + 3 = 6.
+    Chuông đồng: 2 + 2 = 4. Hoành phi: not digitised 2."""
+    items = priorities.priority_list(db, 2025)
+    assert [(i["name"], i["score"]) for i in items] == EXPECTED_ORDER
+    s1 = items[0]
+    assert [r["code"] for r in s1["reasons"]] == [
+        "rank", "condition", "threats", "worsening", "not_digitised", "no_zone"]
+    text_vi = "; ".join(priorities.describe(r, "vi") for r in s1["reasons"])
+    assert "Nguy cơ: Ẩm mốc, Mối mọt (+2)" in text_vi
+    assert "Hiện trạng Xuống cấp (01/05/2025) (+2)" in text_vi
+    assert "Di tích cấp tỉnh (+2)" in text_vi
+
+
+def test_priority_page_and_csv(client, official):
+    html = client.get("/officials/priorities?year=2025").get_data(as_text=True)
+    assert html.index("Đình S1") < html.index("Sắc phong 1") < html.index("Hoành phi")
+    assert "Chưa từng được đánh giá hiện trạng (+2)" in html  # S3's reason
+    csv_text = client.get("/officials/priorities?year=2025&format=csv").get_data(as_text=True)
+    lines = csv_text.lstrip("\ufeff").splitlines()
+    assert lines[0] == "rank,score,kind,heritage_id,name,where,reasons"
+    assert lines[1].startswith("1,11,site,") and "Đình S1" in lines[1]
+
+
+def test_annual_report_xlsx_cells(client, official):
+    response = client.get("/officials/report/2025.xlsx")
+    assert response.status_code == 200
+    assert "bao-cao-so-hoa-di-san-2025.xlsx" in response.headers["Content-Disposition"]
+    wb = load_workbook(io.BytesIO(response.data))
+    assert wb.sheetnames == ["Tổng hợp", "Chỉ tiêu", "Hiện trạng", "Kiểm kê", "Bảo quản",
+                             "Số hóa", "Danh mục ưu tiên"]
+    rows = list(wb["Chỉ tiêu"].iter_rows(values_only=True))
+    district = {r[0]: r for r in rows[1:] if r[2] == "Toàn huyện"}
+    assert district["a1"][3:8] == (5, 6, pytest.approx(0.833), 1.0, "Chưa đạt")
+    assert district["a2"][3:8] == (2, 6, pytest.approx(0.333), 0.2, "Đạt")
+    assert district["d"][3:6] == (1, 2, 0.5)
+    condition = list(wb["Hiện trạng"].iter_rows(values_only=True))
+    assert [(r[1], r[3], r[5], r[7]) for r in condition[1:]] == [
+        ("Đình S1", "Khá", "Xuống cấp", "Xấu đi"), ("Đình S2", None, "Tốt", "Đánh giá lần đầu")]
+    inventory = list(wb["Kiểm kê"].iter_rows(values_only=True))
+    assert len(inventory) == 1 + 5
+    conserved = [r[1] for r in wb["Bảo quản"].iter_rows(min_row=2, values_only=True)]
+    assert conserved == ["Kiệu", "Hoành phi"]
+    digitised = [r[2] for r in wb["Số hóa"].iter_rows(min_row=2, values_only=True)]
+    assert digitised == ["Kiệu", "Lễ hội 1"]
+    top = list(wb["Danh mục ưu tiên"].iter_rows(min_row=2, max_row=2, values_only=True))[0]
+    assert top[:2] == (1, 11) and top[4] == "Đình S1"
+
+
+@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils not installed "
+                    "(make test installs it)")
+def test_annual_report_pdf_renders(client, official, tmp_path: Path):
+    response = client.get("/officials/report/2025.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(response.data)
+    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf),
+                    str(tmp_path / "page")], check=True)
+    png = next(tmp_path.glob("page*.png"))
+    assert png.stat().st_size > 5000
+    words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout
+    assert "Báo cáo kết quả thực hiện Kế hoạch số hóa di sản văn hóa năm 2025" in words
+    assert "Đình S1" in words and "Xấu đi" in words
+
+
+def test_annual_report_page_in_english(client, official):
+    html = client.get("/officials/report?year=2025&lang=en").get_data(as_text=True)
+    assert "Report on the heritage digitisation plan, year 2025" in html
+    assert "Worse" in html and "/officials/report/2025.xlsx" in html
+
+
+def test_dashboard_in_chromium(page, page_watch, live_server, database_url):
+    """On the live server's committed demo data: sign in, see the chart drawn, open the
+    records behind figure c, change the year."""
+    engine = create_engine(database_url)
+    username = f"browser-officials-{os.getpid()}"
+    with Session(engine) as s:
+        create_user(s, username, PASSWORD, "district_reviewer")
+        s.commit()
+        first_revision = s.scalar(text("SELECT coalesce(max(id), 0) FROM revisions"))
+    try:
+        page.goto(f"{live_server}/login")
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.wait_for_url("**/account")
+        page.goto(f"{live_server}/officials/targets?year=2025")
+        page.wait_for_function("window.targetsChart && window.targetsChart.data")
+        drawn = page.evaluate("""() => {
+            const c = document.getElementById('targets-chart');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let ink = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) ink++;
+            return ink; }""")
+        assert drawn > 1000
+        page.locator("#indicator-c .figure a").click()
+        page.wait_for_url("**/officials/targets/c?year=2025")
+        assert page.locator("table.data tbody tr").count() == 8  # the demo's eight relics
+        page.select_option("#year", "2024")
+        page.get_by_role("button", name="Xem").click()
+        page.wait_for_url("**year=2024")
+        assert "2024" in page.locator("h1").inner_text()
+        assert page_watch.off_host == [] and page_watch.console_errors == []
+    finally:
+        with Session(engine) as s:
+            s.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})
+            s.execute(text("DELETE FROM revisions WHERE id > :r"), {"r": first_revision})
+            s.commit()
+        engine.dispose()
