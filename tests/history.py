@@ -10,7 +10,6 @@ from sqlalchemy import text
 
 from tests.factories import make_admin_unit, make_site, place_site
 
-
 _artifact_no = iter(range(800001, 899999))
 
 

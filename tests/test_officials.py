@@ -60,12 +60,12 @@ def test_targets_page_shows_each_figure_with_its_definition(client, official):
 
 def test_a_figure_links_to_the_records_behind_it(client, official):
     unit = official["units"]["binh"]
-    html = client.get(f"/officials/targets?year=2025").get_data(as_text=True)
+    html = client.get("/officials/targets?year=2025").get_data(as_text=True)
     link = f"/officials/targets/c?year=2025&amp;unit={unit}"
     assert link in html
     records = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
-    assert "Đình S2" in records and "materials" in records
-    assert "Đình S3" in records and "status=draft" in records
+    assert "Đình S2" in records and "thiếu chất liệu" in records
+    assert "Đình S3" in records and "chưa công bố, bản nháp" in records
     assert "Đình S1" not in records  # S1 is in Tân Thử
 
 
@@ -106,6 +106,7 @@ def test_priority_page_and_csv(client, official):
     html = client.get("/officials/priorities?year=2025").get_data(as_text=True)
     assert html.index("Đình S1") < html.index("Sắc phong 1") < html.index("Hoành phi")
     assert "Chưa từng được đánh giá hiện trạng (+2)" in html  # S3's reason
+    assert "Hồ sơ thiếu: chất liệu (+1)" in html  # S2's
     csv_text = client.get("/officials/priorities?year=2025&format=csv").get_data(as_text=True)
     lines = csv_text.lstrip("\ufeff").splitlines()
     assert lines[0] == "rank,score,kind,heritage_id,name,where,reasons"
@@ -133,7 +134,7 @@ def test_annual_report_xlsx_cells(client, official):
     assert conserved == ["Kiệu", "Hoành phi"]
     digitised = [r[2] for r in wb["Số hóa"].iter_rows(min_row=2, values_only=True)]
     assert digitised == ["Kiệu", "Lễ hội 1"]
-    top = list(wb["Danh mục ưu tiên"].iter_rows(min_row=2, max_row=2, values_only=True))[0]
+    top = next(wb["Danh mục ưu tiên"].iter_rows(min_row=2, max_row=2, values_only=True))
     assert top[:2] == (1, 11) and top[4] == "Đình S1"
 
 

@@ -7,7 +7,7 @@ conserved and digitised in the year, and the priority list.
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -81,7 +81,7 @@ def build(db: Session, year: int) -> dict[str, Any]:
     return {
         "year": year,
         "due": due_date(year),
-        "generated_at": datetime.now(timezone.utc),
+        "generated_at": datetime.now(UTC),
         "data_version": db.scalar(text("SELECT coalesce(max(id), 0) FROM revisions")),
         "indicators": board,
         "conditions": _condition_changes(db, year),

@@ -44,6 +44,33 @@ SITE_REQUIRED = {
     "admin_unit": "s.admin_unit_id IS NOT NULL",
 }
 
+FIELD_LABELS = {
+    "name_vi": ("tên di tích", "name"), "types": ("loại hình", "type"),
+    "period": ("niên đại", "period"), "materials": ("chất liệu", "material"),
+    "description_vi": ("mô tả", "description"),
+    "admin_unit": ("đơn vị hành chính", "administrative unit"),
+}
+
+
+def explain_detail(detail: str | None, lang: str) -> str:
+    """A row's detail with field codes as words ("period, materials" → "niên đại, …")."""
+    if not detail:
+        return ""
+    words = []
+    for part in detail.split(", "):
+        pair = FIELD_LABELS.get(part)
+        if pair:
+            words.append(("thiếu " if lang == "vi" else "lacks ") + pair[lang != "vi"])
+        elif part.startswith("status="):
+            status = part.split("=", 1)[1]
+            label = {"draft": ("bản nháp", "a draft")}.get(status, (status, status))
+            words.append(("chưa công bố, " if lang == "vi" else "not published, ")
+                         + label[lang != "vi"])
+        else:
+            words.append(part)
+    return ", ".join(words)
+
+
 # A digital record counts as "media + metadata" when it has a file and some metadata.
 DIGITISED = ("d.uri <> '' AND d.metadata IS NOT NULL AND d.metadata <> '{}'::jsonb "
              "AND d.created_at < :year_end")
@@ -75,7 +102,8 @@ INDICATORS: tuple[Indicator, ...] = (
                "en": "Documents and artifacts scientifically inventoried"},
         numerator={"vi": "Hiện vật có biên bản kiểm kê trong năm",
                    "en": "Artifacts with an inventory record in the year"},
-        denominator={"vi": "Tất cả hiện vật", "en": "All artifacts"},
+        denominator={"vi": "Tất cả hiện vật đang có trong cơ sở dữ liệu",
+                     "en": "All artifacts now in the database"},
         rows_sql=ARTIFACT_ROWS.format(
             met="EXISTS (SELECT 1 FROM artifact_inventory_records r "
                 "WHERE r.artifact_id = a.id AND r.year = :year)",
@@ -89,7 +117,8 @@ INDICATORS: tuple[Indicator, ...] = (
                "en": "Artifacts (or groups) under preventive conservation"},
         numerator={"vi": "Hiện vật được bảo quản phòng ngừa trong năm",
                    "en": "Artifacts with a preventive-conservation action in the year"},
-        denominator={"vi": "Tất cả hiện vật", "en": "All artifacts"},
+        denominator={"vi": "Tất cả hiện vật đang có trong cơ sở dữ liệu",
+                     "en": "All artifacts now in the database"},
         rows_sql=ARTIFACT_ROWS.format(
             met="EXISTS (SELECT 1 FROM conservation_actions c WHERE c.artifact_id = a.id "
                 "AND c.kind = 'preventive' AND c.performed_on >= :year_start "
@@ -107,7 +136,8 @@ INDICATORS: tuple[Indicator, ...] = (
                          "trong năm",
                    "en": "At-risk artifacts with a conservation action (preventive or "
                          "remedial) in the year"},
-        denominator={"vi": "Hiện vật có nguy cơ hư hại", "en": "At-risk artifacts"},
+        denominator={"vi": "Hiện vật đang được đánh dấu có nguy cơ hư hại",
+                     "en": "Artifacts now marked at risk"},
         rows_sql=ARTIFACT_ROWS.format(
             met="EXISTS (SELECT 1 FROM conservation_actions c WHERE c.artifact_id = a.id "
                 "AND c.performed_on >= :year_start AND c.performed_on < :year_end)",
@@ -135,10 +165,12 @@ INDICATORS: tuple[Indicator, ...] = (
         code="c", target_pct=100.0,
         title={"vi": "Di tích được cập nhật trên phần mềm quản lý",
                "en": "Historical sites updated in the management software"},
-        numerator={"vi": "Di tích có hồ sơ đầy đủ (" + ", ".join(SITE_REQUIRED) +
-                         ") và đã công bố",
-                   "en": "Sites with a complete (" + ", ".join(SITE_REQUIRED) +
-                         ") and published record"},
+        numerator={"vi": "Di tích có hồ sơ đầy đủ (" +
+                         ", ".join(FIELD_LABELS[f][0] for f in SITE_REQUIRED) +
+                         ") và đã công bố, theo hồ sơ hiện tại",
+                   "en": "Sites with a complete (" +
+                         ", ".join(FIELD_LABELS[f][1] for f in SITE_REQUIRED) +
+                         ") and published record, as the records stand today"},
         denominator={"vi": "Tất cả di tích (trừ hồ sơ đã lưu trữ)",
                      "en": "All sites (archived records excepted)"},
         rows_sql="""

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from gis_app import vocab
 from gis_app.services import conditions
-from gis_app.services.indicators import DIGITISED, SITE_REQUIRED
+from gis_app.services.indicators import DIGITISED, FIELD_LABELS, SITE_REQUIRED
 
 RANK_POINTS = {"special_national": 4, "national": 3, "provincial": 2, "inventoried": 1}
 UNVERIFIED_RANK_POINTS = 2  # ranked, level not yet verified
@@ -86,6 +86,9 @@ def describe(reason: dict[str, Any], lang: str) -> str:
         elif key == "rank":
             value = "đã xếp hạng, chưa xác minh cấp" if lang == "vi" else \
                 "ranked, level not verified"
+        elif key == "fields":
+            value = ", ".join(FIELD_LABELS[f][lang != "vi"] if f in FIELD_LABELS else f
+                              for f in value)
         elif isinstance(value, list):
             value = ", ".join(value)
         elif isinstance(value, date):

@@ -51,6 +51,7 @@ def _helpers() -> dict[str, Any]:
             "change_label": lambda c: annual_report._label(annual_report.CHANGE[c], lang),
             "condition_label": lambda c: vocab.label("condition", c, lang),
             "describe": lambda r: priorities.describe(r, lang),
+            "explain_detail": lambda d: indicators.explain_detail(d, lang),
             "date_text": lambda d: "" if d is None else (
                 d.strftime("%d/%m/%Y") if lang == "vi" else d.isoformat())}
 
