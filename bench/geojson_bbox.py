@@ -37,9 +37,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gis_app.config import private_cluster_url  # noqa: E402
-from gis_app.services import features, migrations  # noqa: E402
-from layers import get_layer  # noqa: E402
+from gis_app.config import private_cluster_url
+from gis_app.services import features, migrations
+from layers import get_layer
 
 AREA = (105.86, 20.74, 106.02, 20.93)  # Khoái Châu, roughly
 BOXES = {"commune (~3 km)": 0.03, "district (~15 km)": 0.15}
@@ -111,10 +111,10 @@ def boxes(seed: int, size: float, count: int) -> list[tuple[float, float, float,
     return out
 
 
-def run(task, items, concurrency: int) -> tuple[float, list[float]]:  # noqa: ANN001
+def run(task, items, concurrency: int) -> tuple[float, list[float]]:
     latencies: list[float] = []
 
-    def timed(item) -> None:  # noqa: ANN001
+    def timed(item) -> None:
         t0 = time.perf_counter()
         task(item)
         latencies.append(time.perf_counter() - t0)
@@ -155,7 +155,7 @@ def main() -> None:
         proc, base = start_app(url)
         session_local = threading.local()
 
-        def http_get(item) -> None:  # noqa: ANN001
+        def http_get(item) -> None:
             layer, box = item
             s = getattr(session_local, "s", None) or requests.Session()
             session_local.s = s
@@ -166,7 +166,7 @@ def main() -> None:
 
         conn_local = threading.local()
 
-        def bare_sql(item) -> None:  # noqa: ANN001
+        def bare_sql(item) -> None:
             layer_name, box = item
             # prepare_threshold=None: plan each query for its bbox, as the app's
             # SQLAlchemy connections do (a generic prepared plan ignores selectivity).
@@ -217,7 +217,7 @@ end
 """
 
 
-def wrk(base: str, items, concurrency: int) -> tuple[float, float, float]:  # noqa: ANN001
+def wrk(base: str, items, concurrency: int) -> tuple[float, float, float]:
     """Requests/s, p50 and p95 (ms) of the items' GETs sent by wrk for 10 s."""
     paths = ", ".join(f'"/api/layers/{layer}.geojson?bbox={",".join(map(str, box))}'
                       f'&limit={LIMIT}"' for layer, box in items)
@@ -267,7 +267,7 @@ def to_psycopg(sql: str) -> str:
     return re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", sql)
 
 
-def print_row(row, flush: bool = False) -> None:  # noqa: ANN001
+def print_row(row, flush: bool = False) -> None:
     n, layer, label, (rps, p50, p95), (frps, fp50, fp95) = row
     print(f"{n:>7} {layer:<17} {label:<18} app {rps:7.1f} req/s p50 {p50:6.1f} ms "
           f"p95 {p95:6.1f} ms | SQL {frps:7.1f} q/s p50 {fp50:6.1f} ms p95 {fp95:6.1f} ms "

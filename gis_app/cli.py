@@ -82,7 +82,7 @@ def users_demo_admin() -> None:
         click.echo("=" * 64)
 
 
-def _user_id(session, username: str | None) -> int | None:  # noqa: ANN001
+def _user_id(session, username: str | None) -> int | None:
     if not username:
         return None
     user = accounts.find_user(session, username)

@@ -67,12 +67,12 @@ def test_config(database_url: str) -> Config:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str):  # noqa: ANN201
+def app(database_url: str):
     return create_app(test_config(database_url))
 
 
 @pytest.fixture
-def connection(app, engine: Engine):  # noqa: ANN001, ANN201
+def connection(app, engine: Engine):
     """A connection in a transaction that is rolled back after the test; the app's
     sessions join it through savepoints."""
     conn = engine.connect()
@@ -86,26 +86,26 @@ def connection(app, engine: Engine):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def db(connection) -> Iterator[Session]:  # noqa: ANN001
+def db(connection) -> Iterator[Session]:
     session = Session(bind=connection, join_transaction_mode="create_savepoint")
     yield session
     session.close()
 
 
 @pytest.fixture
-def client(app, connection):  # noqa: ANN001, ANN201
+def client(app, connection):
     return app.test_client()
 
 
 @pytest.fixture
-def runner(app, connection):  # noqa: ANN001, ANN201
+def runner(app, connection):
     return app.test_cli_runner()
 
 
 class AuthActions:
     """Sign in through the real form, CSRF token included."""
 
-    def __init__(self, client) -> None:  # noqa: ANN001
+    def __init__(self, client) -> None:
         self.client = client
 
     def csrf(self, path: str = "/login") -> str:
@@ -115,13 +115,13 @@ class AuthActions:
         assert match, "no CSRF token on " + path
         return match.group(1)
 
-    def login(self, username: str, password: str):  # noqa: ANN201
+    def login(self, username: str, password: str):
         return self.client.post("/login", data={"username": username, "password": password,
                                                 "csrf_token": self.csrf()})
 
 
 @pytest.fixture
-def auth(client) -> AuthActions:  # noqa: ANN001
+def auth(client) -> AuthActions:
     return AuthActions(client)
 
 
@@ -140,7 +140,7 @@ def live_server(database_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser():  # noqa: ANN201
+def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -166,8 +166,8 @@ def page_watch() -> PageWatch:
     return PageWatch()
 
 
-def _watch(page, watch: PageWatch) -> None:  # noqa: ANN001
-    def on_request(request) -> None:  # noqa: ANN001
+def _watch(page, watch: PageWatch) -> None:
+    def on_request(request) -> None:
         url = request.url
         if not (url.startswith("http://127.0.0.1:") or url.startswith("data:")
                 or url.startswith("about:")):
@@ -184,7 +184,7 @@ def _watch(page, watch: PageWatch) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def page(browser, page_watch: PageWatch, request):  # noqa: ANN001, ANN201
+def page(browser, page_watch: PageWatch, request):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN")
     pg = context.new_page()
     _watch(pg, page_watch)
@@ -198,7 +198,7 @@ def page(browser, page_watch: PageWatch, request):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def phone_page(browser, page_watch: PageWatch, request):  # noqa: ANN001, ANN201
+def phone_page(browser, page_watch: PageWatch, request):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
                                   has_touch=True, locale="vi-VN")
     pg = context.new_page()

@@ -47,7 +47,7 @@ def test_overlong_query_is_refused(db: Session) -> None:
         search_sites(db, "a" * 101)
 
 
-def test_site_list_page_and_api(client) -> None:  # noqa: ANN001
+def test_site_list_page_and_api(client) -> None:
     page = client.get("/sites?q=da+hoa").get_data(as_text=True)
     assert "Đền Đa Hòa" in page and "Đình Lôi Cầu" not in page
     assert 'value="da hoa"' in page

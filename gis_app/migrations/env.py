@@ -11,7 +11,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+def include_object(obj, name, type_, reflected, compare_to):
     # PostGIS / extension tables are not ours.
     if type_ == "table" and name in {"spatial_ref_sys", "layer", "topology"}:
         return False
@@ -29,7 +29,7 @@ def run_migrations_online() -> None:
         _run(connection)
 
 
-def _run(connection) -> None:  # noqa: ANN001
+def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

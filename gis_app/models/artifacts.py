@@ -3,13 +3,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Numeric, SmallInteger,
-                        String, Text, UniqueConstraint, text)
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import (ARTIFACT_KINDS, ARTIFACT_ORIGINS, CONSERVATION_KINDS, Base, created_at,
-                   one_of)
+from .base import ARTIFACT_KINDS, ARTIFACT_ORIGINS, CONSERVATION_KINDS, Base, created_at, one_of
 
 
 class Artifact(Base):

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import ADMIN_LEVELS, ACCURACY, Base, created_at, geometry, one_of, valid_geometry
+from .base import ACCURACY, ADMIN_LEVELS, Base, created_at, geometry, one_of, valid_geometry
 
 
 class AdminUnit(Base):

@@ -6,8 +6,18 @@ from datetime import date, datetime
 from sqlalchemy import ARRAY, Boolean, Date, DateTime, ForeignKey, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import (ACCURACY, RANKS, RECORD_STATUS, RELIC_TYPES, Base, all_of, created_at,
-                   geometry, one_of, valid_geometry)
+from .base import (
+    ACCURACY,
+    RANKS,
+    RECORD_STATUS,
+    RELIC_TYPES,
+    Base,
+    all_of,
+    created_at,
+    geometry,
+    one_of,
+    valid_geometry,
+)
 
 
 class Site(Base):

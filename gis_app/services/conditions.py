@@ -22,7 +22,7 @@ import json
 import logging
 import shutil
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, PermissionDenied, RecordNotFound
 from gis_app.models.base import CONDITIONS, ELEMENTS, THREATS, TRENDS
 
@@ -45,13 +46,12 @@ MAX_PHOTOS = 20
 MAX_NOTES = 5000
 MAX_NAME = 200
 EARLIEST = date(1900, 1, 1)
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 PHOTO_FOLDER = "conditions"
 
 
 def today() -> date:
     """Today in Vietnam (UTC+7): the latest date an assessment may carry."""
-    return datetime.now(VIETNAM_TIME).date()
+    return today_in_vietnam()
 
 
 # --- visibility ------------------------------------------------------------------------

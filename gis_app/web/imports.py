@@ -19,7 +19,7 @@ import secrets
 import shutil
 import time
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from gis_app import vocab
 from gis_app.auth import roles_required
+from gis_app.clock import VIETNAM_TIME
 from gis_app.db import get_session
 from gis_app.errors import HeritageError, InputError
 from gis_app.geo import encodings
@@ -62,7 +63,6 @@ ACCEPTED = (".zip", ".kmz", ".gpkg", ".geojson", ".json", ".kml", ".csv", ".fgb"
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 ENCODING_LABELS = {"utf-8": "UTF-8 (Unicode)", "tcvn3": "TCVN3 (ABC)", "vni": "VNI",
                    "cp1258": "Windows-1258"}
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")  # no daylight saving
 CONTEXT_LAYERS = ("communes", "rivers", "roads", "protection_zones", "sites")
 
 

@@ -14,7 +14,7 @@ import logging
 import secrets
 import shutil
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from gis_app.auth import current_role
+from gis_app.clock import VIETNAM_TIME
 from gis_app.db import get_session
 from gis_app.errors import HeritageError, InputError, PermissionDenied, RecordNotFound
 from gis_app.i18n import current_lang
@@ -47,7 +48,6 @@ from gis_app.web.imports import check_file_name, remove_stale_uploads
 log = logging.getLogger(__name__)
 bp = Blueprint("planning_reports", __name__, url_prefix="/planning")
 
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 BULK_MAX_AGE = timedelta(days=1)
 BULK_META = ".bulk.json"
 TOKEN_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")

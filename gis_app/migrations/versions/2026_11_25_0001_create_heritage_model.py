@@ -4,11 +4,10 @@ Revision ID: 0001_heritage_model
 Revises: 
 Create Date: 2026-11-25 06:46:58.062615
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
-
 
 revision = '0001_heritage_model'
 down_revision = None

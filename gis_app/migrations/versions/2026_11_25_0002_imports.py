@@ -4,10 +4,9 @@ Revision ID: 0002_imports
 Revises: 0001_heritage_model
 Create Date: 2026-11-25 08:50:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
-
 
 ROW_KEYS = {"site_admin_units": ("site_id", "admin_unit_id")}  # as in 0001
 
