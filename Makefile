@@ -50,6 +50,7 @@ bench: setup
 	$(BIN)/python bench/geojson_bbox.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/zone_check.py
+	$(BIN)/python bench/page_weight.py
 
 lint: setup
 	$(BIN)/ruff check gis_app layers tests bench data

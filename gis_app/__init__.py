@@ -5,7 +5,7 @@ from datetime import date
 
 from flask import Flask
 
-from gis_app import auth, cli, db, i18n, vocab
+from gis_app import assets, auth, cli, db, i18n, vocab
 from gis_app.config import PROJECT_ROOT, Config
 
 
@@ -17,13 +17,23 @@ def create_app(config: Config | None = None) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
+    assets.init_app(app)
 
+    from gis_app.api import explore as api_explore
     from gis_app.api import layers as api_layers
     from gis_app.api import openapi, search, zone_check
-    from gis_app.web import artifacts, errors, imports, media, officials, planning
+    from gis_app.web import (
+        artifacts,
+        errors,
+        imports,
+        media,
+        officials,
+        planning,
+        planning_reports,
+        public,
+    )
     from gis_app.web import auth as web_auth
     from gis_app.web import conditions as web_conditions
-    from gis_app.web import planning_reports, public
 
     errors.init_app(app)
     app.register_blueprint(public.bp)
@@ -39,6 +49,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(zone_check.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(api_explore.bp)
     cli.init_app(app)
     _template_helpers(app)
     return app

@@ -2,7 +2,11 @@
 
 Features are not embedded: `static/js/heritage-map.js` loads them from the GeoJSON API
 by bbox at run time, so the page stays small however large a layer grows. Leaflet and
-every asset are served by the app (folium's CDN defaults are replaced).
+every asset are served by the app (folium's CDN defaults are replaced); each asset URL
+is built by `url_for('static', ...)`, so URL defaults on that endpoint (fingerprints)
+apply. With `tourist=` (the home page) the relics are clustered
+(Leaflet.markercluster), loaded from `/api/sites` with the tourist's filters, and
+`static/js/tourist-map.js` adds search, filters, cards and "near me".
 """
 from __future__ import annotations
 
@@ -12,12 +16,16 @@ from typing import Any
 
 import folium
 from branca.element import CssLink, JavascriptLink, MacroElement
+from flask import url_for
+from flask_babel import gettext as _
 from jinja2 import Template
 
 from gis_app import vocab
 from layers import Layer, all_layers
+from layers.sites import MARKER as SITE_MARKER
 
 LEAFLET = "vendor/leaflet-1.9.4"
+MARKERCLUSTER = "vendor/leaflet.markercluster-1.5.3"
 FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*user-scalable=no"\s*/>')
 
 UI_TEXT = {
@@ -29,6 +37,34 @@ UI_TEXT = {
            "load_error": "Could not load the layer", "basemap": "Background",
            "tiles": "Basemap tiles"},
 }
+
+
+def tourist_config(*, api: str, nearby: str) -> dict[str, Any]:
+    """`tourist=` for build_map on the home page: endpoints and the texts of
+    static/js/tourist-map.js in the request's language ({n}, {name}, {credit} are
+    filled in by the script)."""
+    return {
+        "api": api, "nearby": nearby, "result_limit": 50, "nearby_limit": 5,
+        "i18n": {
+            "type": _("Type"), "rank": _("Rank"), "opening_hours": _("Opening hours"),
+            "distance": _("Distance"), "straight_line": _("straight line"),
+            "directions": _("Directions"), "open_in_app": _("Open in a map app"),
+            "new_window": _("opens in a new window"),
+            "open_site_page": _("Open the relic's page"),
+            "photo_of": _("Photo of {name}"), "photo_credit": _("Photo: {credit}"),
+            "results": _("Results"), "found": _("{n} relics found"),
+            "none_found": _("No relic matches. Try another spelling or fewer filters."),
+            "searching": _("Searching…"),
+            "load_error": _("The relics could not be loaded. Please try again."),
+            "nearest": _("Nearest relics"),
+            "nearest_note": _("Distances are in a straight line, not along roads."),
+            "locating": _("Finding your position…"),
+            "location_failed": _("Your position is not available (location was not allowed "
+                                 "or could not be found). The map and the search still work."),
+            "you_are_here": _("You are here"),
+            "cluster": _("{n} relics: zoom in"),
+        },
+    }
 
 
 class LocalMap(folium.Map):
@@ -91,24 +127,53 @@ class MapPage:
     script: str
 
 
-def build_map(*, static_url: str, api_base: str, lang: str, center: tuple[float, float],
+def _static(filename: str) -> str:
+    return url_for("static", filename=filename)
+
+
+def build_map(*, api_base: str, lang: str, center: tuple[float, float],
               zoom: int, tile_url: str | None = None, tile_attribution: str = "",
               layer_names: tuple[str, ...] | None = None, fit_bounds: list[float] | None = None,
-              height: str = "100%") -> MapPage:
-    """The map shell for a page: header (CSS/JS links), the map div and its script."""
+              height: str = "100%", tourist: dict[str, Any] | None = None,
+              static_url: str | None = None) -> MapPage:
+    """The map shell for a page: header (CSS/JS links), the map div and its script.
+
+    `tourist`: the home page's explorer (`api`, `nearby` URLs and `i18n` texts); the
+    relics are then clustered and loaded from `tourist["api"]`. `static_url` is
+    accepted for older callers and ignored: assets are built with url_for.
+    Needs an application (request) context for url_for.
+    """
+    del static_url
     layers = [layer for name, layer in all_layers().items()
               if layer_names is None or name in layer_names]
     m = LocalMap(location=list(center), zoom_start=zoom, tiles=None, control_scale=True,
                  height=height, prefer_canvas=False)
     header = m.get_root().header
-    header.add_child(CssLink(f"{static_url}/{LEAFLET}/leaflet.css"), name="leaflet_css")
-    header.add_child(CssLink(f"{static_url}/css/map.css"), name="map_css")
-    header.add_child(JavascriptLink(f"{static_url}/{LEAFLET}/leaflet.js"), name="leaflet")
-    header.add_child(JavascriptLink(f"{static_url}/js/heritage-map.js"), name="heritage_map")
-    config = {"lang": lang, "api_base": api_base, "tile_url": tile_url,
-              "tile_attribution": tile_attribution, "i18n": UI_TEXT[lang],
-              "fit_bounds": fit_bounds,
-              "layers": [layer_config(layer, lang) for layer in layers]}
+    header.add_child(CssLink(_static(f"{LEAFLET}/leaflet.css")), name="leaflet_css")
+    if tourist is not None:
+        header.add_child(CssLink(_static(f"{MARKERCLUSTER}/MarkerCluster.css")),
+                         name="markercluster_css")
+    header.add_child(CssLink(_static("css/map.css")), name="map_css")
+    header.add_child(JavascriptLink(_static(f"{LEAFLET}/leaflet.js")), name="leaflet")
+    if tourist is not None:
+        header.add_child(JavascriptLink(_static(f"{MARKERCLUSTER}/leaflet.markercluster.js")),
+                         name="markercluster")
+    header.add_child(JavascriptLink(_static("js/heritage-map.js")), name="heritage_map")
+    if tourist is not None:
+        header.add_child(JavascriptLink(_static("js/tourist-map.js")), name="tourist_map")
+    config: dict[str, Any] = {
+        "lang": lang, "api_base": api_base, "tile_url": tile_url,
+        "tile_attribution": tile_attribution, "i18n": UI_TEXT[lang],
+        "fit_bounds": fit_bounds,
+        "layers": [layer_config(layer, lang) for layer in layers]}
+    if tourist is not None:
+        config["tourist"] = tourist
+        config["i18n"] = {**UI_TEXT[lang], "cluster": tourist["i18n"]["cluster"]}
+        for layer in config["layers"]:
+            if layer["name"] == "sites":
+                layer.update(cluster=True, url=tourist["api"], marker=SITE_MARKER, legend=[
+                    {"label": e["label"].get(lang) or e["label"]["vi"], "style": e["style"]}
+                    for e in SITE_MARKER["legend"]])
     m.add_child(HeritageLayers(config))
     root = m.get_root()
     root.render()

@@ -40,6 +40,20 @@ ZONE_CHECK = {"type": "object", "properties": {
 }}
 
 
+SITE_FILTERS: list[dict[str, Any]] = [
+    {"name": "q", "in": "query", "description": "name, without regard to diacritics",
+     "schema": {"type": "string", "maxLength": 100}},
+    {"name": "type", "in": "query", "description": "relic type codes, comma-separated",
+     "schema": {"type": "string", "example": "historical,scenic"}},
+    {"name": "rank", "in": "query", "description": "rank codes, comma-separated",
+     "schema": {"type": "string", "example": "special_national"}},
+    {"name": "commune", "in": "query", "description": "an admin unit id from "
+     "/api/sites/filters or a commune name, today's or former (before the 2025 reform)",
+     "schema": {"type": "string"}},
+    {"name": "festival_month", "in": "query", "description": "relics with a festival in "
+     "this solar month", "schema": {"type": "string", "example": "2026-03"}}]
+
+
 def document() -> dict[str, Any]:
     layer_names = list(all_layers())
     bad = {"description": "bad input; the message says what to change",
@@ -73,6 +87,37 @@ def document() -> dict[str, Any]:
                                 "schema": {"type": "string", "maxLength": 100}}],
                 "responses": {"200": {"description": "matches, exact ones first"},
                               "400": bad}}},
+            "/api/sites": {"get": {
+                "summary": "Relics for the tourists' map with their cards (name, type, rank, "
+                           "short description, opening hours, photo, directions), filtered; "
+                           "filters combine",
+                "parameters": SITE_FILTERS + [
+                    {"name": "bbox", "in": "query", "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer",
+                                                                "maximum": 10000}}],
+                "responses": {"200": {"description": "FeatureCollection, search matches "
+                                                     "first when q is given, else by name",
+                                      "content": {"application/geo+json": {}}},
+                              "400": bad}}},
+            "/api/sites/nearby": {"get": {
+                "summary": "The relics nearest a position, with `distance_m`: straight-line "
+                           "distance on the WGS 84 spheroid in metres (not a walking route)",
+                "parameters": [
+                    {"name": "lat", "in": "query", "required": True,
+                     "schema": {"type": "number", "minimum": -90, "maximum": 90}},
+                    {"name": "lon", "in": "query", "required": True,
+                     "schema": {"type": "number", "minimum": -180, "maximum": 180}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer",
+                                                                "maximum": 50}},
+                    *SITE_FILTERS],
+                "responses": {"200": {"description": "FeatureCollection, nearest first",
+                                      "content": {"application/geo+json": {}}},
+                              "400": bad}}},
+            "/api/sites/filters": {"get": {
+                "summary": "Choices for /api/sites filters, labelled in the request's "
+                           "language (`lang=vi|en`), each with its number of relics",
+                "responses": {"200": {"description": "types, ranks, communes (today's and "
+                                                     "former), this month's festivals"}}}},
             "/api/zone-check": {"post": {
                 "summary": "Which protection zones does a parcel touch, and what applies",
                 "parameters": [

@@ -1,4 +1,5 @@
-"""A relic's permanent page: its record, zones, administrative units and heritage."""
+"""A relic's permanent page: its record, zones, administrative units, heritage, photos,
+artifacts and nearby relics; the list and search of relics; the sitemap's entries."""
 from __future__ import annotations
 
 from typing import Any
@@ -15,13 +16,17 @@ def get_site(db: Session, heritage_id: str, role: str | None = None) -> dict[str
 
     The public sees only published, non-sensitive sites; others raise RecordNotFound
     (the same answer as an unknown identifier, so drafts do not leak).
-    Zone areas are in square metres (computed on the geography).
+    Zone areas are in square metres (computed on the geography). Besides the record:
+    `zones`, `admin_history`, `intangible`, `events`, `photos` (files under MEDIA_DIR,
+    with credit and licence), `artifacts` held there (public fields only) and `nearby`
+    relics the role may see within NEARBY_RADIUS_M, nearest first.
     """
     site = db.execute(text("""
         SELECT s.id, s.heritage_id, s.name_vi, s.name_en, s.other_names, s.types, s.rank,
                s.ranking_decision_no, s.ranking_decision_date, s.period, s.materials,
                s.description_vi, s.description_en, s.status, s.sensitive, s.source,
-               s.accuracy, s.accuracy_note, s.licence,
+               s.accuracy, s.accuracy_note, s.licence, s.opening_hours_vi,
+               s.opening_hours_en, s.updated_at,
                ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
                u.name AS unit_name, u.level AS unit_level
           FROM sites s LEFT JOIN admin_units u ON u.id = s.admin_unit_id
@@ -54,7 +59,67 @@ def get_site(db: Session, heritage_id: str, role: str | None = None) -> dict[str
           LEFT JOIN intangible_sites x ON x.intangible_id = e.intangible_id
          WHERE e.site_id = :id OR x.site_id = :id
          ORDER BY e.lunar_month, e.lunar_day"""), {"id": site["id"]}).mappings()]
+    out["photos"] = site_photos(db, site["id"])
+    out["artifacts"] = [dict(r) for r in db.execute(text("""
+        SELECT heritage_id, name_vi, kind, period, material
+          FROM artifacts WHERE holding_site_id = :id
+         ORDER BY lower(f_unaccent(name_vi)), heritage_id"""), {"id": site["id"]}).mappings()]
+    out["nearby"] = nearby_sites(db, site["id"], role)
     return out
+
+
+# Media types of digital records shown as photos; `uri` is a path relative to MEDIA_DIR.
+PHOTO_SQL = """
+    SELECT d.id, d.uri, d.credit, d.licence, d.media_type,
+           d.metadata ->> 'caption_vi' AS caption_vi, d.metadata ->> 'caption_en' AS caption_en,
+           d.metadata ->> 'alt_vi' AS alt_vi, d.metadata ->> 'alt_en' AS alt_en,
+           CASE WHEN d.metadata ->> 'width' ~ '^[0-9]{1,5}$'
+                THEN (d.metadata ->> 'width')::int END AS width,
+           CASE WHEN d.metadata ->> 'height' ~ '^[0-9]{1,5}$'
+                THEN (d.metadata ->> 'height')::int END AS height
+      FROM digital_records d
+     WHERE d.site_id = :id
+       AND (d.media_type IN ('photo', 'image') OR d.media_type LIKE 'image/%')
+       AND d.uri !~ '^[a-zA-Z][a-zA-Z0-9+.-]*:' AND d.uri NOT LIKE '/%'
+     ORDER BY d.created_at, d.id"""
+
+
+def site_photos(db: Session, site_id: int) -> list[dict[str, Any]]:
+    """Photos of the site stored under MEDIA_DIR (`uri` relative to it), oldest first,
+    with credit, licence (None: not stated), captions and alt text (vi/en) and the pixel
+    size from the record's metadata when it is known."""
+    return [dict(r) for r in db.execute(text(PHOTO_SQL), {"id": site_id}).mappings()]
+
+
+NEARBY_RADIUS_M = 5000.0
+NEARBY_SQL = """
+    SELECT n.heritage_id, n.name_vi, n.name_en, n.rank,
+           ST_Distance(n.geom::geography, s.geom::geography) AS distance_m
+      FROM sites s JOIN sites n
+        ON n.id <> s.id AND ST_DWithin(n.geom::geography, s.geom::geography, :radius)
+     WHERE s.id = :id {visible}
+     ORDER BY distance_m, n.heritage_id
+     LIMIT :limit"""
+
+
+def nearby_sites(db: Session, site_id: int, role: str | None = None,
+                 radius_m: float = NEARBY_RADIUS_M, limit: int = 10) -> list[dict[str, Any]]:
+    """Other sites the role may see within `radius_m` metres of the site, nearest first;
+    `distance_m` is the distance on the WGS 84 spheroid (PostGIS geography) in metres."""
+    visible = "" if role in FULL_ACCESS_ROLES else \
+        "AND n.status = 'published' AND NOT n.sensitive"
+    return [dict(r) for r in db.execute(text(NEARBY_SQL.format(visible=visible)),
+                                        {"id": site_id, "radius": radius_m, "limit": limit})
+            .mappings()]
+
+
+def sitemap_sites(db: Session) -> list[dict[str, Any]]:
+    """Every site the public may see (published, not sensitive) with its last change,
+    for /sitemap.xml; never drafts or sensitive sites, whoever asks."""
+    return [dict(r) for r in db.execute(text("""
+        SELECT heritage_id, updated_at FROM sites
+         WHERE status = 'published' AND NOT sensitive
+         ORDER BY heritage_id""")).mappings()]
 
 
 def list_sites(db: Session, role: str | None = None) -> list[dict[str, Any]]:

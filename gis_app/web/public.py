@@ -2,20 +2,22 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from gis_app.auth import current_role
+from gis_app.clock import today_in_vietnam
 from gis_app.db import get_session
 from gis_app.errors import InputError
 from gis_app.i18n import current_lang
-from gis_app.maps import build_map
-from gis_app.services import festivals, sites
+from gis_app.maps import build_map, tourist_config
+from gis_app.services import explore, festivals, sites
 
 bp = Blueprint("public", __name__)
 
 
-def _map(**kwargs: object):  # noqa: ANN202
+def _map(**kwargs: object):
     cfg = current_app.config
     return build_map(static_url=url_for("static", filename="").rstrip("/"),
                      api_base=url_for("api_layers.index"), lang=current_lang(),
@@ -25,10 +27,16 @@ def _map(**kwargs: object):  # noqa: ANN202
 
 @bp.get("/")
 def index() -> str:
-    cfg = current_app.config
-    return render_template("map.html",
-                           map=_map(center=cfg["MAP_CENTER"], zoom=cfg["MAP_ZOOM"]),
-                           sites=sites.list_sites(get_session(), current_role()))
+    """The tourists' map: clustered relics, search, filters, cards, "near me"; a plain
+    list of the relics for browsers without JavaScript."""
+    cfg, db, role = current_app.config, get_session(), current_role()
+    tourist = tourist_config(api=url_for("api_explore.sites"),
+                             nearby=url_for("api_explore.nearby"))
+    return render_template(
+        "map.html", map=_map(center=cfg["MAP_CENTER"], zoom=cfg["MAP_ZOOM"], tourist=tourist),
+        sites=sites.list_sites(db, role),
+        filters=explore.filter_options(db, current_lang(), today_in_vietnam(), role),
+        chosen=request.args)
 
 
 @bp.get("/sites")
@@ -52,7 +60,90 @@ def site_page(heritage_id: str) -> str:
                      height="320px",
                      layer_names=("communes", "rivers", "roads", "landscapes",
                                   "protection_zones", "sites", "facilities"))
-    return render_template("site.html", site=site, map=small_map)
+    links = page_links("public.site_page", {"heritage_id": heritage_id})
+    images = [url_for("media.file", name=p["uri"], _external=True) for p in site["photos"]]
+    return render_template("site.html", site=site, map=small_map, images=images,
+                           json_ld=site_json_ld(site, links["canonical"], images))
+
+
+# Pages the public may open and search engines may list (sitemap, hreflang links).
+PUBLIC_PAGES = ("public.index", "public.site_list", "public.site_page",
+                "public.festival_calendar", "planning.index")
+# Query arguments that make a different page (searches and filters do not).
+CANONICAL_ARGS = frozenset({"year"})
+
+
+def page_links(endpoint: str, values: dict[str, Any]) -> dict[str, str]:
+    """Absolute URLs of a page: `canonical` (in the current language), one per language
+    (`?lang=vi`, `?lang=en`) and `x-default` (no lang: the browser's language)."""
+    values = {k: v for k, v in values.items() if k != "lang"}
+    links = {lang: url_for(endpoint, **values, lang=lang, _external=True)
+             for lang in current_app.config["LANGUAGES"]}
+    links["x-default"] = url_for(endpoint, **values, _external=True)
+    links["canonical"] = links[current_lang()]
+    return links
+
+
+@bp.app_context_processor
+def inject_page_links() -> dict[str, object]:
+    """`page_links` for base.html on the public pages (None elsewhere)."""
+    if request.endpoint not in PUBLIC_PAGES:
+        return {"page_links": None}
+    values = dict(request.view_args or {})
+    values.update((k, v) for k, v in request.args.items() if k in CANONICAL_ARGS)
+    return {"page_links": page_links(request.endpoint, values)}
+
+
+def site_json_ld(site: dict[str, Any], url: str, images: list[str]) -> dict[str, Any]:
+    """schema.org TouristAttraction of a site, in the current language."""
+    lang = current_lang()
+    description = (site["description_en"] if lang == "en" else None) or site["description_vi"]
+    alternate = [n for n in [site["name_en"], *(site["other_names"] or [])] if n]
+    data: dict[str, Any] = {
+        "@context": "https://schema.org", "@type": "TouristAttraction",
+        "name": site["name_vi"], "url": url, "inLanguage": lang,
+        "identifier": site["heritage_id"],
+        "geo": {"@type": "GeoCoordinates", "latitude": round(site["lat"], 6),
+                "longitude": round(site["lon"], 6)},
+        "address": {"@type": "PostalAddress", "addressCountry": "VN"},
+    }
+    if site["unit_name"]:
+        data["address"]["addressLocality"] = site["unit_name"]
+    if alternate:
+        data["alternateName"] = alternate
+    if description:
+        data["description"] = description
+    if images:
+        data["image"] = images
+    return data
+
+
+@bp.get("/sitemap.xml")
+def sitemap() -> Response:
+    """Every public page in both languages, with hreflang alternates; relics with the
+    date of their last change. Never a draft or sensitive relic."""
+    listed = sites.sitemap_sites(get_session())
+    newest = max((s["updated_at"] for s in listed), default=None)
+    pages: list[tuple[str, dict[str, Any], object]] = [
+        ("public.index", {}, newest), ("public.site_list", {}, newest),
+        *(("public.site_page", {"heritage_id": s["heritage_id"]}, s["updated_at"])
+          for s in listed),
+        ("public.festival_calendar", {}, None), ("planning.index", {}, None)]
+    entries = [{"links": page_links(endpoint, values),
+                "lastmod": lastmod.date().isoformat() if lastmod else None}
+               for endpoint, values, lastmod in pages]
+    body = render_template("sitemap.xml", entries=entries,
+                           languages=current_app.config["LANGUAGES"])
+    return Response(body, mimetype="application/xml")
+
+
+@bp.get("/robots.txt")
+def robots() -> Response:
+    lines = ["User-agent: *", "Disallow: /api/", "Disallow: /officials/",
+             "Disallow: /planning/report", "Disallow: /planning/bulk", "Disallow: /login",
+             "Disallow: /account", "",
+             f"Sitemap: {url_for('public.sitemap', _external=True)}", ""]
+    return Response("\n".join(lines), mimetype="text/plain")
 
 
 def _year(value: str | None) -> int:

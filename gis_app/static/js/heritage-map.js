@@ -7,8 +7,14 @@
  *   HeritageMap.init(map, config)   config: see gis_app/maps.py::build_map
  *
  * After each load the map container gets data-hm-<layer>="<feature count>" (0 below the
- * layer's min zoom), which browser tests wait on; HeritageMap.layers maps each layer
- * name to its L.LayerGroup.
+ * layer's min zoom), which browser tests wait on, and the map fires "hm:load"
+ * {layer, features}; HeritageMap.layers maps each layer name to its L.LayerGroup.
+ *
+ * A layer with `marker` (layers/sites.py MARKER) is drawn as icons (a glyph per type, a
+ * size per rank); with `cluster` (and Leaflet.markercluster loaded) its markers are
+ * clustered; with `url` it is loaded from that endpoint instead of the layer API, with
+ * the extra query parameters given by HeritageMap.setParams(name, params).
+ * HeritageMap.cards[name] = function (props) -> Node replaces the layer's popup.
  *
  * Text from the data only ever reaches the page through textContent: Leaflet renders
  * string popup/tooltip content and layer-control names as HTML, so we hand it DOM nodes
@@ -17,7 +23,7 @@
 (function () {
   "use strict";
 
-  var HeritageMap = { layers: {}, config: null, map: null };
+  var HeritageMap = { layers: {}, loaders: {}, cards: {}, config: null, map: null };
   var LOADING_DELAY_MS = 400;  // show "loading" only for loads slower than this
 
   function merge() {
@@ -47,6 +53,41 @@
 
   function isLine(type) { return /LineString/.test(type || ""); }
   function isPoint(type) { return /Point/.test(type || ""); }
+
+  /* The relic badge: colour and glyph of the first type, diameter by rank. */
+  function relicIconParts(marker, props) {
+    var types = props[marker.type_property];
+    var type = Array.isArray(types) ? types[0] : types;
+    var key = marker.icons[type] ? type : "unknown";
+    var size = marker.sizes[props[marker.size_property]] || marker.default_size;
+    return { key: key, icon: marker.icons[key], size: size };
+  }
+
+  function badgeHtml(icon) {
+    return '<span class="hm-relic-badge" style="background:' + escapeHtml(icon.color) + '">' +
+      '<svg viewBox="0 0 16 16" aria-hidden="true" focusable="false"><path d="' +
+      escapeHtml(icon.path) + '"/></svg></span>';
+  }
+
+  function relicIcon(marker, props) {
+    var p = relicIconParts(marker, props);
+    return L.divIcon({
+      className: "hm-relic-marker hm-type-" + p.key, html: badgeHtml(p.icon),
+      iconSize: [p.size, p.size], popupAnchor: [0, -p.size / 2], tooltipAnchor: [p.size / 2, 0]
+    });
+  }
+
+  function clusterIcon(i18n) {
+    return function (cluster) {
+      var n = cluster.getChildCount();
+      var size = n < 10 ? 38 : n < 100 ? 44 : 52;
+      return L.divIcon({
+        className: "marker-cluster hm-cluster", iconSize: L.point(size, size),
+        html: '<span aria-hidden="true">' + n + '</span><span class="hm-visually-hidden">' +
+          escapeHtml((i18n.cluster || "{n}").replace("{n}", n)) + "</span>"
+      });
+    };
+  }
 
   function featureStyle(layer, feature) {
     var style = merge(layer.style);
@@ -88,6 +129,7 @@
   }
 
   function popupContent(layer, props, i18n) {
+    if (HeritageMap.cards[layer.name]) return HeritageMap.cards[layer.name](props);
     var root = el("div", "hm-popup");
     var title = featureTitle(layer, props);
     if (title) root.appendChild(el("strong", "hm-popup-title", title));
@@ -113,6 +155,16 @@
 
   /* SVG markers are not focusable by default: let keyboard users open their popups. */
   function makeFocusable(leafletLayer, title) {
+    var icon = leafletLayer._icon;
+    if (icon) {
+      // Leaflet makes marker icons focusable and opens them on Enter; add a name and Space.
+      icon.setAttribute("role", "button");
+      if (title) icon.setAttribute("aria-label", title);
+      L.DomEvent.on(icon, "keydown", function (e) {
+        if (e.key === " ") { L.DomEvent.preventDefault(e); leafletLayer.openPopup(); }
+      });
+      return;
+    }
     var path = leafletLayer._path;  // SVG renderer only; canvas has no element per feature
     if (!path) return;
     path.setAttribute("tabindex", "0");
@@ -135,6 +187,11 @@
       interactive: interactive,
       style: function (feature) { return featureStyle(layer, feature); },
       pointToLayer: function (feature, latlng) {
+        if (layer.marker) {
+          return L.marker(latlng, { icon: relicIcon(layer.marker, feature.properties || {}),
+                                    keyboard: interactive, interactive: interactive,
+                                    riseOnHover: true });
+        }
         return L.circleMarker(latlng, merge(featureStyle(layer, feature), {
           pane: layer.basemap ? "basemap" : "markerPane", interactive: interactive
         }));
@@ -144,7 +201,8 @@
         var props = feature.properties || {};
         var title = featureTitle(layer, props);
         leafletLayer.bindPopup(function () { return popupContent(layer, props, i18n); },
-                               { maxWidth: 300, autoPanPadding: [16, 16] });
+                               { maxWidth: 300, autoPanPadding: [16, 16],
+                                 className: HeritageMap.cards[layer.name] ? "hm-card-popup" : "" });
         if (isPoint(feature.geometry && feature.geometry.type)) {
           if (title) leafletLayer.bindTooltip(function () { return el("span", null, title); });
           leafletLayer.on("add", function () { makeFocusable(leafletLayer, title); });
@@ -173,9 +231,48 @@
     this.controller = null; this.pendingUrl = null; this.loadedUrl = null;
     this.loadingTimer = null;
     this.byKey = {};  // feature id -> Leaflet layer, to keep unchanged features (and their open popup)
+    this.params = {};  // extra query parameters (layers with their own `url`)
     this.geojson = makeGeoJsonLayer(layer, config.i18n);
-    group.addLayer(this.geojson);
+    this.cluster = null;
+    if (layer.cluster && L.markerClusterGroup) {
+      // The GeoJSON layer only holds the markers; the cluster group draws them.
+      this.cluster = L.markerClusterGroup({
+        showCoverageOnHover: false, maxClusterRadius: 48, spiderfyOnMaxZoom: true,
+        iconCreateFunction: clusterIcon(config.i18n)
+      });
+      group.addLayer(this.cluster);
+    } else {
+      group.addLayer(this.geojson);
+    }
   }
+
+  /* Adds features to the GeoJSON layer (and the cluster group); the new Leaflet layers. */
+  Loader.prototype.add = function (features) {
+    var geojson = this.geojson, before = {}, added = [];
+    geojson.eachLayer(function (l) { before[L.stamp(l)] = true; });
+    geojson.addData({ type: "FeatureCollection", features: features });
+    geojson.eachLayer(function (l) { if (!before[L.stamp(l)]) added.push(l); });
+    if (this.cluster) this.cluster.addLayers(added);
+    return added;
+  };
+
+  Loader.prototype.remove = function (leafletLayer) {
+    this.geojson.removeLayer(leafletLayer);
+    if (this.cluster) this.cluster.removeLayer(leafletLayer);
+  };
+
+  Loader.prototype.url = function () {
+    var layer = this.layer, params = this.params;
+    var url = layer.url ? layer.url + "?" :
+      this.config.api_base + "/" + encodeURIComponent(layer.name) + ".geojson?";
+    url += "bbox=" + bboxParam(this.map) + "&limit=" + encodeURIComponent(layer.limit);
+    Object.keys(params).sort().forEach(function (k) {
+      if (params[k] !== "" && params[k] !== null && params[k] !== undefined) {
+        url += "&" + encodeURIComponent(k) + "=" + encodeURIComponent(params[k]);
+      }
+    });
+    return url;
+  };
 
   Loader.prototype.setCount = function (count) {
     this.map.getContainer().setAttribute("data-hm-" + this.layer.name, String(count));
@@ -195,26 +292,26 @@
 
   Loader.prototype.clear = function () {
     this.geojson.clearLayers();
+    if (this.cluster) this.cluster.clearLayers();
     this.byKey = {};
     this.loadedUrl = null;
   };
 
   /* Replaces the features by `features`, leaving those already drawn in place. */
   Loader.prototype.replace = function (features) {
-    var geojson = this.geojson, old = this.byKey, kept = {}, fresh = [], next = {};
+    var self = this, geojson = this.geojson, old = this.byKey, kept = {}, fresh = [], next = {};
     var keyed = features.every(function (f) { return featureKey(f) !== null; });
     if (!keyed) {
-      geojson.clearLayers();
-      geojson.addData({ type: "FeatureCollection", features: features });
-      this.byKey = {};
+      this.clear();
+      this.add(features);
       return;
     }
     features.forEach(function (f) {
       var key = featureKey(f);
       if (old[key] && !kept[key]) kept[key] = true; else if (!kept[key]) fresh.push(f);
     });
-    Object.keys(old).forEach(function (key) { if (!kept[key]) geojson.removeLayer(old[key]); });
-    if (fresh.length) geojson.addData({ type: "FeatureCollection", features: fresh });
+    Object.keys(old).forEach(function (key) { if (!kept[key]) self.remove(old[key]); });
+    if (fresh.length) this.add(fresh);
     geojson.eachLayer(function (l) { if (l.feature) next[featureKey(l.feature)] = l; });
     this.byKey = next;
   };
@@ -229,8 +326,7 @@
       this.legend.setStatus(layer.name, "");
       return;
     }
-    var url = this.config.api_base + "/" + encodeURIComponent(layer.name) + ".geojson?bbox=" +
-      bboxParam(map) + "&limit=" + encodeURIComponent(layer.limit);
+    var url = this.url();
     if (url === this.pendingUrl || (!this.pendingUrl && url === this.loadedUrl)) return;
     this.abort();
     var controller = typeof AbortController !== "undefined" ? new AbortController() : null;
@@ -253,6 +349,7 @@
         self.stopLoading();
         self.setCount(data.features.length);
         self.legend.setStatus(layer.name, "");
+        map.fire("hm:load", { layer: layer.name, features: data.features });
       })
       .catch(function (err) {
         if (err && err.name === "AbortError") return;
@@ -269,6 +366,14 @@
     var node = el("span", "hm-swatch");
     node.setAttribute("aria-hidden", "true");
     var color = s.color || "#3388ff";
+    if (layer.marker && s.icon) {
+      var p = relicIconParts(layer.marker, { types: [s.icon], rank: s.rank });
+      node.className = "hm-swatch-icon";
+      node.innerHTML = badgeHtml(p.icon);
+      var px = s.rank ? Math.round(p.size * 0.6) : 20;
+      node.style.width = node.style.height = px + "px";
+      return node;
+    }
     if (isPoint(layer.geometry_type)) {
       var size = Math.max(8, Math.min(22, 2 * (s.radius || 7)));
       node.className += " hm-swatch-point";
@@ -433,6 +538,15 @@
 
     HeritageMap.map = map;
     HeritageMap.config = config;
+    // The page around the map can change its height (a results list on a phone, the
+    // on-screen keyboard): keep Leaflet's idea of the map's size true, or popups and
+    // panning aim outside the visible map.
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () { map.invalidateSize({ pan: false }); })
+        .observe(map.getContainer());
+    }
+    // Without a tile layer Leaflet has no maximum zoom, which clustering needs.
+    if (map.options.maxZoom === undefined) map.setMaxZoom(19);
     HeritageMap.layers = {};
     if (!map.getPane("basemap")) {
       var pane = map.createPane("basemap");
@@ -454,6 +568,7 @@
       HeritageMap.layers[layer.name] = group;
       var loader = new Loader(map, layer, config, group, legend);
       loaders.push(loader);
+      HeritageMap.loaders[layer.name] = loader;
       if (layer.basemap) {
         basemapIds[L.stamp(group)] = true;
         background.push([group, layer.title]);
@@ -490,9 +605,32 @@
       map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [20, 20], maxZoom: 17, animate: false });
     }
     refreshAll();  // a no-op for layers the fitBounds moveend already requested
+    if (config.tourist && window.TouristMap) window.TouristMap.init(HeritageMap, map, config);
     map.getContainer().setAttribute("data-hm-ready", "1");
     return HeritageMap;
   };
 
+  /* Loads layer `name` again with these extra query parameters (layers with a `url`). */
+  HeritageMap.setParams = function (name, params) {
+    var loader = HeritageMap.loaders[name];
+    if (!loader) return;
+    loader.params = merge(params);
+    loader.refresh();
+  };
+
+  /* The Leaflet layer of feature `id` in layer `name`, adding `feature` if it is not
+     loaded yet (e.g. a search result outside the view). */
+  HeritageMap.featureLayer = function (name, id, feature) {
+    var loader = HeritageMap.loaders[name];
+    if (!loader) return null;
+    var key = "id:" + id;
+    if (!loader.byKey[key] && feature) {
+      var added = loader.add([feature]);
+      if (added.length) loader.byKey[key] = added[0];
+    }
+    return loader.byKey[key] || null;
+  };
+
+  HeritageMap.el = el;  // shared with tourist-map.js
   window.HeritageMap = HeritageMap;
 })();
