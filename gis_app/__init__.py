@@ -31,6 +31,7 @@ def create_app(config: Config | None = None) -> Flask:
         planning,
         planning_reports,
         public,
+        site_media,
     )
     from gis_app.web import auth as web_auth
     from gis_app.web import conditions as web_conditions
@@ -43,6 +44,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(web_conditions.bp)
     app.register_blueprint(officials.bp)
     app.register_blueprint(artifacts.bp)
+    app.register_blueprint(site_media.bp)
     app.register_blueprint(planning.bp)
     app.register_blueprint(planning_reports.bp)
     app.register_blueprint(api_layers.bp)

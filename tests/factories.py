@@ -1,9 +1,11 @@
 """Build records for tests through plain SQL on the test's connection."""
 from __future__ import annotations
 
+import io
 import itertools
 import json
 
+from PIL import Image
 from shapely.geometry import Point, mapping
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -82,3 +84,10 @@ def make_assessment(db: Session, site_id: int, assessed_on: str, overall: str, *
          "sup": supersedes_id}).scalar_one()
     db.flush()
     return assessment_id
+
+
+def png(width: int = 64, height: int = 48) -> bytes:
+    """A real PNG image (Pillow), as an uploaded photo would be."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (140, 30, 30)).save(out, "PNG")
+    return out.getvalue()

@@ -11,12 +11,11 @@ from sqlalchemy import text
 
 from gis_app.services import indicators
 from gis_app.services.accounts import create_user
+from tests.factories import png
 from tests.history import build_history
 
 PASSWORD = "mat-khau-thu-nghiem-1"
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
-       b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
-       b"\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG = png()
 
 
 @pytest.fixture

@@ -7,10 +7,7 @@ is a revision (database triggers); the acting user is set first.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -19,18 +16,10 @@ from sqlalchemy.orm import Session
 
 from gis_app.errors import InputError, PermissionDenied, RecordNotFound
 from gis_app.models.base import ARTIFACT_KINDS, ARTIFACT_ORIGINS, CONSERVATION_KINDS
+from gis_app.services import digital_records
 from gis_app.services.audit import set_actor
 from gis_app.services.conditions import today
 from gis_app.services.features import FULL_ACCESS_ROLES
-
-MAX_MEDIA_BYTES = 50 * 1024 * 1024
-MEDIA_FOLDER = "artifacts"
-# What a digital record's file may be, told by its first bytes (not its name).
-MEDIA_KINDS = (
-    (b"\xff\xd8\xff", ".jpg", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", ".png", "image/png"),
-    (b"%PDF-", ".pdf", "application/pdf"),
-)
 
 # Artifacts held at a relic in one of the user's units today.
 EDITABLE = """(CAST(:full AS boolean) OR EXISTS (
@@ -187,48 +176,7 @@ def record_conservation(db: Session, user: Any, artifact_id: int, *, kind: str,
         {"a": artifact_id, "k": kind, "d": on, "t": description or None})
 
 
-def media_kind(data: bytes) -> tuple[str, str] | None:
-    """(extension, media type) told by the file's first bytes, else None."""
-    for magic, ext, media_type in MEDIA_KINDS:
-        if data.startswith(magic):
-            return ext, media_type
-    return None
-
-
-def add_digital_record(db: Session, user: Any, artifact_id: int, *, data: bytes,
-                       media_dir: str | Path, title: str, description: str | None = None,
-                       credit: str | None = None, licence: str | None = None) -> int:
-    """Store a file (JPEG, PNG or PDF, at most 50 MB) with its metadata as a digital record
-    of the artifact. The file is named by its content hash; nothing is kept on failure."""
+def add_digital_record(db: Session, user: Any, artifact_id: int, **fields: Any) -> int:
+    """A digital record of the artifact (see digital_records.add_record)."""
     get_artifact(db, user, artifact_id)
-    title = _need(title, "A title (metadata)", "tiêu đề (siêu dữ liệu)")
-    if not data:
-        raise InputError("Choose a file to upload.", "Hãy chọn tệp để tải lên.")
-    if len(data) > MAX_MEDIA_BYTES:
-        raise InputError("The file is larger than 50 MB.", "Tệp lớn hơn 50 MB.")
-    kind = media_kind(data)
-    if kind is None:
-        raise InputError("The file is not a JPEG, PNG or PDF.",
-                         "Tệp không phải JPEG, PNG hoặc PDF.")
-    ext, media_type = kind
-    name = f"{MEDIA_FOLDER}/{artifact_id}/{hashlib.sha256(data).hexdigest()[:32]}{ext}"
-    target = Path(media_dir) / name
-    metadata = {"title": title, "description": description or None,
-                "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-    set_actor(db, user.id)
-    created = not target.exists()
-    with db.begin_nested():
-        record_id = db.execute(text("""
-            INSERT INTO digital_records (artifact_id, media_type, uri, metadata, credit,
-                                         licence)
-            VALUES (:a, :t, :u, CAST(:m AS jsonb), :c, :l) RETURNING id"""),
-            {"a": artifact_id, "t": media_type, "u": name, "m": json.dumps(metadata),
-             "c": credit or None, "l": licence or None}).scalar_one()
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if created:
-                target.write_bytes(data)
-        except OSError as exc:
-            raise InputError(f"The file could not be stored: {exc}",
-                             f"Không lưu được tệp: {exc}") from exc
-    return record_id
+    return digital_records.add_record(db, user, "artifact", artifact_id, **fields)

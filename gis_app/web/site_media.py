@@ -1,0 +1,69 @@
+"""Photos and documents of relics (digital records with credit and licence), added by
+officials; the relic's public page and the map card show the photos."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.wrappers import Response
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from gis_app.auth import roles_required
+from gis_app.db import get_session
+from gis_app.errors import HeritageError, RecordNotFound
+from gis_app.services import artifacts, digital_records
+
+bp = Blueprint("site_media", __name__, url_prefix="/officials/relic-media")
+EDITORS = ("commune_editor", "district_reviewer")  # and admin
+
+
+class SiteMediaForm(FlaskForm):
+    file = FileField(_l("File (JPEG, PNG or PDF)"))
+    title = StringField(_l("Caption (Vietnamese)"), validators=[DataRequired(), Length(max=300)])
+    title_en = StringField(_l("Caption (English)"), validators=[Optional(), Length(max=300)])
+    description = StringField(_l("Description"), validators=[Optional(), Length(max=1000)])
+    credit = StringField(_l("Credit (author, source)"), validators=[Optional(), Length(max=300)])
+    licence = StringField(_l("Licence"), validators=[Optional(), Length(max=200)])
+
+
+def _site(site_id: int) -> dict:
+    """The relic if the user may add media to it (commune editors: their communes)."""
+    for site in artifacts.holding_sites(get_session(), current_user):
+        if site["id"] == site_id:
+            return site
+    raise RecordNotFound(f"No relic {site_id} that you may edit",
+                         f"Không có di tích {site_id} mà bạn được sửa")
+
+
+@bp.get("/")
+@roles_required(*EDITORS)
+def index() -> str:
+    return render_template("site_media/index.html",
+                           sites=artifacts.holding_sites(get_session(), current_user))
+
+
+@bp.route("/<int:site_id>", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def show(site_id: int) -> str | Response | tuple[str, int]:
+    site, db, form, error = _site(site_id), get_session(), SiteMediaForm(), None
+    if request.method == "POST" and form.validate_on_submit():
+        upload = request.files.get(form.file.name)
+        try:
+            digital_records.add_record(
+                db, current_user, "site", site_id, data=upload.read() if upload else b"",
+                media_dir=current_app.config["MEDIA_DIR"], title=form.title.data,
+                title_en=form.title_en.data, description=form.description.data,
+                credit=form.credit.data, licence=form.licence.data)
+            db.commit()
+            flash(_("Saved."))
+            return redirect(url_for(".show", site_id=site_id), 303)
+        except HeritageError as exc:
+            db.rollback()
+            error = exc
+    status = 400 if request.method == "POST" else 200
+    return render_template("site_media/show.html", site=site, form=form, error=error,
+                           records=digital_records.list_records(db, "site", site_id)), status
