@@ -158,6 +158,12 @@ def test_annual_report_pdf_renders(client, official, tmp_path: Path):
 def test_annual_report_page_in_english(client, official):
     html = client.get("/officials/report?year=2025&lang=en").get_data(as_text=True)
     assert "Report on the heritage digitisation plan, year 2025" in html
+    # The by-commune table: Tân Thử's a1 is 3 of 4 (75.0 %), Bình Thử's 2 of 2.
+    table = html[html.index('class="by-commune"'):]
+    table = table[:table.index("</table>")]
+    tan = table[table.index("Tân Thử"):table.index("</tr>", table.index("Tân Thử"))]
+    assert "75.0 %" in tan and "3/4" in tan
+    assert "An Thử" not in table
     assert "Worse" in html and "/officials/report/2025.xlsx" in html
 
 

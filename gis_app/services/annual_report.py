@@ -84,6 +84,8 @@ def build(db: Session, year: int) -> dict[str, Any]:
         "generated_at": datetime.now(UTC),
         "data_version": db.scalar(text("SELECT coalesce(max(id), 0) FROM revisions")),
         "indicators": board,
+        "communes": sorted({c["unit_name"] for row in board for c in row["communes"]
+                            if c["unit_name"]}),
         "conditions": _condition_changes(db, year),
         "assessments": db.scalar(text("""
             SELECT count(*) FROM condition_assessments
