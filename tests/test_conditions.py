@@ -342,6 +342,13 @@ def test_photos_are_saved_on_disk_with_their_rows(client, db, auth, world, media
     assert served.status_code == 200 and served.data == PNG
     client.post("/logout", data={"csrf_token": auth.csrf("/account")})
     assert client.get(f"/media/conditions/{new}/1.png").status_code == 404
+    # A commune editor of another commune does not see it; one of Xã Thử An does.
+    for units, status in ((("TST-B",), 404), (("TST-A",), 200)):
+        user = create_user(db, f"xa-{units[0]}", PASSWORD, "commune_editor", unit_codes=units)
+        db.flush()
+        auth.login(user.username, PASSWORD)
+        assert client.get(f"/media/conditions/{new}/1.png").status_code == status
+        client.post("/logout", data={"csrf_token": auth.csrf("/account")})
 
 
 # --- queries with hand-computed values ------------------------------------------------------

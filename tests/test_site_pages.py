@@ -187,11 +187,19 @@ def test_condition_photos_are_for_signed_in_officials_only(client, db, media_dir
     db.flush()
     write_jpeg(media_dir, "conditions/mai-dot.jpg")
     assert client.get("/media/conditions/mai-dot.jpg").status_code == 404
-    unit = db.scalar(text("SELECT code FROM admin_units WHERE level = 'commune' "
-                          "AND valid_to IS NULL ORDER BY code LIMIT 1"))
-    create_user(db, "editor-media", "a long enough password", "commune_editor",
-                unit_codes=(unit,))
-    auth.login("editor-media", "a long enough password")
+    units = db.execute(text("SELECT id, code FROM admin_units WHERE level = 'commune' "
+                            "AND valid_to IS NULL ORDER BY code LIMIT 2")).all()
+    # The relic was in the first commune on the assessment date.
+    db.execute(text("INSERT INTO site_admin_units (site_id, admin_unit_id, valid_from) "
+                    "VALUES (:s, :u, DATE '2025-07-01')"), {"s": site_id(db, hid), "u": units[0].id})
+    for n, (_id, code) in enumerate(reversed(units)):
+        create_user(db, f"editor-media-{n}", "a long enough password", "commune_editor",
+                    unit_codes=(code,))
+    db.flush()
+    auth.login("editor-media-0", "a long enough password")  # the other commune's editor
+    assert client.get("/media/conditions/mai-dot.jpg").status_code == 404
+    client.post("/logout", data={"csrf_token": auth.csrf("/account")})
+    auth.login("editor-media-1", "a long enough password")
     response = client.get("/media/conditions/mai-dot.jpg")
     assert response.status_code == 200 and response.mimetype == "image/jpeg"
     assert "private" in response.headers["Cache-Control"]

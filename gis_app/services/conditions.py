@@ -33,14 +33,13 @@ from sqlalchemy.orm import Session
 from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, PermissionDenied, RecordNotFound
 from gis_app.models.base import CONDITIONS, ELEMENTS, THREATS, TRENDS
+from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
 
 from .audit import set_actor
 
 log = logging.getLogger(__name__)
 
 CONDITION_RANK: dict[str, int] = {code: rank for rank, code in enumerate(CONDITIONS, 1)}
-OFFICIAL_ROLES = frozenset({"commune_editor", "district_reviewer", "admin"})
-FULL_ACCESS_ROLES = frozenset({"district_reviewer", "admin"})
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTOS = 20
 MAX_NOTES = 5000
@@ -57,7 +56,7 @@ def today() -> date:
 # --- visibility ------------------------------------------------------------------------
 
 # `a` is the assessment (or any row with site_id and assessed_on); :full and :scope_user
-# come from _scope(). A commune editor sees a row only if the site was in one of the
+# come from visibility(). A commune editor sees a row only if the site was in one of the
 # editor's units on its date.
 VISIBLE = """(CAST(:full AS boolean) OR EXISTS (
     SELECT 1 FROM site_admin_units sau
@@ -76,7 +75,7 @@ NOT_SUPERSEDED = """NOT EXISTS (SELECT 1 FROM condition_assessments c
                                   WHERE c.supersedes_id = a.id)"""
 
 
-def _scope(user: Any | None) -> dict[str, Any]:
+def visibility(user: Any | None) -> dict[str, Any]:
     """Bind values for VISIBLE / SITE_VISIBLE: None = no filter (the caller decided)."""
     if user is None or getattr(user, "role", None) in FULL_ACCESS_ROLES:
         return {"full": True, "scope_user": -1}
@@ -107,7 +106,7 @@ def can_assess(db: Session, user: Any | None, site_id: int, on_date: date) -> bo
     return bool(db.scalar(text(f"""
         SELECT {VISIBLE} FROM (SELECT CAST(:site AS integer) AS site_id,
                                       CAST(:on_date AS date) AS assessed_on) a"""),
-        {"site": site_id, "on_date": on_date, **_scope(user)}))
+        {"site": site_id, "on_date": on_date, **visibility(user)}))
 
 
 def can_view_site(db: Session, user: Any | None, site_id: int) -> bool:
@@ -118,7 +117,7 @@ def can_view_site(db: Session, user: Any | None, site_id: int) -> bool:
     if user is None or role not in OFFICIAL_ROLES:
         return False
     return bool(db.scalar(text(f"SELECT {SITE_VISIBLE} FROM sites s WHERE s.id = :site"),
-                          {"site": site_id, **_scope(user)}))
+                          {"site": site_id, **visibility(user)}))
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -167,7 +166,7 @@ def assessments_for_site(db: Session, site_id: int, user: Any | None = None
           LEFT JOIN condition_assessments c ON c.supersedes_id = a.id
          WHERE a.site_id = :site AND {VISIBLE}
          ORDER BY a.assessed_on DESC, a.id DESC"""),
-        {"site": site_id, **_scope(user)}).mappings()
+        {"site": site_id, **visibility(user)}).mappings()
     return [_row(r) for r in rows]
 
 
@@ -186,7 +185,7 @@ def latest_assessments(db: Session, as_of: date | None = None,
           FROM {FROM}
          WHERE a.assessed_on <= :as_of AND {NOT_SUPERSEDED} AND {VISIBLE}{where}
          ORDER BY a.site_id, a.assessed_on DESC, a.id DESC"""),
-        {"as_of": as_of or today(), **params, **_scope(user)}).mappings()
+        {"as_of": as_of or today(), **params, **visibility(user)}).mappings()
     return {r["site_id"]: _row(r) for r in rows}
 
 
@@ -202,7 +201,7 @@ def condition_in_year(db: Session, year: int, site_ids: Iterable[int] | None = N
            AND {VISIBLE}{where}
          ORDER BY a.site_id, a.assessed_on DESC, a.id DESC"""),
         {"first": date(year, 1, 1), "last": date(year, 12, 31), **params,
-         **_scope(user)}).mappings()
+         **visibility(user)}).mappings()
     return {r["site_id"]: _row(r) for r in rows}
 
 
@@ -234,7 +233,7 @@ def assessment_years(db: Session, user: Any | None = None) -> list[int]:
     """The calendar years with at least one assessment `user` may see, ascending."""
     return [int(y) for y in db.scalars(text(f"""
         SELECT DISTINCT CAST(extract(year FROM a.assessed_on) AS integer) AS y
-          FROM condition_assessments a WHERE {VISIBLE} ORDER BY y"""), _scope(user))]
+          FROM condition_assessments a WHERE {VISIBLE} ORDER BY y"""), visibility(user))]
 
 
 def compare(db: Session, site_ids: list[int], years: list[int], user: Any | None = None
@@ -333,7 +332,7 @@ def worsening(db: Session, since_year: int | None = None, user: Any | None = Non
             FROM {FROM}
            WHERE {NOT_SUPERSEDED} AND a.assessed_on <= :today AND {VISIBLE}) ranked
          WHERE n <= 2 ORDER BY site_id, n"""),
-        {"today": today(), **_scope(user)}).mappings()
+        {"today": today(), **visibility(user)}).mappings()
     by_site: dict[int, list[dict[str, Any]]] = {}
     for r in rows:
         by_site.setdefault(r["site_id"], []).append(_row(r))
@@ -366,7 +365,7 @@ def sites_overview(db: Session, user: Any | None = None, commune_id: int | None 
          WHERE {SITE_VISIBLE}
            AND (CAST(:commune AS integer) IS NULL OR s.admin_unit_id = :commune)
          ORDER BY s.name_vi, s.id"""),
-        {"commune": commune_id, **_scope(user)}).mappings()
+        {"commune": commune_id, **visibility(user)}).mappings()
     sites = [dict(r) for r in rows]
     latest = latest_assessments(db, site_ids=[s["site_id"] for s in sites], user=user)
     for s in sites:
@@ -390,7 +389,7 @@ def map_features(db: Session, user: Any | None = None, since_year: int | None = 
     `since_year`, the change since then ('change', 'delta', 'before')."""
     located = db.execute(text(f"""
         SELECT s.id, ST_AsGeoJSON(s.geom, 6) AS geometry FROM sites s
-         WHERE {SITE_VISIBLE}"""), _scope(user)).all()
+         WHERE {SITE_VISIBLE}"""), visibility(user)).all()
     latest = latest_assessments(db, user=user)
     changes = {c["site_id"]: c for c in changes_since(db, since_year, user=user)} \
         if since_year is not None else {}

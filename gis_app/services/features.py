@@ -17,7 +17,10 @@ from sqlalchemy.orm import Session
 from gis_app.errors import InputError, RecordNotFound
 from layers import Layer, all_layers, get_layer
 
+# Roles that see drafts and sensitive records everywhere.
 FULL_ACCESS_ROLES = frozenset({"district_reviewer", "admin"})
+# Roles of the officials' desk (commune editors limited to their communes).
+OFFICIAL_ROLES = frozenset({"commune_editor", *FULL_ACCESS_ROLES})
 DEFAULT_LIMIT = 1000
 
 

@@ -5,18 +5,20 @@ A file is served only if a row names it (`digital_records.uri` or
 `condition_photos.uri`, a path relative to MEDIA_DIR) and the role may see that row:
 - the public: records of published, non-sensitive sites; of published intangible
   heritage; of artifacts held at a published, non-sensitive site;
-- commune editors, district reviewers, admins: also condition-assessment photos;
+- commune editors, district reviewers, admins: also the photos of the condition
+  assessments they may see (a commune editor's: relics in their units on that date);
 - district reviewers and admins (FULL_ACCESS_ROLES): every digital record.
 Anything else is answered as unknown, so drafts and sensitive records do not leak.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis_app.services.features import FULL_ACCESS_ROLES
-
-OFFICIAL_ROLES = frozenset({"commune_editor", "district_reviewer", "admin"})
+from gis_app.services import conditions
+from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
 
 PUBLIC_SITE = "s.status = 'published' AND NOT s.sensitive"
 PUBLIC_RECORD_SQL = f"""
@@ -31,7 +33,12 @@ PUBLIC_RECORD_SQL = f"""
               OR (d.intangible_id IS NOT NULL AND i.status = 'published')
               OR (d.artifact_id IS NOT NULL AND h.status = 'published' AND NOT h.sensitive)))"""
 ANY_RECORD_SQL = "SELECT EXISTS (SELECT 1 FROM digital_records WHERE uri = :uri)"
-CONDITION_PHOTO_SQL = "SELECT EXISTS (SELECT 1 FROM condition_photos WHERE uri = :uri)"
+# A condition photo, for a user who may see its assessment (commune editors: the relic
+# was in one of their units on the assessment date; see services.conditions).
+CONDITION_PHOTO_SQL = f"""
+    SELECT EXISTS (SELECT 1 FROM condition_photos p
+                     JOIN condition_assessments a ON a.id = p.assessment_id
+                    WHERE p.uri = :uri AND {conditions.VISIBLE})"""
 
 
 def is_safe_name(name: str) -> bool:
@@ -41,18 +48,21 @@ def is_safe_name(name: str) -> bool:
     return all(part not in ("", ".", "..") for part in name.split("/"))
 
 
-def may_see_media(db: Session, name: str, role: str | None) -> bool:
-    """True if a record the role may see names the file `name` (relative to MEDIA_DIR).
+def may_see_media(db: Session, name: str, user: Any | None) -> bool:
+    """True if a record the user (None: the public) may see names the file `name`
+    (relative to MEDIA_DIR).
 
     Returns False for unsafe names (absolute, '..') without asking the database.
     """
+    role = getattr(user, "role", None)
     if not is_safe_name(name):
         return False
     if db.scalar(text(PUBLIC_RECORD_SQL), {"uri": name}):
         return True
     if role in FULL_ACCESS_ROLES and db.scalar(text(ANY_RECORD_SQL), {"uri": name}):
         return True
-    return role in OFFICIAL_ROLES and bool(db.scalar(text(CONDITION_PHOTO_SQL), {"uri": name}))
+    return role in OFFICIAL_ROLES and bool(db.scalar(
+        text(CONDITION_PHOTO_SQL), {"uri": name, **conditions.visibility(user)}))
 
 
 def is_public_media(db: Session, name: str) -> bool:

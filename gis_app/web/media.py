@@ -3,8 +3,8 @@ those who may see the record that names it (see services.media)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, send_from_directory
+from flask_login import current_user
 
-from gis_app.auth import current_role
 from gis_app.db import get_session
 from gis_app.errors import RecordNotFound
 from gis_app.services import media
@@ -19,8 +19,8 @@ PUBLIC_MAX_AGE = 24 * 3600
 @bp.get("/media/<path:name>")
 def file(name: str) -> Response:
     db = get_session()
-    role = current_role()
-    if not media.may_see_media(db, name, role):
+    user = current_user if current_user.is_authenticated else None
+    if not media.may_see_media(db, name, user):
         raise RecordNotFound(f"No published media file is called {name}",
                              f"Không có tệp đa phương tiện nào được công bố tên {name}")
     public = media.is_public_media(db, name)
