@@ -57,3 +57,58 @@ def test_page_has_no_wcag_aa_violations(browser, live_server, path, lang, viewpo
         assert off_host == []
     finally:
         context.close()
+
+
+OFFICIAL_PAGES = ["/officials/targets", "/officials/targets/c", "/officials/priorities",
+                  "/officials/report", "/officials/artifacts/", "/officials/relic-media/",
+                  "/officials/conditions", "/officials/conditions/compare",
+                  "/officials/conditions/map", "/officials/imports"]
+
+
+@pytest.fixture(scope="module")
+def official_context(browser, live_server, database_url):
+    """A desktop browser signed in as a district reviewer of the live server's committed
+    database (the account is removed afterwards)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session
+
+    from gis_app.services.accounts import create_user
+
+    engine = create_engine(database_url)
+    username, password = "axe-official", "mat-khau-thu-nghiem-1"
+    with Session(engine) as s:
+        create_user(s, username, password, "district_reviewer")
+        s.commit()
+        first_revision = s.scalar(text("SELECT coalesce(max(id), 0) FROM revisions"))
+    context = browser.new_context(locale="vi-VN", **VIEWPORTS["desktop"])
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url("**/account")
+    page.close()
+    yield context
+    context.close()
+    with Session(engine) as s:
+        s.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})
+        s.execute(text("DELETE FROM revisions WHERE id > :r"), {"r": first_revision})
+        s.commit()
+    engine.dispose()
+
+
+@pytest.mark.parametrize("path", OFFICIAL_PAGES)
+def test_officials_pages_have_no_wcag_aa_violations(official_context, live_server, path):
+    page = official_context.new_page()
+    try:
+        page.route(re.compile(r"^(?!http://127\.0\.0\.1:).*"), lambda route: route.abort())
+        page.goto(f"{live_server}{path}", wait_until="networkidle")
+        assert "/login" not in page.url
+        if path.endswith("/map"):
+            page.locator(".leaflet-control-zoom").wait_for(timeout=15000)
+        page.add_script_tag(path=str(AXE))
+        results = page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
+        assert results["violations"] == [], f"{path}:\n" + describe(results["violations"])
+    finally:
+        page.close()
