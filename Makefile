@@ -51,6 +51,7 @@ bench: setup
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/zone_check.py
 	$(BIN)/python bench/page_weight.py
+	$(BIN)/python bench/officials.py
 
 lint: setup
 	$(BIN)/ruff check gis_app layers tests bench data

@@ -8,6 +8,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Numeric,
     SmallInteger,
     String,
@@ -39,7 +40,7 @@ class Artifact(Base):
     weight_kg: Mapped[float | None] = mapped_column(Numeric(10, 3))
     description: Mapped[str | None] = mapped_column(Text)
     state_of_preservation: Mapped[str | None] = mapped_column(Text)
-    holding_site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    holding_site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
     typical_value: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     at_risk: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
@@ -56,7 +57,8 @@ class InventoryRecord(Base):
 
 class ConservationAction(Base):
     __tablename__ = "conservation_actions"
-    __table_args__ = (one_of("kind", CONSERVATION_KINDS),)
+    __table_args__ = (one_of("kind", CONSERVATION_KINDS),
+                      Index("ix_conservation_actions_artifact", "artifact_id", "performed_on"))
     id: Mapped[int] = mapped_column(primary_key=True)
     artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
@@ -73,11 +75,12 @@ class DigitalRecord(Base):
                         name="one_target"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"),
+                                                index=True)
     intangible_id: Mapped[int | None] = mapped_column(
-        ForeignKey("intangible_heritage.id", ondelete="CASCADE"))
+        ForeignKey("intangible_heritage.id", ondelete="CASCADE"), index=True)
     artifact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("artifacts.id", ondelete="CASCADE"))
+        ForeignKey("artifacts.id", ondelete="CASCADE"), index=True)
     media_type: Mapped[str] = mapped_column(String(40))
     uri: Mapped[str] = mapped_column(Text)
     metadata_: Mapped[dict | None] = mapped_column("metadata", JSONB)

@@ -19,6 +19,10 @@ from gis_app.services import annual_report, indicators, priorities
 
 bp = Blueprint("officials", __name__, url_prefix="/officials")
 OFFICIALS = ("commune_editor", "district_reviewer")  # and admin (roles_required)
+# Lists longer than this are cut in the report's page and PDF (the xlsx has them whole).
+REPORT_LIST_ROWS = 50
+# The priority page shows the first rows; ?all=1 or the CSV give every line.
+PRIORITY_PAGE_ROWS = 200
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -46,7 +50,7 @@ def _years() -> list[int]:
 
 def _helpers() -> dict[str, Any]:
     lang = current_lang()
-    return {"pct": _pct, "years": _years(), "lang": lang,
+    return {"pct": _pct, "years": _years(), "lang": lang, "list_rows": REPORT_LIST_ROWS,
             "status_label": lambda s: annual_report._label(annual_report.STATUS[s], lang),
             "change_label": lambda c: annual_report._label(annual_report.CHANGE[c], lang),
             "condition_label": lambda c: vocab.label("condition", c, lang),
@@ -101,7 +105,9 @@ def priority_list() -> str | Response:
     items = priorities.priority_list(get_session(), year)
     if fmt == "csv":
         return _priorities_csv(items, year)
-    return render_template("officials/priorities.html", year=year, items=items,
+    shown = PRIORITY_PAGE_ROWS if request.args.get("all") != "1" else len(items)
+    return render_template("officials/priorities.html", year=year, items=items[:shown],
+                           total=len(items),
                            weight_codes=[c for c in priorities.REASON_TEXT
                                          if c in priorities.WEIGHTS or c == "threats"],
                            explain_weight=lambda c: priorities.explain_weight(

@@ -1,0 +1,170 @@
+"""Officials' desk at province scale: how long the targets, the priority list and the
+annual report (xlsx and PDF) take over a large synthetic history.
+
+Builds, in the scratch database `heritage_bench_officials` on the private cluster:
+N sites spread over 40 communes (site_admin_units), 10 artifacts per site (a third
+inventoried this year, some conserved, some digitised, 5 % at risk, 10 % of typical
+value), 3 condition assessments per site over three years, and 200 nationally listed
+intangible heritages. Then times, in process (the same calls the pages make):
+`indicators.dashboard`, `priorities.priority_list`, `annual_report.build`, `to_xlsx`
+and the PDF, and the targets page through the Flask test client.
+
+    .venv/bin/python bench/officials.py [--sites 2000]
+
+No network traffic; bounded by the sizes given. Target (ours, not the issue's): the
+targets page and the annual report each under 5 s at 2,000 sites / 20,000 artifacts,
+so an official can click through them on the district's server.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from geojson_bbox import populate  # noqa: E402
+
+from gis_app.config import private_cluster_url  # noqa: E402
+from gis_app.services import migrations  # noqa: E402
+
+DB = "heritage_bench_officials"
+COMMUNES = 40
+TARGET_S = 5.0
+
+
+def build(url: str, sites: int) -> None:
+    populate(url, sites)
+    year = date.today().year
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        conn.execute("""
+            INSERT INTO admin_units (code, name, level, valid_from)
+            SELECT 'B' || g, 'Xã thử ' || g, 'commune', DATE '2025-07-01'
+              FROM generate_series(1, %(c)s) g""", {"c": COMMUNES})
+        conn.execute("""
+            INSERT INTO site_admin_units (site_id, admin_unit_id, valid_from)
+            SELECT s.id, u.id, DATE '2025-07-01' FROM sites s
+              JOIN admin_units u ON u.code = 'B' || (1 + s.id %% %(c)s)""", {"c": COMMUNES})
+        conn.execute("""UPDATE sites s SET admin_unit_id = h.admin_unit_id
+                          FROM site_admin_units h WHERE h.site_id = s.id""")
+        conn.execute("""
+            INSERT INTO heritage_identifiers (id, kind)
+            SELECT format('VN-HY-HV-%%s', lpad(g::text, 6, '0')), 'artifact'
+              FROM generate_series(1, %(n)s) g""", {"n": sites * 10})
+        conn.execute("""
+            INSERT INTO artifacts (heritage_id, name_vi, kind, holding_site_id, typical_value,
+                                   at_risk)
+            SELECT format('VN-HY-HV-%%s', lpad(g::text, 6, '0')), 'Hiện vật ' || g, 'object',
+                   1 + (g - 1) / 10, g %% 10 = 0, g %% 20 = 0
+              FROM generate_series(1, %(n)s) g""", {"n": sites * 10})
+        conn.execute("""
+            INSERT INTO artifact_inventory_records (artifact_id, year, inventoried_on)
+            SELECT id, %(y)s, make_date(%(y)s, 3, 1) FROM artifacts WHERE id %% 3 = 0""",
+                     {"y": year})
+        conn.execute("""
+            INSERT INTO conservation_actions (artifact_id, kind, performed_on)
+            SELECT id, CASE WHEN id %% 2 = 0 THEN 'preventive' ELSE 'remedial' END,
+                   make_date(%(y)s, 4, 1) FROM artifacts WHERE id %% 7 = 0""", {"y": year})
+        conn.execute("""
+            INSERT INTO digital_records (artifact_id, media_type, uri, metadata)
+            SELECT id, 'image/jpeg', 'artifacts/' || id || '.jpg', '{"title": "x"}'
+              FROM artifacts WHERE id %% 4 = 0""", {})
+        conn.execute("""
+            INSERT INTO condition_assessments (site_id, assessed_on, overall, threats, trend)
+            SELECT s.id, make_date(%(y)s - k, 5, 1),
+                   (ARRAY['good','fair','poor','very_poor','ruined'])[1 + (s.id + k) %% 5],
+                   CASE WHEN s.id %% 3 = 0 THEN ARRAY['damp','termites'] ELSE '{}' END,
+                   (ARRAY['improving','stable','worsening'])[1 + s.id %% 3]
+              FROM sites s, generate_series(0, 2) k""", {"y": year})
+        conn.execute("""
+            INSERT INTO heritage_identifiers (id, kind)
+            SELECT format('VN-HY-PVT-%%s', lpad(g::text, 6, '0')), 'intangible'
+              FROM generate_series(1, 200) g""", {})
+        conn.execute("""
+            INSERT INTO intangible_heritage (heritage_id, name_vi, ich_type,
+                                             national_listing_date, status)
+            SELECT format('VN-HY-PVT-%%s', lpad(g::text, 6, '0')), 'Lễ hội ' || g,
+                   'traditional_festival', DATE '2020-01-01', 'published'
+              FROM generate_series(1, 200) g""", {})
+        conn.execute("""
+            INSERT INTO intangible_sites (intangible_id, site_id)
+            SELECT i.id, 1 + (i.id * 7) %% %(n)s FROM intangible_heritage i""", {"n": sites})
+        conn.commit()
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+def timed(label: str, fn, rows: list) -> object:  # noqa: ANN001
+    start = time.perf_counter()
+    out = fn()
+    rows.append((label, time.perf_counter() - start))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sites", type=int, default=2000)
+    args = parser.parse_args()
+    done = subprocess.run([str(ROOT / "scripts" / "devdb.sh"), "recreate", DB],
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(done.stderr + done.stdout)
+    url = private_cluster_url(DB)
+    migrations.upgrade(url)
+    start = time.perf_counter()
+    build(url, args.sites)
+    print(f"built {args.sites} sites, {args.sites * 10} artifacts, "
+          f"{args.sites * 3} assessments in {time.perf_counter() - start:.1f} s")
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from gis_app import create_app
+    from gis_app.config import Config
+    from gis_app.services import annual_report, indicators, priorities
+    from gis_app.services.accounts import create_user
+
+    year = date.today().year
+    engine = create_engine(url)
+    rows: list[tuple[str, float]] = []
+    with Session(engine) as db:
+        board = timed("indicators.dashboard (6 indicators x 40 communes)",
+                      lambda: indicators.dashboard(db, year), rows)
+        items = timed("priorities.priority_list", lambda: priorities.priority_list(db, year),
+                      rows)
+        report = timed("annual_report.build", lambda: annual_report.build(db, year), rows)
+        timed("annual_report.to_xlsx", lambda: annual_report.to_xlsx(report), rows)
+        create_user(db, "bench-official", "mat-khau-bench-1", "district_reviewer")
+        db.commit()
+    app = create_app(Config(DATABASE_URL=url, SECRET_KEY="bench", TESTING=True,
+                            WTF_CSRF_ENABLED=False))
+    client = app.test_client()
+    client.post("/login", data={"username": "bench-official", "password": "mat-khau-bench-1"})
+    for label, path in (("GET /officials/targets", f"/officials/targets?year={year}"),
+                        ("GET /officials/priorities", f"/officials/priorities?year={year}"),
+                        ("GET /officials/report", f"/officials/report?year={year}"),
+                        ("GET /officials/report/<year>.pdf", f"/officials/report/{year}.pdf")):
+        response = timed(label, lambda p=path: client.get(p), rows)
+        assert response.status_code == 200, (path, response.status_code)
+    engine.dispose()
+
+    a1 = next(r for r in board if r["indicator"].code == "a1")["district"]
+    print(f"a1 district: {a1['numerator']}/{a1['denominator']}; priority list: "
+          f"{len(items)} items\n")
+    print(f"{'step':55} {'seconds':>8}")
+    for label, seconds in rows:
+        print(f"{label:55} {seconds:8.2f}")
+    slowest_page = max(s for label, s in rows if label.startswith("GET"))
+    verdict = "met" if slowest_page <= TARGET_S else "missed"
+    print(f"\nslowest page {slowest_page:.2f} s (target <= {TARGET_S:.0f} s): {verdict}")
+
+
+if __name__ == "__main__":
+    main()
