@@ -120,6 +120,15 @@ class AuthActions:
                                                 "csrf_token": self.csrf()})
 
 
+def sign_in(page, base_url: str, username: str, password: str) -> None:
+    """Sign in through the real form in the browser (Vietnamese page)."""
+    page.goto(f"{base_url}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url("**/account")
+
+
 @pytest.fixture
 def auth(client) -> AuthActions:
     return AuthActions(client)

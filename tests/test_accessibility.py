@@ -7,6 +7,7 @@ import re
 import pytest
 
 from gis_app.config import PROJECT_ROOT
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -82,11 +83,7 @@ def official_context(browser, live_server, database_url):
         first_revision = s.scalar(text("SELECT coalesce(max(id), 0) FROM revisions"))
     context = browser.new_context(locale="vi-VN", **VIEWPORTS["desktop"])
     page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url("**/account")
+    sign_in(page, live_server, username, password)
     page.close()
     yield context
     context.close()

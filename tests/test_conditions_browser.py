@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from gis_app.services.accounts import create_user
+from tests.conftest import sign_in
 from tests.factories import make_assessment
 
 PASSWORD = "a long enough password"
@@ -35,11 +36,7 @@ def test_record_then_compare_two_sites_over_two_years(page, page_watch, live_ser
         make_assessment(s, b_id, "2025-06-20", "fair", elements={"roof": "fair"})
         s.commit()
     try:
-        page.goto(f"{live_server}/login")
-        page.fill("#username", username)
-        page.fill("#password", PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
-        page.wait_for_url("**/account")
+        sign_in(page, live_server, username, PASSWORD)
 
         # Record the 2025 assessment of site A through the form.
         page.goto(f"{live_server}{BASE}/sites/{a_id}")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from gis_app.services.accounts import create_user
 from gis_app.services.imports import undo_import
 from tests import surveyfiles as sf
+from tests.conftest import sign_in
 from tests.factories import make_site
 
 PASSWORD = "a long enough password"
@@ -308,11 +309,7 @@ def test_upload_preview_and_confirm_in_chromium(page, page_watch, live_server, d
         first_import = s.scalar(text("SELECT coalesce(max(id), 0) FROM imports"))
     archive = zone_zip(tmp_path, "VN-HY-DT-000001", zone="Vùng đệm", name="vung_dem.zip")
     try:
-        page.goto(f"{live_server}/login")
-        page.fill("#username", username)
-        page.fill("#password", PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
-        page.wait_for_url("**/account")
+        sign_in(page, live_server, username, PASSWORD)
         page.get_by_role("link", name="Nhập dữ liệu").click()
         page.wait_for_url(f"**{LIST}")
         page.select_option("#layer", "protection_zones")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from gis_app.services import priorities
 from gis_app.services.accounts import create_user
+from tests.conftest import sign_in
 from tests.history import build_history
 
 PASSWORD = "mat-khau-thu-nghiem-1"
@@ -177,11 +178,7 @@ def test_dashboard_in_chromium(page, page_watch, live_server, database_url):
         s.commit()
         first_revision = s.scalar(text("SELECT coalesce(max(id), 0) FROM revisions"))
     try:
-        page.goto(f"{live_server}/login")
-        page.fill("#username", username)
-        page.fill("#password", PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
-        page.wait_for_url("**/account")
+        sign_in(page, live_server, username, PASSWORD)
         page.goto(f"{live_server}/officials/targets?year=2025")
         page.wait_for_function("window.targetsChart && window.targetsChart.data")
         drawn = page.evaluate("""() => {
