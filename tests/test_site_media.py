@@ -95,3 +95,41 @@ def test_commune_editors_only_for_relics_of_their_commune(client, db, auth, medi
     db.flush()
     assert client.get(f"/officials/relic-media/{site_id}").status_code == 200
     assert _upload(client, site_id, png(), title="Ảnh").status_code == 303
+
+
+def test_a_digital_record_of_nationally_listed_heritage_counts_for_target_d(client, db, auth,
+                                                                             media):
+    from datetime import date
+
+    from gis_app.services import indicators
+
+    db.execute(text("INSERT INTO heritage_identifiers (id, kind) "
+                    "VALUES ('VN-HY-PVT-870001', 'intangible')"))
+    ich = db.execute(text("""
+        INSERT INTO intangible_heritage (heritage_id, name_vi, ich_type, national_listing_date,
+                                         status)
+        VALUES ('VN-HY-PVT-870001', 'Hát trống quân thử', 'folk_performing_arts',
+                DATE '2020-01-01', 'published') RETURNING id""")).scalar_one()
+    year = date.today().year
+
+    def met() -> bool:
+        rows = indicators.indicator_rows(db, "d", year)
+        return {r["record_id"]: r["met"] for r in rows}[ich]
+
+    assert met() is False
+    create_user(db, "xa-pvt", PASSWORD, "commune_editor",
+                unit_codes=(db.scalar(text("SELECT code FROM admin_units WHERE valid_to IS NULL "
+                                           "AND level = 'commune' LIMIT 1")),))
+    create_user(db, "huyen-pvt", PASSWORD, "district_reviewer")
+    db.flush()
+    auth.login("xa-pvt", PASSWORD)
+    assert client.get(f"/officials/relic-media/intangible/{ich}").status_code == 403
+    client.post("/logout", data={"csrf_token": auth.csrf("/account")})
+    auth.login("huyen-pvt", PASSWORD)
+    page = client.get(f"/officials/relic-media/intangible/{ich}").get_data(as_text=True)
+    response = client.post(f"/officials/relic-media/intangible/{ich}",
+                           content_type="multipart/form-data",
+                           data={"csrf_token": _csrf(page), "title": "Bản ghi hình buổi hát",
+                                 "file": (io.BytesIO(png()), "hat.png")})
+    assert response.status_code == 303
+    assert met() is True

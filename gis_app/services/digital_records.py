@@ -103,3 +103,12 @@ def add_record(db: Session, user: Any, target: str, target_id: int, *, data: byt
             raise InputError(f"The file could not be stored: {exc}",
                              f"Không lưu được tệp: {exc}") from exc
     return record_id
+
+
+def intangible_list(db: Session) -> list[dict[str, Any]]:
+    """Intangible heritage with its national listing and number of digital records."""
+    return [dict(r) for r in db.execute(text("""
+        SELECT i.id, i.heritage_id, i.name_vi, i.national_listing_decision_no,
+               i.national_listing_date,
+               (SELECT count(*) FROM digital_records d WHERE d.intangible_id = i.id) AS media
+          FROM intangible_heritage i ORDER BY i.name_vi""")).mappings()]

@@ -1,8 +1,9 @@
-"""Photos and documents of relics (digital records with credit and licence), added by
-officials; the relic's public page and the map card show the photos."""
+"""Photos and documents of relics and of intangible heritage (digital records with
+credit and licence), added by officials; the relic's public page and the map card show
+the photos; targets c and d count them."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,8 +15,9 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from gis_app.auth import roles_required
 from gis_app.db import get_session
-from gis_app.errors import HeritageError, RecordNotFound
+from gis_app.errors import HeritageError, PermissionDenied, RecordNotFound
 from gis_app.services import artifacts, digital_records
+from gis_app.services.features import FULL_ACCESS_ROLES
 
 bp = Blueprint("site_media", __name__, url_prefix="/officials/relic-media")
 EDITORS = ("commune_editor", "district_reviewer")  # and admin
@@ -39,31 +41,59 @@ def _site(site_id: int) -> dict:
                          f"Không có di tích {site_id} mà bạn được sửa")
 
 
+def _intangible(ich_id: int) -> dict:
+    """An intangible heritage (district reviewers and admins only: it spans communes)."""
+    if current_user.role not in FULL_ACCESS_ROLES:
+        raise PermissionDenied("Only district reviewers add media to intangible heritage",
+                               "Chỉ cán bộ thẩm định cấp huyện được thêm tư liệu cho di sản "
+                               "phi vật thể")
+    for item in digital_records.intangible_list(get_session()):
+        if item["id"] == ich_id:
+            return item
+    raise RecordNotFound(f"No intangible heritage {ich_id}",
+                         f"Không có di sản phi vật thể {ich_id}")
+
+
 @bp.get("/")
 @roles_required(*EDITORS)
 def index() -> str:
-    return render_template("site_media/index.html",
-                           sites=artifacts.holding_sites(get_session(), current_user))
+    db = get_session()
+    intangible = digital_records.intangible_list(db) \
+        if current_user.role in FULL_ACCESS_ROLES else []
+    return render_template("site_media/index.html", intangible=intangible,
+                           sites=artifacts.holding_sites(db, current_user))
 
 
-@bp.route("/<int:site_id>", methods=["GET", "POST"])
-@roles_required(*EDITORS)
-def show(site_id: int) -> str | Response | tuple[str, int]:
-    site, db, form, error = _site(site_id), get_session(), SiteMediaForm(), None
+def _page(target: str, target_id: int, item: dict) -> str | Response | tuple[str, int]:
+    """The records of a relic or an intangible heritage and the form to add one."""
+    db, form, error = get_session(), SiteMediaForm(), None
     if request.method == "POST" and form.validate_on_submit():
         upload = request.files.get(form.file.name)
         try:
             digital_records.add_record(
-                db, current_user, "site", site_id, data=upload.read() if upload else b"",
+                db, current_user, target, target_id, data=upload.read() if upload else b"",
                 media_dir=current_app.config["MEDIA_DIR"], title=form.title.data,
                 title_en=form.title_en.data, description=form.description.data,
                 credit=form.credit.data, licence=form.licence.data)
             db.commit()
             flash(_("Saved."))
-            return redirect(url_for(".show", site_id=site_id), 303)
+            return redirect(request.path, 303)
         except HeritageError as exc:
             db.rollback()
             error = exc
     status = 400 if request.method == "POST" else 200
-    return render_template("site_media/show.html", site=site, form=form, error=error,
-                           records=digital_records.list_records(db, "site", site_id)), status
+    return render_template("site_media/show.html", item=item, target=target, form=form,
+                           error=error,
+                           records=digital_records.list_records(db, target, target_id)), status
+
+
+@bp.route("/<int:site_id>", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def show(site_id: int) -> str | Response | tuple[str, int]:
+    return _page("site", site_id, _site(site_id))
+
+
+@bp.route("/intangible/<int:ich_id>", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def show_intangible(ich_id: int) -> str | Response | tuple[str, int]:
+    return _page("intangible", ich_id, _intangible(ich_id))
