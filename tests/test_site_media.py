@@ -133,3 +133,40 @@ def test_a_digital_record_of_nationally_listed_heritage_counts_for_target_d(clie
                                  "file": (io.BytesIO(png()), "hat.png")})
     assert response.status_code == 303
     assert met() is True
+
+
+def test_the_national_listing_decides_whether_target_d_counts_it(client, db, auth, media):
+    from datetime import date
+
+    from gis_app.services import indicators
+
+    db.execute(text("INSERT INTO heritage_identifiers (id, kind) "
+                    "VALUES ('VN-HY-PVT-870002', 'intangible')"))
+    ich = db.execute(text("""
+        INSERT INTO intangible_heritage (heritage_id, name_vi, ich_type, status)
+        VALUES ('VN-HY-PVT-870002', 'Lễ hội thử', 'traditional_festival', 'published')
+        RETURNING id""")).scalar_one()
+    year = date.today().year
+
+    def counted() -> bool:
+        return ich in {r["record_id"] for r in indicators.indicator_rows(db, "d", year)}
+
+    assert not counted()
+    create_user(db, "huyen-list", PASSWORD, "district_reviewer")
+    db.flush()
+    auth.login("huyen-list", PASSWORD)
+    page = client.get(f"/officials/relic-media/intangible/{ich}").get_data(as_text=True)
+    token = re.search(r'name="l-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    half = client.post(f"/officials/relic-media/intangible/{ich}/listing",
+                       data={"l-csrf_token": token, "l-decision_no": "99/QĐ-BVHTTDL"},
+                       follow_redirects=True)
+    assert "Cần nhập cả số quyết định và ngày quyết định" in half.get_data(as_text=True)
+    assert not counted()
+    client.post(f"/officials/relic-media/intangible/{ich}/listing",
+                data={"l-csrf_token": token, "l-decision_no": "99/QĐ-BVHTTDL",
+                      "l-listed_on": f"{year}-01-15"})
+    assert counted()
+    revision = db.scalar(text("""SELECT after ->> 'national_listing_decision_no' FROM revisions
+                                  WHERE table_name = 'intangible_heritage'
+                                  ORDER BY id DESC LIMIT 1"""))
+    assert revision == "99/QĐ-BVHTTDL"

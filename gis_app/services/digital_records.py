@@ -112,3 +112,18 @@ def intangible_list(db: Session) -> list[dict[str, Any]]:
                i.national_listing_date,
                (SELECT count(*) FROM digital_records d WHERE d.intangible_id = i.id) AS media
           FROM intangible_heritage i ORDER BY i.name_vi""")).mappings()]
+
+
+def set_national_listing(db: Session, user: Any, ich_id: int, *, decision_no: str | None,
+                         listed_on: Any) -> None:
+    """Record (or clear, with both empty) the intangible heritage's inscription on the
+    national list, which decides whether target d counts it."""
+    decision_no = (decision_no or "").strip() or None
+    if (decision_no is None) != (listed_on is None):
+        raise InputError("Give both the decision number and its date, or neither.",
+                         "Cần nhập cả số quyết định và ngày quyết định, hoặc bỏ trống cả hai.")
+    set_actor(db, user.id)
+    db.execute(text("""
+        UPDATE intangible_heritage
+           SET national_listing_decision_no = :no, national_listing_date = :on
+         WHERE id = :id"""), {"no": decision_no, "on": listed_on, "id": ich_id})

@@ -3,24 +3,30 @@ credit and licence), added by officials; the relic's public page and the map car
 the photos; targets c and d count them."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.wrappers import Response
-from wtforms import StringField
+from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from gis_app.auth import roles_required
 from gis_app.db import get_session
 from gis_app.errors import HeritageError, PermissionDenied, RecordNotFound
+from gis_app.i18n import current_lang
 from gis_app.services import artifacts, digital_records
 from gis_app.services.features import FULL_ACCESS_ROLES
 
 bp = Blueprint("site_media", __name__, url_prefix="/officials/relic-media")
 EDITORS = ("commune_editor", "district_reviewer")  # and admin
+
+
+class ListingForm(FlaskForm):
+    decision_no = StringField(_l("Decision number"), validators=[Optional(), Length(max=100)])
+    listed_on = DateField(_l("Decision date"), validators=[Optional()])
 
 
 class SiteMediaForm(FlaskForm):
@@ -82,8 +88,12 @@ def _page(target: str, target_id: int, item: dict) -> str | Response | tuple[str
             db.rollback()
             error = exc
     status = 400 if request.method == "POST" else 200
+    listing = None
+    if target == "intangible":
+        listing = ListingForm(prefix="l", data={"decision_no": item["national_listing_decision_no"],
+                                                "listed_on": item["national_listing_date"]})
     return render_template("site_media/show.html", item=item, target=target, form=form,
-                           error=error,
+                           error=error, listing=listing,
                            records=digital_records.list_records(db, target, target_id)), status
 
 
@@ -97,3 +107,24 @@ def show(site_id: int) -> str | Response | tuple[str, int]:
 @roles_required(*EDITORS)
 def show_intangible(ich_id: int) -> str | Response | tuple[str, int]:
     return _page("intangible", ich_id, _intangible(ich_id))
+
+
+@bp.post("/intangible/<int:ich_id>/listing")
+@roles_required(*EDITORS)
+def set_listing(ich_id: int) -> Response:
+    """The national listing (decision number and date) that target d counts."""
+    _intangible(ich_id)
+    form, db = ListingForm(prefix="l"), get_session()
+    if form.validate_on_submit():
+        try:
+            digital_records.set_national_listing(db, current_user, ich_id,
+                                                 decision_no=form.decision_no.data,
+                                                 listed_on=form.listed_on.data)
+            db.commit()
+            flash(_("Saved."))
+        except HeritageError as exc:
+            db.rollback()
+            flash(exc.user_message(current_lang()))
+    else:
+        flash(_("The date is not valid."))
+    return redirect(url_for(".show_intangible", ich_id=ich_id), 303)
