@@ -16,11 +16,12 @@ from typing import Any
 
 import folium
 from branca.element import CssLink, JavascriptLink, MacroElement
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from jinja2 import Template
 
 from gis_app import vocab
+from gis_app.i18n import current_lang
 from layers import Layer, all_layers
 from layers.sites import MARKER as SITE_MARKER
 
@@ -131,19 +132,21 @@ def _static(filename: str) -> str:
     return url_for("static", filename=filename)
 
 
-def build_map(*, api_base: str, lang: str, center: tuple[float, float],
-              zoom: int, tile_url: str | None = None, tile_attribution: str = "",
+def build_map(*, center: tuple[float, float] | None = None, zoom: int | None = None,
               layer_names: tuple[str, ...] | None = None, fit_bounds: list[float] | None = None,
-              height: str = "100%", tourist: dict[str, Any] | None = None,
-              static_url: str | None = None) -> MapPage:
-    """The map shell for a page: header (CSS/JS links), the map div and its script.
+              height: str = "100%", tourist: dict[str, Any] | None = None) -> MapPage:
+    """The map shell for a page: header (CSS/JS links), the map div and its script, in
+    the request's language, with the app's layer API, basemap tiles and (by default)
+    its centre and zoom. Needs a request context.
 
     `tourist`: the home page's explorer (`api`, `nearby` URLs and `i18n` texts); the
-    relics are then clustered and loaded from `tourist["api"]`. `static_url` is
-    accepted for older callers and ignored: assets are built with url_for.
-    Needs an application (request) context for url_for.
+    relics are then clustered and loaded from `tourist["api"]`.
     """
-    del static_url
+    cfg, lang = current_app.config, current_lang()
+    center = center or cfg["MAP_CENTER"]
+    zoom = zoom or cfg["MAP_ZOOM"]
+    api_base, tile_url = url_for("api_layers.index"), cfg["TILE_URL"]
+    tile_attribution = cfg["TILE_ATTRIBUTION"]
     layers = [layer for name, layer in all_layers().items()
               if layer_names is None or name in layer_names]
     m = LocalMap(location=list(center), zoom_start=zoom, tiles=None, control_scale=True,

@@ -98,6 +98,14 @@ def client(app, connection):
 
 
 @pytest.fixture
+def media(app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary MEDIA_DIR (not created yet) for one test; the app is session-wide."""
+    folder = tmp_path / "media"
+    monkeypatch.setitem(app.config, "MEDIA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
 def runner(app, connection):
     return app.test_cli_runner()
 

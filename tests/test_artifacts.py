@@ -23,14 +23,6 @@ def history(db):
     return build_history(db)
 
 
-@pytest.fixture
-def media(app, tmp_path):
-    before = app.config["MEDIA_DIR"]
-    app.config["MEDIA_DIR"] = str(tmp_path / "media")
-    yield tmp_path / "media"
-    app.config["MEDIA_DIR"] = before
-
-
 def _csrf(html: str, action: str) -> dict[str, str]:
     """The CSRF field of the form posting to `action` (forms with a prefix name it
     `<prefix>-csrf_token`)."""

@@ -88,13 +88,6 @@ def world(db: Session) -> World:
     return World(a, b, old, s1, s2, s3, s4, mistake, correction)
 
 
-@pytest.fixture
-def media(app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "media"
-    monkeypatch.setitem(app.config, "MEDIA_DIR", str(folder))
-    return folder
-
-
 def login(client, db: Session, auth, role: str = "district_reviewer",
           units: tuple[str, ...] = ()):
     name = f"{role}-cond"

@@ -14,14 +14,6 @@ from tests.factories import make_site, png
 PASSWORD = "mat-khau-thu-nghiem-1"
 
 
-@pytest.fixture
-def media(app, tmp_path):
-    before = app.config["MEDIA_DIR"]
-    app.config["MEDIA_DIR"] = str(tmp_path / "media")
-    yield tmp_path / "media"
-    app.config["MEDIA_DIR"] = before
-
-
 def _csrf(html: str) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 

@@ -23,12 +23,9 @@ LON, LAT = 106.30, 20.70
 
 
 @pytest.fixture
-def media_dir(app, tmp_path):
-    """A temporary MEDIA_DIR for one test (the app is shared by the whole session)."""
-    old = app.config["MEDIA_DIR"]
-    app.config["MEDIA_DIR"] = str(tmp_path)
-    yield tmp_path
-    app.config["MEDIA_DIR"] = old
+def media_dir(media):
+    media.mkdir()
+    return media
 
 
 def write_jpeg(media_dir, name: str) -> bytes:

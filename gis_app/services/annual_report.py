@@ -56,12 +56,8 @@ def _condition_changes(db: Session, year: int) -> list[dict[str, Any]]:
         if now["assessed_on"].year != year:
             continue  # not assessed this year: nothing new to report
         then = before.get(site_id)
-        rank_now = conditions.CONDITION_RANK[now["overall"]]
-        if then is None:
-            change = "new"
-        else:
-            delta = rank_now - conditions.CONDITION_RANK[then["overall"]]
-            change = "worse" if delta > 0 else "better" if delta < 0 else "same"
+        change = "new" if then is None else conditions.change_of(then["overall"],
+                                                                 now["overall"])
         site = names[site_id]
         out.append({"heritage_id": site["heritage_id"], "name": site["name_vi"],
                     "unit_name": site["unit_name"],
@@ -110,18 +106,18 @@ def build(db: Session, year: int) -> dict[str, Any]:
                    coalesce(s.heritage_id, i.heritage_id, a.heritage_id) AS heritage_id,
                    coalesce(s.name_vi, i.name_vi, a.name_vi) AS name,
                    d.media_type, d.credit, d.licence, d.created_at::date AS created_on,
-                   ({indicators.DIGITISED.replace(':year_end', ':e')}) AS with_metadata
+                   ({indicators.DIGITISED}) AS with_metadata
               FROM digital_records d
               LEFT JOIN sites s ON s.id = d.site_id
               LEFT JOIN intangible_heritage i ON i.id = d.intangible_id
               LEFT JOIN artifacts a ON a.id = d.artifact_id
-             WHERE d.created_at >= :s AND d.created_at < :e
-             ORDER BY d.created_at""", s=start, e=end),
+             WHERE d.created_at >= :s AND d.created_at < :year_end
+             ORDER BY d.created_at""", s=start, year_end=end),
         "priorities": priorities.priority_list(db, year)[:PRIORITY_ROWS],
     }
 
 
-def _label(pair: tuple[str, str], lang: str) -> str:
+def label(pair: tuple[str, str], lang: str) -> str:
     return pair[0] if lang == "vi" else pair[1]
 
 
@@ -179,7 +175,7 @@ def to_xlsx(report: dict[str, Any], lang: str = "vi") -> bytes:
                 for c in item["communes"]]:
             rows.append([ind.code, ind.text(ind.title, lang), unit, figure["numerator"],
                          figure["denominator"], _pct(figure["pct"]),
-                         _pct(figure["target_pct"]), _label(STATUS[figure["status"]], lang),
+                         _pct(figure["target_pct"]), label(STATUS[figure["status"]], lang),
                          ind.text(ind.numerator, lang), ind.text(ind.denominator, lang)])
     ws = sheet(t["indicators"], ["Mã" if vi else "Code", "Chỉ tiêu" if vi else "Indicator",
                                  "Đơn vị" if vi else "Unit", "Tử số" if vi else "Numerator",
@@ -199,7 +195,7 @@ def to_xlsx(report: dict[str, Any], lang: str = "vi") -> bytes:
                             "Nguy cơ" if vi else "Threats"],
           [[r["heritage_id"], r["name"], r["unit_name"], cond.get(r["before"], r["before"]),
             r["before_on"], cond.get(r["after"], r["after"]), r["after_on"],
-            _label(CHANGE[r["change"]], lang),
+            label(CHANGE[r["change"]], lang),
             ", ".join(vocab.labels("threat", lang).get(x, x) for x in r["threats"])]
            for r in report["conditions"]])
     kinds = vocab.labels("artifact_kind", lang)
@@ -226,7 +222,7 @@ def to_xlsx(report: dict[str, Any], lang: str = "vi") -> bytes:
                            "Tác giả / nguồn" if vi else "Credit",
                            "Giấy phép" if vi else "Licence", "Ngày" if vi else "On",
                            "Có siêu dữ liệu" if vi else "With metadata"],
-          [[_label(targets[r["target"]], lang), r["heritage_id"], r["name"], r["media_type"],
+          [[label(targets[r["target"]], lang), r["heritage_id"], r["name"], r["media_type"],
             r["credit"], r["licence"], r["created_on"],
             ("Có" if vi else "Yes") if r["with_metadata"] else ("Không" if vi else "No")]
            for r in report["digitised"]])

@@ -14,20 +14,27 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, PermissionDenied, RecordNotFound
 from gis_app.models.base import ARTIFACT_KINDS, ARTIFACT_ORIGINS, CONSERVATION_KINDS
 from gis_app.services import digital_records
 from gis_app.services.audit import set_actor
-from gis_app.services.conditions import today
 from gis_app.services.features import FULL_ACCESS_ROLES
 
+
+def in_user_units_today(site_column: str) -> str:
+    """SQL: the relic `site_column` is in one of the user's units today, or the user has
+    full access (binds :full and :user_id from _scope)."""
+    return f"""(CAST(:full AS boolean) OR EXISTS (
+        SELECT 1 FROM site_admin_units sau
+          JOIN user_scopes us ON us.admin_unit_id = sau.admin_unit_id
+         WHERE us.user_id = :user_id AND sau.site_id = {site_column}
+           AND sau.valid_from <= current_date
+           AND (sau.valid_to IS NULL OR sau.valid_to >= current_date)))"""
+
+
 # Artifacts held at a relic in one of the user's units today.
-EDITABLE = """(CAST(:full AS boolean) OR EXISTS (
-    SELECT 1 FROM site_admin_units sau
-      JOIN user_scopes us ON us.admin_unit_id = sau.admin_unit_id
-     WHERE us.user_id = :user_id AND sau.site_id = a.holding_site_id
-       AND sau.valid_from <= current_date
-       AND (sau.valid_to IS NULL OR sau.valid_to >= current_date)))"""
+EDITABLE = in_user_units_today("a.holding_site_id")
 
 
 def _scope(user: Any) -> dict[str, Any]:
@@ -77,14 +84,9 @@ def get_artifact(db: Session, user: Any, artifact_id: int) -> dict[str, Any]:
 
 def holding_sites(db: Session, user: Any) -> list[dict[str, Any]]:
     """Relics the user may hold artifacts at (all, or those in the editor's units)."""
-    return [dict(r) for r in db.execute(text("""
+    return [dict(r) for r in db.execute(text(f"""
         SELECT s.id, s.name_vi, s.heritage_id FROM sites s
-         WHERE s.status <> 'archived' AND (CAST(:full AS boolean) OR EXISTS (
-               SELECT 1 FROM site_admin_units sau
-                 JOIN user_scopes us ON us.admin_unit_id = sau.admin_unit_id
-                WHERE us.user_id = :user_id AND sau.site_id = s.id
-                  AND sau.valid_from <= current_date
-                  AND (sau.valid_to IS NULL OR sau.valid_to >= current_date)))
+         WHERE s.status <> 'archived' AND {in_user_units_today("s.id")}
          ORDER BY s.name_vi"""), _scope(user)).mappings()]
 
 
@@ -98,7 +100,7 @@ def _need(value: str | None, en: str, vi: str) -> str:
 def _date(value: date | None, en: str, vi: str) -> date:
     if value is None:
         raise InputError(f"{en} is required.", f"Cần nhập {vi}.")
-    if value > today():
+    if value > today_in_vietnam():
         raise InputError(f"{en} {value.isoformat()} is in the future.",
                          f"{vi} {value.strftime('%d/%m/%Y')} là ngày trong tương lai.")
     return value

@@ -90,10 +90,12 @@ class Indicator:
         return field.get(lang) or field["vi"]
 
 
+# An artifact counts (met) when its `detail` (what was done in the year) is not null.
 ARTIFACT_ROWS = """
-    SELECT 'artifact' AS kind, a.id AS record_id, a.heritage_id, a.name_vi AS name,
-           a.holding_site_id AS site_id, {met} AS met, {detail} AS detail
-      FROM artifacts a {where}"""
+    SELECT kind, record_id, heritage_id, name, site_id, detail IS NOT NULL AS met, detail
+      FROM (SELECT 'artifact' AS kind, a.id AS record_id, a.heritage_id, a.name_vi AS name,
+                   a.holding_site_id AS site_id, {detail} AS detail
+              FROM artifacts a {where}) x"""
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator(
@@ -105,8 +107,6 @@ INDICATORS: tuple[Indicator, ...] = (
         denominator={"vi": "Tất cả hiện vật đang có trong cơ sở dữ liệu",
                      "en": "All artifacts now in the database"},
         rows_sql=ARTIFACT_ROWS.format(
-            met="EXISTS (SELECT 1 FROM artifact_inventory_records r "
-                "WHERE r.artifact_id = a.id AND r.year = :year)",
             detail="(SELECT to_char(max(r.inventoried_on), 'YYYY-MM-DD') "
                    "FROM artifact_inventory_records r "
                    "WHERE r.artifact_id = a.id AND r.year = :year)",
@@ -120,9 +120,6 @@ INDICATORS: tuple[Indicator, ...] = (
         denominator={"vi": "Tất cả hiện vật đang có trong cơ sở dữ liệu",
                      "en": "All artifacts now in the database"},
         rows_sql=ARTIFACT_ROWS.format(
-            met="EXISTS (SELECT 1 FROM conservation_actions c WHERE c.artifact_id = a.id "
-                "AND c.kind = 'preventive' AND c.performed_on >= :year_start "
-                "AND c.performed_on < :year_end)",
             detail="(SELECT to_char(max(c.performed_on), 'YYYY-MM-DD') "
                    "FROM conservation_actions c WHERE c.artifact_id = a.id "
                    "AND c.kind = 'preventive' AND c.performed_on >= :year_start "
@@ -139,8 +136,6 @@ INDICATORS: tuple[Indicator, ...] = (
         denominator={"vi": "Hiện vật đang được đánh dấu có nguy cơ hư hại",
                      "en": "Artifacts now marked at risk"},
         rows_sql=ARTIFACT_ROWS.format(
-            met="EXISTS (SELECT 1 FROM conservation_actions c WHERE c.artifact_id = a.id "
-                "AND c.performed_on >= :year_start AND c.performed_on < :year_end)",
             detail="(SELECT string_agg(c.kind || ' ' || to_char(c.performed_on, "
                    "'YYYY-MM-DD'), ', ' ORDER BY c.performed_on) "
                    "FROM conservation_actions c WHERE c.artifact_id = a.id "
@@ -156,10 +151,8 @@ INDICATORS: tuple[Indicator, ...] = (
         denominator={"vi": "Hiện vật có giá trị tiêu biểu",
                      "en": "Artifacts of typical value"},
         rows_sql=ARTIFACT_ROWS.format(
-            met=f"EXISTS (SELECT 1 FROM digital_records d WHERE d.artifact_id = a.id "
-                f"AND {DIGITISED})",
-            detail=f"(SELECT count(*)::text FROM digital_records d WHERE d.artifact_id = a.id "
-                   f"AND {DIGITISED})",
+            detail=f"(SELECT nullif(count(*), 0)::text FROM digital_records d "
+                   f"WHERE d.artifact_id = a.id AND {DIGITISED})",
             where="WHERE a.typical_value")),
     Indicator(
         code="c", target_pct=100.0,

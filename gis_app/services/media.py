@@ -48,23 +48,18 @@ def is_safe_name(name: str) -> bool:
     return all(part not in ("", ".", "..") for part in name.split("/"))
 
 
-def may_see_media(db: Session, name: str, user: Any | None) -> bool:
-    """True if a record the user (None: the public) may see names the file `name`
-    (relative to MEDIA_DIR).
-
-    Returns False for unsafe names (absolute, '..') without asking the database.
-    """
-    role = getattr(user, "role", None)
+def media_access(db: Session, name: str, user: Any | None) -> str | None:
+    """Who may see the file `name` (relative to MEDIA_DIR), for this user (None: the
+    public): "public" (anyone: shared caches may keep it), "private" (this user only) or
+    None (answer as unknown). Unsafe names (absolute, '..') never reach the database."""
     if not is_safe_name(name):
-        return False
+        return None
     if db.scalar(text(PUBLIC_RECORD_SQL), {"uri": name}):
-        return True
+        return "public"
+    role = getattr(user, "role", None)
     if role in FULL_ACCESS_ROLES and db.scalar(text(ANY_RECORD_SQL), {"uri": name}):
-        return True
-    return role in OFFICIAL_ROLES and bool(db.scalar(
-        text(CONDITION_PHOTO_SQL), {"uri": name, **conditions.visibility(user)}))
-
-
-def is_public_media(db: Session, name: str) -> bool:
-    """True if the public may see the file (it may then be cached by shared caches)."""
-    return is_safe_name(name) and bool(db.scalar(text(PUBLIC_RECORD_SQL), {"uri": name}))
+        return "private"
+    if role in OFFICIAL_ROLES and db.scalar(
+            text(CONDITION_PHOTO_SQL), {"uri": name, **conditions.visibility(user)}):
+        return "private"
+    return None

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -21,9 +20,10 @@ from gis_app.errors import HeritageError
 from gis_app.i18n import current_lang
 from gis_app.models.base import ARTIFACT_KINDS, ARTIFACT_ORIGINS, CONSERVATION_KINDS
 from gis_app.services import artifacts
+from gis_app.services.features import OFFICIAL_ROLES
+from gis_app.web.site_media import DigitalRecordForm
 
 bp = Blueprint("artifacts", __name__, url_prefix="/officials/artifacts")
-EDITORS = ("commune_editor", "district_reviewer")  # and admin
 
 
 def _choices(name: str, codes: tuple[str, ...], blank: bool = False) -> list[tuple[str, str]]:
@@ -61,14 +61,6 @@ class ConservationForm(FlaskForm):
     description = StringField(_l("Description"), validators=[Optional(), Length(max=1000)])
 
 
-class MediaForm(FlaskForm):
-    file = FileField(_l("File (JPEG, PNG or PDF)"))
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
-    description = StringField(_l("Description"), validators=[Optional(), Length(max=1000)])
-    credit = StringField(_l("Credit (author, source)"), validators=[Optional(), Length(max=300)])
-    licence = StringField(_l("Licence"), validators=[Optional(), Length(max=200)])
-
-
 def _artifact_form() -> ArtifactForm:
     form = ArtifactForm()
     form.kind.choices = _choices("artifact_kind", ARTIFACT_KINDS)
@@ -83,11 +75,11 @@ def _forms() -> dict[str, FlaskForm]:
     conservation = ConservationForm(prefix="c")
     conservation.kind.choices = _choices("conservation_kind", CONSERVATION_KINDS)
     return {"inventory_form": InventoryForm(prefix="i"), "conservation_form": conservation,
-            "media_form": MediaForm(prefix="m"), "flags_form": FlagsForm(prefix="f")}
+            "media_form": DigitalRecordForm(prefix="m"), "flags_form": FlagsForm(prefix="f")}
 
 
 @bp.get("/")
-@roles_required(*EDITORS)
+@roles_required(*OFFICIAL_ROLES)
 def index() -> str:
     year = date.today().year
     return render_template("artifacts/index.html", year=year,
@@ -96,7 +88,7 @@ def index() -> str:
 
 
 @bp.post("/")
-@roles_required(*EDITORS)
+@roles_required(*OFFICIAL_ROLES)
 def create() -> str | Response:
     form = _artifact_form()
     db = get_session()
@@ -122,7 +114,7 @@ def create() -> str | Response:
 
 
 @bp.get("/<int:artifact_id>")
-@roles_required(*EDITORS)
+@roles_required(*OFFICIAL_ROLES)
 def show(artifact_id: int, error: HeritageError | None = None,
          forms: dict[str, FlaskForm] | None = None) -> str:
     item = artifacts.get_artifact(get_session(), current_user, artifact_id)
@@ -153,12 +145,8 @@ def _record(artifact_id: int, action: str) -> str | Response | tuple[str, int]:
                                 typical_value=form.typical_value.data,
                                 at_risk=form.at_risk.data)
         else:
-            upload = request.files.get(form.file.name)
-            artifacts.add_digital_record(
-                db, current_user, artifact_id, data=upload.read() if upload else b"",
-                media_dir=current_app.config["MEDIA_DIR"], title=form.title.data,
-                description=form.description.data, credit=form.credit.data,
-                licence=form.licence.data)
+            artifacts.add_digital_record(db, current_user, artifact_id,
+                                         **form.record_fields())
         db.commit()
     except HeritageError as exc:
         db.rollback()
@@ -168,6 +156,6 @@ def _record(artifact_id: int, action: str) -> str | Response | tuple[str, int]:
 
 
 @bp.post("/<int:artifact_id>/<any(inventory, conservation, media, flags):action>")
-@roles_required(*EDITORS)
+@roles_required(*OFFICIAL_ROLES)
 def record(artifact_id: int, action: str) -> str | Response | tuple[str, int]:
     return _record(artifact_id, action)

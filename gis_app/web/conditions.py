@@ -20,7 +20,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -41,11 +40,11 @@ from gis_app.i18n import current_lang
 from gis_app.maps import MapPage, build_map
 from gis_app.models.base import CONDITIONS, ELEMENTS, THREATS, TRENDS
 from gis_app.services import conditions as service
+from gis_app.services.features import OFFICIAL_ROLES
 
 log = logging.getLogger(__name__)
 bp = Blueprint("conditions", __name__, url_prefix="/officials/conditions")
 
-ROLES = ("commune_editor", "district_reviewer")  # admin is always allowed too
 CONTEXT_LAYERS = ("communes", "rivers", "roads")
 MAX_COMPARE_SITES = 12
 MAX_COMPARE_YEARS = 10
@@ -169,12 +168,7 @@ def _site_page(site_id: int, values: dict[str, Any], *, message: str | None = No
 
 
 def _context_map(bounds: list[float] | None = None) -> MapPage:
-    cfg = current_app.config
-    return build_map(static_url=url_for("static", filename="").rstrip("/"),
-                     api_base=url_for("api_layers.index"), lang=current_lang(),
-                     tile_url=cfg["TILE_URL"], tile_attribution=cfg["TILE_ATTRIBUTION"],
-                     center=cfg["MAP_CENTER"], zoom=cfg["MAP_ZOOM"], fit_bounds=bounds,
-                     height="560px", layer_names=CONTEXT_LAYERS)
+    return build_map(fit_bounds=bounds, height="560px", layer_names=CONTEXT_LAYERS)
 
 
 def _since_param() -> int | None:
@@ -190,7 +184,7 @@ def _since_param() -> int | None:
 # --- pages -----------------------------------------------------------------------------
 
 @bp.get("")
-@roles_required(*ROLES)
+@roles_required(*OFFICIAL_ROLES)
 def index() -> str:
     db = get_session()
     commune = request.args.get("commune", type=int)
@@ -200,7 +194,7 @@ def index() -> str:
 
 
 @bp.get("/sites/<int:site_id>")
-@roles_required(*ROLES)
+@roles_required(*OFFICIAL_ROLES)
 def site(site_id: int) -> tuple[str, int]:
     db = get_session()
     service.site_summary(db, site_id)  # 404 first
@@ -224,7 +218,7 @@ def site(site_id: int) -> tuple[str, int]:
 
 
 @bp.post("/sites/<int:site_id>")
-@roles_required(*ROLES)
+@roles_required(*OFFICIAL_ROLES)
 def record(site_id: int) -> Response | tuple[str, int]:
     db = get_session()
     service.site_summary(db, site_id)
@@ -279,7 +273,7 @@ def _chart_data(table: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/compare")
-@roles_required(*ROLES)
+@roles_required(*OFFICIAL_ROLES)
 def compare() -> tuple[str, int]:
     site_ids, years, message, choosable = _compare_request()
     table = None
@@ -293,7 +287,7 @@ def compare() -> tuple[str, int]:
 
 
 @bp.get("/compare.csv")
-@roles_required(*ROLES)
+@roles_required(*OFFICIAL_ROLES)
 def compare_csv() -> Response:
     site_ids, years, message, _choosable = _compare_request()
     if message or not site_ids:
@@ -339,7 +333,7 @@ def _csv(table: dict[str, Any]) -> str:
 
 
 @bp.get("/map")
-@roles_required(*ROLES)
+@roles_required(*OFFICIAL_ROLES)
 def condition_map() -> tuple[str, int]:
     since = _since_param()
     db = get_session()
@@ -353,14 +347,14 @@ def condition_map() -> tuple[str, int]:
 
 @bp.get("/map.json")
 @_json_401
-@roles_required(*ROLES)
+@roles_required(*OFFICIAL_ROLES)
 def map_data() -> Response:
     collection = service.map_features(get_session(), current_user, _since_param())
     return jsonify(collection)
 
 
 @bp.get("/worsening")
-@roles_required(*ROLES)
+@roles_required(*OFFICIAL_ROLES)
 def worsening() -> str:
     since = _since_param()
     return render_template("conditions/worsening.html", since=since,

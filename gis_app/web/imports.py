@@ -277,12 +277,7 @@ def _bounds(collection: dict[str, Any]) -> list[float] | None:
 
 
 def _preview_map(bounds: list[float] | None) -> MapPage:
-    cfg = current_app.config
-    return build_map(static_url=url_for("static", filename="").rstrip("/"),
-                     api_base=url_for("api_layers.index"), lang=current_lang(),
-                     tile_url=cfg["TILE_URL"], tile_attribution=cfg["TILE_ATTRIBUTION"],
-                     center=cfg["MAP_CENTER"], zoom=cfg["MAP_ZOOM"], fit_bounds=bounds,
-                     height="420px", layer_names=CONTEXT_LAYERS)
+    return build_map(fit_bounds=bounds, height="420px", layer_names=CONTEXT_LAYERS)
 
 
 def _users(runs: list[ImportRun]) -> dict[int, str]:

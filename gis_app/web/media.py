@@ -20,10 +20,11 @@ PUBLIC_MAX_AGE = 24 * 3600
 def file(name: str) -> Response:
     db = get_session()
     user = current_user if current_user.is_authenticated else None
-    if not media.may_see_media(db, name, user):
+    access = media.media_access(db, name, user)
+    if access is None:
         raise RecordNotFound(f"No published media file is called {name}",
                              f"Không có tệp đa phương tiện nào được công bố tên {name}")
-    public = media.is_public_media(db, name)
+    public = access == "public"
     # send_from_directory refuses paths outside MEDIA_DIR and missing files with a 404;
     # max_age=None leaves `no-cache` (revalidate with the ETag every time).
     response = send_from_directory(current_app.config["MEDIA_DIR"], name,

@@ -16,9 +16,10 @@ from gis_app.db import get_session
 from gis_app.errors import InputError
 from gis_app.i18n import current_lang
 from gis_app.services import annual_report, indicators, priorities
+from gis_app.services.features import OFFICIAL_ROLES
+from gis_app.web.pdf import pdf_response
 
 bp = Blueprint("officials", __name__, url_prefix="/officials")
-OFFICIALS = ("commune_editor", "district_reviewer")  # and admin (roles_required)
 # Lists longer than this are cut in the report's page and PDF (the xlsx has them whole).
 REPORT_LIST_ROWS = 50
 # The priority page shows the first rows; ?all=1 or the CSV give every line.
@@ -51,8 +52,8 @@ def _years() -> list[int]:
 def _helpers() -> dict[str, Any]:
     lang = current_lang()
     return {"pct": _pct, "years": _years(), "lang": lang, "list_rows": REPORT_LIST_ROWS,
-            "status_label": lambda s: annual_report._label(annual_report.STATUS[s], lang),
-            "change_label": lambda c: annual_report._label(annual_report.CHANGE[c], lang),
+            "status_label": lambda s: annual_report.label(annual_report.STATUS[s], lang),
+            "change_label": lambda c: annual_report.label(annual_report.CHANGE[c], lang),
             "condition_label": lambda c: vocab.label("condition", c, lang),
             "describe": lambda r: priorities.describe(r, lang),
             "explain_detail": lambda d: indicators.explain_detail(d, lang),
@@ -61,13 +62,13 @@ def _helpers() -> dict[str, Any]:
 
 
 @bp.get("/")
-@roles_required(*OFFICIALS)
+@roles_required(*OFFICIAL_ROLES)
 def index() -> Response:
     return redirect(url_for(".targets"))
 
 
 @bp.get("/targets")
-@roles_required(*OFFICIALS)
+@roles_required(*OFFICIAL_ROLES)
 def targets() -> str:
     year = _year()
     board = indicators.dashboard(get_session(), year)
@@ -84,7 +85,7 @@ def targets() -> str:
 
 
 @bp.get("/targets/<code>")
-@roles_required(*OFFICIALS)
+@roles_required(*OFFICIAL_ROLES)
 def indicator_records(code: str) -> str:
     year, unit = _year(), _unit()
     rows = indicators.indicator_rows(get_session(), code, year, unit)
@@ -95,7 +96,7 @@ def indicator_records(code: str) -> str:
 
 
 @bp.get("/priorities")
-@roles_required(*OFFICIALS)
+@roles_required(*OFFICIAL_ROLES)
 def priority_list() -> str | Response:
     year = _year()
     fmt = request.args.get("format")
@@ -132,7 +133,7 @@ def _priorities_csv(items: list[dict[str, Any]], year: int) -> Response:
 
 
 @bp.get("/report")
-@roles_required(*OFFICIALS)
+@roles_required(*OFFICIAL_ROLES)
 def report() -> str:
     year = _year()
     data = annual_report.build(get_session(), year)
@@ -142,7 +143,7 @@ def report() -> str:
 
 
 @bp.get("/report/<int:year>.xlsx")
-@roles_required(*OFFICIALS)
+@roles_required(*OFFICIAL_ROLES)
 def report_xlsx(year: int) -> Response:
     year = indicators.check_year(year)
     body = annual_report.to_xlsx(annual_report.build(get_session(), year), current_lang())
@@ -151,17 +152,11 @@ def report_xlsx(year: int) -> Response:
 
 
 @bp.get("/report/<int:year>.pdf")
-@roles_required(*OFFICIALS)
+@roles_required(*OFFICIAL_ROLES)
 def report_pdf(year: int) -> Response:
-    from weasyprint import HTML  # heavy import (pango): only when a PDF is asked for
-
-    from gis_app.web.planning_reports import _no_fetch
-
     year = indicators.check_year(year)
     data = annual_report.build(get_session(), year)
     html = render_template("officials/report.html", report=data, pdf=True,
                            title=annual_report.TITLES[current_lang()]["report"].format(
                                year=year), **_helpers())
-    body = HTML(string=html, base_url=request.url_root, url_fetcher=_no_fetch).write_pdf()
-    return Response(body, mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="bao-cao-so-hoa-di-san-{year}.pdf"'})
+    return pdf_response(html, f"bao-cao-so-hoa-di-san-{year}.pdf")

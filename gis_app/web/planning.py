@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from shapely.geometry import mapping
 from werkzeug.routing import BuildError
@@ -73,11 +73,7 @@ def read_parcel_file(path: Path, workdir: Path) -> tuple[dict[str, Any], crs_mod
 
 
 def _map() -> MapPage:
-    cfg = current_app.config
-    return build_map(static_url=url_for("static", filename="").rstrip("/"),
-                     api_base=url_for("api_layers.index"), lang=current_lang(),
-                     center=cfg["MAP_CENTER"], zoom=cfg["MAP_ZOOM"],
-                     tile_url=cfg["TILE_URL"], tile_attribution=cfg["TILE_ATTRIBUTION"])
+    return build_map()
 
 
 def _page_config(lang: str) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from gis_app.i18n import current_lang
 from gis_app.services import zone_reports
 from gis_app.services.zone_check import FULL_ACCESS_ROLES, read_date, read_geometry
 from gis_app.web.imports import check_file_name, remove_stale_uploads
+from gis_app.web.pdf import pdf_response
 
 log = logging.getLogger(__name__)
 bp = Blueprint("planning_reports", __name__, url_prefix="/planning")
@@ -170,19 +171,8 @@ def show_report(reference: str) -> str | Response:
 
 
 def report_pdf(reference: str) -> Response:
-    from weasyprint import HTML  # heavy import (pango): only when a PDF is asked for
-
     html = render_template("planning/report.html", pdf=True, **_report_context(reference))
-    document = HTML(string=html, base_url=request.url_root, url_fetcher=_no_fetch)
-    body = document.write_pdf()
-    response = Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{reference}.pdf"'
-    return response
-
-
-def _no_fetch(url: str, *_args: Any, **_kwargs: Any) -> dict[str, Any]:
-    """The PDF is self-contained (inline CSS and SVG): nothing is fetched."""
-    raise ValueError(f"refused to fetch {url} while rendering a PDF")
+    return pdf_response(html, f"{reference}.pdf")
 
 
 @bp.post("/report/<reference>/repeat")

@@ -17,23 +17,15 @@ from gis_app.services import explore, festivals, sites
 bp = Blueprint("public", __name__)
 
 
-def _map(**kwargs: object):
-    cfg = current_app.config
-    return build_map(static_url=url_for("static", filename="").rstrip("/"),
-                     api_base=url_for("api_layers.index"), lang=current_lang(),
-                     tile_url=cfg["TILE_URL"], tile_attribution=cfg["TILE_ATTRIBUTION"],
-                     **kwargs)
-
-
 @bp.get("/")
 def index() -> str:
     """The tourists' map: clustered relics, search, filters, cards, "near me"; a plain
     list of the relics for browsers without JavaScript."""
-    cfg, db, role = current_app.config, get_session(), current_role()
+    db, role = get_session(), current_role()
     tourist = tourist_config(api=url_for("api_explore.sites"),
                              nearby=url_for("api_explore.nearby"))
     return render_template(
-        "map.html", map=_map(center=cfg["MAP_CENTER"], zoom=cfg["MAP_ZOOM"], tourist=tourist),
+        "map.html", map=build_map(tourist=tourist),
         sites=sites.list_sites(db, role),
         filters=explore.filter_options(db, current_lang(), today_in_vietnam(), role),
         chosen=request.args)
@@ -56,7 +48,7 @@ def site_page(heritage_id: str) -> str:
     if site["zones"]:
         bounds = [min(z["minx"] for z in site["zones"]), min(z["miny"] for z in site["zones"]),
                   max(z["maxx"] for z in site["zones"]), max(z["maxy"] for z in site["zones"])]
-    small_map = _map(center=(site["lat"], site["lon"]), zoom=16, fit_bounds=bounds,
+    small_map = build_map(center=(site["lat"], site["lon"]), zoom=16, fit_bounds=bounds,
                      height="320px",
                      layer_names=("communes", "rivers", "roads", "landscapes",
                                   "protection_zones", "sites", "facilities"))

@@ -18,10 +18,9 @@ from gis_app.db import get_session
 from gis_app.errors import HeritageError, PermissionDenied, RecordNotFound
 from gis_app.i18n import current_lang
 from gis_app.services import artifacts, digital_records
-from gis_app.services.features import FULL_ACCESS_ROLES
+from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
 
 bp = Blueprint("site_media", __name__, url_prefix="/officials/relic-media")
-EDITORS = ("commune_editor", "district_reviewer")  # and admin
 
 
 class ListingForm(FlaskForm):
@@ -29,13 +28,24 @@ class ListingForm(FlaskForm):
     listed_on = DateField(_l("Decision date"), validators=[Optional()])
 
 
-class SiteMediaForm(FlaskForm):
+class DigitalRecordForm(FlaskForm):
+    """A file with its metadata, credit and licence (relics, intangible heritage and
+    artifacts alike)."""
+
     file = FileField(_l("File (JPEG, PNG or PDF)"))
     title = StringField(_l("Caption (Vietnamese)"), validators=[DataRequired(), Length(max=300)])
     title_en = StringField(_l("Caption (English)"), validators=[Optional(), Length(max=300)])
     description = StringField(_l("Description"), validators=[Optional(), Length(max=1000)])
     credit = StringField(_l("Credit (author, source)"), validators=[Optional(), Length(max=300)])
     licence = StringField(_l("Licence"), validators=[Optional(), Length(max=200)])
+
+    def record_fields(self) -> dict:
+        """The keyword arguments of digital_records.add_record, uploaded bytes included."""
+        upload = request.files.get(self.file.name)
+        return {"data": upload.read() if upload else b"",
+                "media_dir": current_app.config["MEDIA_DIR"], "title": self.title.data,
+                "title_en": self.title_en.data, "description": self.description.data,
+                "credit": self.credit.data, "licence": self.licence.data}
 
 
 def _site(site_id: int) -> dict:
@@ -61,7 +71,7 @@ def _intangible(ich_id: int) -> dict:
 
 
 @bp.get("/")
-@roles_required(*EDITORS)
+@roles_required(*OFFICIAL_ROLES)
 def index() -> str:
     db = get_session()
     intangible = digital_records.intangible_list(db) \
@@ -72,15 +82,11 @@ def index() -> str:
 
 def _page(target: str, target_id: int, item: dict) -> str | Response | tuple[str, int]:
     """The records of a relic or an intangible heritage and the form to add one."""
-    db, form, error = get_session(), SiteMediaForm(), None
+    db, form, error = get_session(), DigitalRecordForm(), None
     if request.method == "POST" and form.validate_on_submit():
-        upload = request.files.get(form.file.name)
         try:
-            digital_records.add_record(
-                db, current_user, target, target_id, data=upload.read() if upload else b"",
-                media_dir=current_app.config["MEDIA_DIR"], title=form.title.data,
-                title_en=form.title_en.data, description=form.description.data,
-                credit=form.credit.data, licence=form.licence.data)
+            digital_records.add_record(db, current_user, target, target_id,
+                                       **form.record_fields())
             db.commit()
             flash(_("Saved."))
             return redirect(request.path, 303)
@@ -98,19 +104,19 @@ def _page(target: str, target_id: int, item: dict) -> str | Response | tuple[str
 
 
 @bp.route("/<int:site_id>", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@roles_required(*OFFICIAL_ROLES)
 def show(site_id: int) -> str | Response | tuple[str, int]:
     return _page("site", site_id, _site(site_id))
 
 
 @bp.route("/intangible/<int:ich_id>", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@roles_required(*OFFICIAL_ROLES)
 def show_intangible(ich_id: int) -> str | Response | tuple[str, int]:
     return _page("intangible", ich_id, _intangible(ich_id))
 
 
 @bp.post("/intangible/<int:ich_id>/listing")
-@roles_required(*EDITORS)
+@roles_required(*OFFICIAL_ROLES)
 def set_listing(ich_id: int) -> Response:
     """The national listing (decision number and date) that target d counts."""
     _intangible(ich_id)
