@@ -12,7 +12,7 @@ PORT ?= 5000
 run: system-run setup db
 	$(FLASK) users ensure-demo-admin
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop; 'make stop' stops the database)"
-	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 test: system-test setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,12 +1,16 @@
 """Settings, read from the environment; every default lives here."""
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SECRET_KEY_FILE = PROJECT_ROOT / "var" / "secret_key"
+
+log = logging.getLogger(__name__)
 
 
 def private_cluster_url(database: str = "heritage") -> str:
@@ -49,12 +53,18 @@ class Config:
 
     @classmethod
     def from_env(cls) -> Config:
-        """Read `DATABASE_URL`, `SECRET_KEY`, `TILE_URL` and `GIS_*` variables."""
+        """Read `DATABASE_URL`, `SECRET_KEY`, `TILE_URL` and `GIS_*` variables.
+
+        Without `SECRET_KEY` the installation's own key is used: generated once into
+        `GIS_SECRET_KEY_FILE` (default var/secret_key, mode 0600) and read on every start,
+        so every worker and every restart signs sessions with the same key.
+        """
         cfg = cls()
         env = os.environ
         if env.get("DATABASE_URL"):
             cfg.DATABASE_URL = env["DATABASE_URL"]
-        cfg.SECRET_KEY = env.get("SECRET_KEY", "")
+        cfg.SECRET_KEY = env.get("SECRET_KEY") or installation_secret(
+            Path(env.get("GIS_SECRET_KEY_FILE") or SECRET_KEY_FILE))
         cfg.TILE_URL = env.get("TILE_URL") or None
         cfg.TILE_ATTRIBUTION = env.get("TILE_ATTRIBUTION", cfg.TILE_ATTRIBUTION)
         cfg.SESSION_COOKIE_SECURE = env.get("GIS_SECURE_COOKIES", "0") == "1"
@@ -67,8 +77,45 @@ class Config:
     def to_flask(self) -> dict[str, object]:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         if not values["SECRET_KEY"]:
-            # A per-process key keeps a dev server safe; production sets SECRET_KEY
-            # (sessions would not survive a restart or span several workers).
+            # Only a Config built by hand without a key gets here (from_env always has
+            # one): a per-process key, fine for one process, wrong for several workers.
             values["SECRET_KEY"] = secrets.token_hex(32)
         values["REMEMBER_COOKIE_SECURE"] = values["SESSION_COOKIE_SECURE"]
         return values
+
+
+def installation_secret(path: Path) -> str:
+    """The key stored at `path`, created there (mode 0600) on first use.
+
+    Several gunicorn workers start at once: the key is written to a private temporary
+    file and linked into place, so exactly one key wins and every worker reads that one.
+    Raises RuntimeError with what to do when the file cannot be read or written.
+    """
+    try:
+        existing = path.read_text().strip()
+        if existing:
+            return existing
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise RuntimeError(f"Cannot read the session key {path}: {exc}. Set SECRET_KEY or "
+                           f"fix the file's permissions.") from exc
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)  # fails if another worker linked its key first
+            log.info("created the installation's session key in %s", path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+        return path.read_text().strip()
+    except OSError as exc:
+        raise RuntimeError(f"Cannot create the session key {path}: {exc}. Set SECRET_KEY or "
+                           f"make {path.parent} writable.") from exc
