@@ -25,6 +25,7 @@ def create_app(config: Config | None = None) -> Flask:
     from gis_app.web import (
         artifacts,
         errors,
+        form_safety,
         imports,
         media,
         officials,
@@ -37,6 +38,7 @@ def create_app(config: Config | None = None) -> Flask:
     from gis_app.web import conditions as web_conditions
 
     errors.init_app(app)
+    form_safety.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(web_auth.bp)

@@ -21,6 +21,7 @@ from gis_app.i18n import current_lang
 from gis_app.models.base import ARTIFACT_KINDS, ARTIFACT_ORIGINS, CONSERVATION_KINDS
 from gis_app.services import artifacts
 from gis_app.services.features import OFFICIAL_ROLES
+from gis_app.web.form_safety import create_once
 from gis_app.web.site_media import DigitalRecordForm
 
 bp = Blueprint("artifacts", __name__, url_prefix="/officials/artifacts")
@@ -89,6 +90,7 @@ def index() -> str:
 
 @bp.post("/")
 @roles_required(*OFFICIAL_ROLES)
+@create_once
 def create() -> str | Response:
     form = _artifact_form()
     db = get_session()
@@ -157,5 +159,6 @@ def _record(artifact_id: int, action: str) -> str | Response | tuple[str, int]:
 
 @bp.post("/<int:artifact_id>/<any(inventory, conservation, media, flags):action>")
 @roles_required(*OFFICIAL_ROLES)
+@create_once
 def record(artifact_id: int, action: str) -> str | Response | tuple[str, int]:
     return _record(artifact_id, action)

@@ -41,6 +41,7 @@ from gis_app.maps import MapPage, build_map
 from gis_app.models.base import CONDITIONS, ELEMENTS, THREATS, TRENDS
 from gis_app.services import conditions as service
 from gis_app.services.features import OFFICIAL_ROLES
+from gis_app.web.form_safety import create_once
 
 log = logging.getLogger(__name__)
 bp = Blueprint("conditions", __name__, url_prefix="/officials/conditions")
@@ -219,6 +220,7 @@ def site(site_id: int) -> tuple[str, int]:
 
 @bp.post("/sites/<int:site_id>")
 @roles_required(*OFFICIAL_ROLES)
+@create_once
 def record(site_id: int) -> Response | tuple[str, int]:
     db = get_session()
     service.site_summary(db, site_id)

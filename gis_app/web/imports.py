@@ -50,6 +50,7 @@ from gis_app.importers.pipeline import ImportOptions, run_import
 from gis_app.maps import MapPage, build_map
 from gis_app.models import ImportRun, User
 from gis_app.services import imports as import_service
+from gis_app.web.form_safety import create_once
 
 log = logging.getLogger(__name__)
 bp = Blueprint("imports", __name__, url_prefix="/officials/imports")
@@ -388,6 +389,7 @@ def preview() -> tuple[str, int]:
 
 @bp.post("/confirm")
 @roles_required(ROLE)
+@create_once
 def confirm() -> Response | tuple[str, int]:
     form = ConfirmForm()
     form.set_choices(current_lang())

@@ -43,6 +43,7 @@ from gis_app.errors import HeritageError, InputError, PermissionDenied, RecordNo
 from gis_app.i18n import current_lang
 from gis_app.services import zone_reports
 from gis_app.services.zone_check import FULL_ACCESS_ROLES, read_date, read_geometry
+from gis_app.web.form_safety import create_once
 from gis_app.web.imports import check_file_name, remove_stale_uploads
 from gis_app.web.pdf import pdf_response
 
@@ -92,6 +93,7 @@ def _visible(record: Any) -> Any:
 # --- single checks ---------------------------------------------------------------------
 
 @bp.post("/report")
+@create_once
 def create_report() -> Response:
     form = ReportForm()
     raw = (form.geometry.data or "").strip()
@@ -176,6 +178,7 @@ def report_pdf(reference: str) -> Response:
 
 
 @bp.post("/report/<reference>/repeat")
+@create_once
 def repeat_report(reference: str) -> Response:
     RepeatForm().validate_on_submit()  # CSRFProtect has already checked the token
     db = get_session()

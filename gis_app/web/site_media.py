@@ -19,6 +19,7 @@ from gis_app.errors import HeritageError, PermissionDenied, RecordNotFound
 from gis_app.i18n import current_lang
 from gis_app.services import artifacts, digital_records
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
+from gis_app.web.form_safety import create_once
 
 bp = Blueprint("site_media", __name__, url_prefix="/officials/relic-media")
 
@@ -105,12 +106,14 @@ def _page(target: str, target_id: int, item: dict) -> str | Response | tuple[str
 
 @bp.route("/<int:site_id>", methods=["GET", "POST"])
 @roles_required(*OFFICIAL_ROLES)
+@create_once
 def show(site_id: int) -> str | Response | tuple[str, int]:
     return _page("site", site_id, _site(site_id))
 
 
 @bp.route("/intangible/<int:ich_id>", methods=["GET", "POST"])
 @roles_required(*OFFICIAL_ROLES)
+@create_once
 def show_intangible(ich_id: int) -> str | Response | tuple[str, int]:
     return _page("intangible", ich_id, _intangible(ich_id))
 
