@@ -258,7 +258,7 @@ def test_the_public_is_sent_to_sign_in_everywhere(client, db, world):
     post = client.post(f"{BASE}/sites/{world.s1}", data={"csrf_token": token,
                                                         "assessed_on": "2025-11-01",
                                                         "overall": "good"})
-    assert post.status_code == 302 and "/login" in post.headers["Location"]
+    assert post.status_code == 303 and "/login" in post.headers["Location"]
     assert count(db, world.s1) == before
 
 

@@ -38,7 +38,7 @@ def assessments(db, site_id: int) -> int:
 def kept_values(page: str) -> dict[str, list[str]]:
     """The typed values a page carries to put back into its form."""
     found = re.search(r'<script type="application/json" id="resumed-form">(.*?)</script>',
-                      page, re.S)
+                      page, re.DOTALL)
     assert found, "the page carries no typed values"
     return json.loads(found.group(1))
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -27,9 +28,14 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    """Only local paths: never redirect to another site after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """Only local paths: never redirect to another site after sign-in. Control characters
+    and spaces are refused outright: browsers drop them, so `/\t/evil.example` would
+    become the scheme-relative `//evil.example`."""
+    if target and target.startswith("/") and not target.startswith("//") \
+            and "\\" not in target and target.isprintable() and " " not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
     return url_for("auth.account")
 
 
