@@ -193,14 +193,16 @@ def imports_list() -> None:
 @imports_cli.command("undo")
 @click.argument("import_id", type=int)
 @click.option("--user", "username", help="Account the undo is recorded under")
-def imports_undo(import_id: int, username: str | None) -> None:
-    """Undo import IMPORT_ID as a whole."""
+@click.option("--lang", type=click.Choice(["en", "vi"]), default="en", show_default=True)
+def imports_undo(import_id: int, username: str | None, lang: str) -> None:
+    """Undo import IMPORT_ID as a whole; refused, changing nothing, when later work
+    depends on what it created (the message says what and what to undo first)."""
     try:
         with database().session() as session, session.begin():
             counts = import_records.undo_import(session, import_id,
                                                 _user_id(session, username))
     except HeritageError as error:
-        raise click.ClickException(error.message_en) from None
+        raise click.ClickException(error.user_message(lang)) from None
     click.echo(f"import #{import_id} undone: {counts['deleted']} rows deleted, "
                f"{counts['restored']} restored")
 

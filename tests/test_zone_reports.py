@@ -17,7 +17,7 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
-from shapely.geometry import Point, box, mapping
+from shapely.geometry import Point, Polygon, box, mapping
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from gis_app.errors import InputError
 from gis_app.services import zone_reports
 from gis_app.services.accounts import create_user
 from gis_app.services.zone_check import RULES
+from tests import surveyfiles as sf
 from tests.factories import make_site
 
 DEMO_RELIC = "VN-HY-DT-000001"
@@ -255,6 +256,46 @@ def test_bulk_csv_matches_postgis(client, db: Session, tmp_path: Path) -> None:
     assert list(zip(frame["zones"].fillna(""), frame["relics"].fillna(""),
                     strict=True)) == expected
     assert frame.crs.to_epsg() == 4326
+
+
+def test_bulk_zipped_vn2000_shapefile_names_the_zones_hit(client, db: Session,
+                                                           tmp_path: Path) -> None:
+    """Surveys arrive as zipped shapefiles in VN-2000 TM-3 (EPSG:9209) with .prj and .cpg."""
+    centres = db.execute(text("""
+        SELECT s.heritage_id, ST_X(p), ST_Y(p) FROM (
+          SELECT z.site_id, ST_PointOnSurface(z.geom) AS p FROM protection_zones z
+           WHERE z.zone = 'I' ORDER BY z.id LIMIT 3) q JOIN sites s ON s.id = q.site_id""")).all()
+    d = 5 / 104_000  # 5 m squares, well inside zone I
+    parcels = [box(x - d, y - d, x + d, y + d) for _hid, x, y in centres]
+    parcels.append(box(105.93, 20.79, 105.93 + d, 20.79 + d))  # far from every zone
+    ring_tm3 = [Polygon([sf.tm3(lon, lat) for lon, lat in p.exterior.coords]) for p in parcels]
+    records = [{"SO_THUA": n, "CHU_SD": "Nguyễn Thị Hòa"} for n in range(1, len(parcels) + 1)]
+    shp = sf.write_shapefile(tmp_path / "src", "thua_dat", records, ring_tm3, epsg=9209,
+                             cpg="UTF-8")
+    archive = sf.zip_files(tmp_path / "thua_dat.zip", sf.shapefile_parts(shp))
+    assert {p.suffix for p in sf.shapefile_parts(shp)} >= {".prj", ".cpg"}
+
+    response = post_bulk(client, "thua_dat.zip", archive.read_bytes())
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html[:3000]
+    assert f"Parcels checked: {len(parcels)}" in html
+    assert "EPSG:9209" in html
+    expected = expected_hits(db, parcels)
+    assert [z for z, _ in expected][-1] == ""
+    assert all("I" in z.split(";") for z, _ in expected[:-1])
+    assert {hid for hid, _x, _y in centres} <= {r for _, rs in expected for r in rs.split(";")}
+    links = re.findall(r'href="(/planning/bulk/[^"]+\.(?:csv|gpkg))"', html)
+    assert len(links) == 2
+    rows = list(csv.DictReader(io.StringIO(client.get(links[0]).data.decode("utf-8-sig"))))
+    assert [int(r["SO_THUA"]) for r in rows] == [1, 2, 3, 4]
+    assert {r["CHU_SD"] for r in rows} == {"Nguyễn Thị Hòa"}
+    assert [(r["zones"], r["relics"]) for r in rows] == expected
+    saved = tmp_path / "result.gpkg"
+    saved.write_bytes(client.get(links[1]).data)
+    frame = pyogrio.read_dataframe(saved)
+    assert list(zip(frame["zones"].fillna(""), frame["relics"].fillna(""),
+                    strict=True)) == expected
 
 
 def test_bulk_polygons_geojson_match_postgis(db: Session, tmp_path: Path) -> None:

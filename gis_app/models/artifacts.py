@@ -49,7 +49,7 @@ class InventoryRecord(Base):
     __tablename__ = "artifact_inventory_records"
     __table_args__ = (UniqueConstraint("artifact_id", "year", name="artifact_year"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id", ondelete="CASCADE"))
+    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id", ondelete="RESTRICT"))
     year: Mapped[int] = mapped_column(SmallInteger)
     inventoried_on: Mapped[date] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
@@ -60,7 +60,7 @@ class ConservationAction(Base):
     __table_args__ = (one_of("kind", CONSERVATION_KINDS),
                       Index("ix_conservation_actions_artifact", "artifact_id", "performed_on"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id", ondelete="CASCADE"))
+    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id", ondelete="RESTRICT"))
     kind: Mapped[str] = mapped_column(String(20))
     performed_on: Mapped[date] = mapped_column(Date)
     description: Mapped[str | None] = mapped_column(Text)
@@ -75,12 +75,12 @@ class DigitalRecord(Base):
                         name="one_target"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"),
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"),
                                                 index=True)
     intangible_id: Mapped[int | None] = mapped_column(
-        ForeignKey("intangible_heritage.id", ondelete="CASCADE"), index=True)
+        ForeignKey("intangible_heritage.id", ondelete="RESTRICT"), index=True)
     artifact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("artifacts.id", ondelete="CASCADE"), index=True)
+        ForeignKey("artifacts.id", ondelete="RESTRICT"), index=True)
     media_type: Mapped[str] = mapped_column(String(40))
     uri: Mapped[str] = mapped_column(Text)
     metadata_: Mapped[dict | None] = mapped_column("metadata", JSONB)

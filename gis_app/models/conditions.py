@@ -1,7 +1,7 @@
 """Condition assessments: many per site over the years, never overwritten.
 
 A correction is a new assessment that names the one it `supersedes`; a database trigger
-refuses UPDATE and direct DELETE (a site's deletion still cascades)."""
+refuses UPDATE and every DELETE (a relic with assessments cannot be deleted)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -18,7 +18,7 @@ class ConditionAssessment(Base):
     __table_args__ = (one_of("overall", CONDITIONS), one_of("trend", TRENDS),
                       all_of("threats", THREATS))
     id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"), index=True)
     assessed_on: Mapped[date] = mapped_column(Date)
     assessor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     assessor_name: Mapped[str | None] = mapped_column(Text)
@@ -40,7 +40,7 @@ class ConditionPhoto(Base):
     __tablename__ = "condition_photos"
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(
-        ForeignKey("condition_assessments.id", ondelete="CASCADE"), index=True)
+        ForeignKey("condition_assessments.id", ondelete="RESTRICT"), index=True)
     uri: Mapped[str] = mapped_column(Text)
     caption: Mapped[str | None] = mapped_column(Text)
     credit: Mapped[str | None] = mapped_column(Text)

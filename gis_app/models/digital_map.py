@@ -21,7 +21,7 @@ class ProtectionZone(Base):
         valid_geometry(),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"), index=True)
     zone: Mapped[str] = mapped_column(String(10))
     geom = mapped_column(geometry("MULTIPOLYGON"), nullable=False)
     decision_no: Mapped[str | None] = mapped_column(Text)
@@ -39,7 +39,7 @@ class Landscape(Base):
     __table_args__ = (one_of("kind", LANDSCAPE_KINDS), one_of("accuracy", ACCURACY),
                       valid_geometry())
     id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="SET NULL"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"))
     kind: Mapped[str] = mapped_column(String(20))
     name_vi: Mapped[str] = mapped_column(Text)
     name_en: Mapped[str | None] = mapped_column(Text)
@@ -68,7 +68,7 @@ class Facility(Base):
         valid_geometry(),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="SET NULL"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"))
     kind: Mapped[str] = mapped_column(ForeignKey("facility_kinds.code"))
     name_vi: Mapped[str] = mapped_column(Text)
     name_en: Mapped[str | None] = mapped_column(Text)
@@ -80,7 +80,7 @@ class Facility(Base):
 class EnvironmentNote(Base):
     __tablename__ = "environment_notes"
     id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"))
     observed_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text)
 

@@ -33,15 +33,15 @@ class IntangibleSite(Base):
 
     __tablename__ = "intangible_sites"
     intangible_id: Mapped[int] = mapped_column(
-        ForeignKey("intangible_heritage.id", ondelete="CASCADE"), primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"),
+        ForeignKey("intangible_heritage.id", ondelete="RESTRICT"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"),
                                          primary_key=True)
 
 
 class IntangibleArtisan(Base):
     __tablename__ = "intangible_artisans"
     intangible_id: Mapped[int] = mapped_column(
-        ForeignKey("intangible_heritage.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("intangible_heritage.id", ondelete="RESTRICT"), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
     title: Mapped[str | None] = mapped_column(Text)  # e.g. Nghệ nhân Ưu tú
 
@@ -59,8 +59,8 @@ class HeritageEvent(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     intangible_id: Mapped[int | None] = mapped_column(
-        ForeignKey("intangible_heritage.id", ondelete="CASCADE"))
-    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+        ForeignKey("intangible_heritage.id", ondelete="RESTRICT"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"))
     name_vi: Mapped[str] = mapped_column(Text)
     name_en: Mapped[str | None] = mapped_column(Text)
     lunar_month: Mapped[int | None] = mapped_column(SmallInteger)

@@ -27,10 +27,10 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, RecordNotFound
 from gis_app.geo import crs as crs_mod
-from gis_app.importers.pipeline import Report, decide_crs, decide_encoding, decode_value
-from gis_app.importers.reader import open_source, read_batches
+from gis_app.importers.parcels import ParcelFile, read_parcel_file
 from gis_app.models import ZoneCheckRecord
 from gis_app.services.zone_check import FULL_ACCESS_ROLES, GEOD, MAX_AREA_M2, check_parcel
 
@@ -56,11 +56,11 @@ def create_check(db: Session, parcel: BaseGeometry, on_date: date | None, role: 
     The caller commits. Example reference: KTBV-2026-000123 (year of the check, then a
     number unique across years).
     """
-    on_date = on_date or date.today()
+    on_date = on_date or today_in_vietnam()
     result = check_parcel(db, parcel, on_date, role)
     number = db.scalar(text("SELECT nextval('zone_checks_id_seq')"))
     record = ZoneCheckRecord(
-        id=number, reference=f"{REFERENCE_PREFIX}-{date.today().year}-{number:06d}",
+        id=number, reference=f"{REFERENCE_PREFIX}-{today_in_vietnam().year}-{number:06d}",
         actor_id=actor_id, on_date=on_date, crs=crs_text, role=role,
         full_access=role in FULL_ACCESS_ROLES,
         parcel=from_shape(parcel, srid=4326),
@@ -102,7 +102,7 @@ def repeat_check(db: Session, reference: str, role: str | None,
     if not original.full_access and role in FULL_ACCESS_ROLES:
         role = None
     parcel = to_shape(original.parcel)
-    return create_check(db, parcel, date.today(), role, actor_id, original.crs,
+    return create_check(db, parcel, today_in_vietnam(), role, actor_id, original.crs,
                         repeated_from=original.id)
 
 
@@ -311,29 +311,16 @@ def bulk_check(db: Session, path: Path, role: str | None, *, on_date: date | Non
     `BULK_COLUMNS` added, as `zone_check.csv` and `zone_check.gpkg` in `out_dir`.
 
     The CRS is decided as for imports (given, else the .prj, else inferred from the
-    coordinates). Raises InputError / ImportFailed, writing nothing, for a file with more
-    than 10,000 features or any feature that cannot be checked (listing the rows).
+    coordinates), and so is the text encoding of a DBF or CSV (.cpg, else detected).
+    Raises InputError / ImportFailed, writing nothing, for a file with more than 10,000
+    features or any feature that cannot be checked (listing the rows).
     """
-    on_date = on_date or date.today()
+    on_date = on_date or today_in_vietnam()
     out_dir = out_dir or path.parent
-    source = open_source(path, out_dir / "unpacked")
-    if source.count > BULK_LIMIT:
-        raise InputError(
-            f"The file has {source.count:,} features; at most {BULK_LIMIT:,} parcels can be "
-            f"checked at once. Split it into several files.",
-            f"Tệp có {source.count:,} đối tượng; mỗi lần chỉ kiểm tra được tối đa "
-            f"{BULK_LIMIT:,} thửa. Hãy chia thành nhiều tệp.".replace(",", "."))
-    given = crs_mod.parse_crs(crs_text) if crs_text else None
-    choice = decide_crs(source, given)
-    encoding = decide_encoding(source, None, Report())
-    attrs: dict[str, list[Any]] = {name: [] for name in source.fields}
-    geoms: list[Any] = []
-    for batch in read_batches(source):
-        for name in source.fields:
-            attrs[name].extend(decode_value(v, encoding) if source.legacy_text else v
-                               for v in batch.attrs[name])
-        geoms.extend(batch.geoms)
-    lonlat = _validate_parcels(np.asarray(geoms, dtype=object), choice)
+    parcels = read_parcel_file(path, max_parcels=BULK_LIMIT, crs_text=crs_text,
+                               advice=("Split it into several files.",
+                                       "Hãy chia thành nhiều tệp."))
+    lonlat = _validate_parcels(parcels)
     _load_parcels(db, lonlat)
     # JIT compiling this statement costs more (~0.9 s) than it saves on 10,000 parcels.
     db.execute(text("SET LOCAL jit = off"))
@@ -347,34 +334,28 @@ def bulk_check(db: Session, path: Path, role: str | None, *, on_date: date | Non
         "nearest_relic_name": [r.nearest_name or "" for r in rows],
         "distance_m": [r.distance for r in rows],
         "check_date": [on_date.isoformat()] * len(rows)}
-    files = _write_outputs(out_dir, source, attrs, added, lonlat)
+    files = _write_outputs(out_dir, parcels, added, lonlat)
     zone_sets = [set(r.zones.split(";")) if r.zones else set() for r in rows]
     result = BulkResult(checked=len(rows), zone_i=sum("I" in s for s in zone_sets),
                         zone_ii=sum("II" in s for s in zone_sets),
                         none=sum(not s for s in zone_sets), on_date=on_date.isoformat(),
-                        crs=choice.label, files=files)
+                        crs=parcels.crs.label, files=files)
     log.info("bulk zone check of %s: %s", path.name, result.summary())
     return result
 
 
-def _validate_parcels(geoms: np.ndarray, choice: crs_mod.CrsChoice) -> np.ndarray:
+def _validate_parcels(parcels: ParcelFile) -> np.ndarray:
     """The parcels in lon/lat; InputError naming the rows (1-based) that cannot be checked."""
     problems: list[tuple[int, str, str]] = []
-    out = np.full(len(geoms), None, dtype=object)
-    for index, shape in enumerate(geoms):
-        row = index + 1
-        if shape is None or shape.is_empty:
-            problems.append((row, "no geometry or coordinates", "không có hình học hoặc tọa độ"))
-            continue
-        if shapely.has_z(shape):
-            shape = shapely.force_2d(shape)
-        out[index] = shape
-    present = np.array([g is not None for g in out], dtype=bool)
-    if present.any():
-        out[present] = crs_mod.transform_geometries(out[present].astype(object), choice.crs)
+    present = parcels.present()
+    for index in np.flatnonzero(~present):
+        problems.append((int(index) + 1, "no geometry or coordinates",
+                         "không có hình học hoặc tọa độ"))
+    out = parcels.to_lonlat()
+    choice = parcels.crs
     vx0, vy0, vx1, vy1 = crs_mod.VIETNAM_BBOX
     for index in np.flatnonzero(present):
-        shape, row = out[index], index + 1
+        shape, row = out[index], int(index) + 1
         if not shapely.is_valid(shape):
             reason = shapely.is_valid_reason(shape)
             problems.append((row, f"invalid shape ({reason})",
@@ -419,12 +400,12 @@ def _load_parcels(db: Session, lonlat: np.ndarray) -> None:
     db.execute(text("ANALYZE bulk_parcels"))
 
 
-def _write_outputs(out_dir: Path, source: Any, attrs: dict[str, list[Any]],
-                   added: dict[str, list[Any]], lonlat: np.ndarray) -> dict[str, Path]:
+def _write_outputs(out_dir: Path, parcels: ParcelFile, added: dict[str, list[Any]],
+                   lonlat: np.ndarray) -> dict[str, Path]:
     """The features with the added columns as CSV (UTF-8 with BOM, for Excel; WKT
     geometry unless the input was a lon/lat CSV) and GeoPackage (EPSG:4326)."""
     columns: dict[str, list[Any]] = {}
-    for name, values in attrs.items():
+    for name, values in parcels.attrs.items():
         columns[name if name not in added else f"{name}_source"] = [
             v.isoformat() if hasattr(v, "isoformat") else v for v in values]
     columns.update(added)
@@ -434,7 +415,7 @@ def _write_outputs(out_dir: Path, source: Any, attrs: dict[str, list[Any]],
     frame.to_file(gpkg, driver="GPKG", layer="zone_check", engine="pyogrio")
     csv_path = out_dir / "zone_check.csv"
     header = list(columns)
-    with_wkt = source.coords is None
+    with_wkt = parcels.coordinate_columns is None
     if with_wkt:
         header.append("wkt")
         wkts = shapely.to_wkt(lonlat.astype(object), rounding_precision=8)

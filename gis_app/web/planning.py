@@ -1,30 +1,28 @@
 """`/planning`: the planners' page (draw, type or upload a parcel; see its zones).
 
 The page itself only shows the map and a form; the check is the JSON API
-`POST /api/zone-check`, called by `static/js/planning.js`. This module also reads an
-uploaded parcel file (`POST /planning/upload`) into lon/lat GeoJSON for that check.
+`POST /api/zone-check`, called by `static/js/planning.js`. `POST /planning/upload` turns
+an uploaded parcel file (read by `importers.parcels`) into lon/lat GeoJSON for that check.
 """
 from __future__ import annotations
 
 import logging
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import shapely
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from shapely.geometry import mapping
 from werkzeug.routing import BuildError
 
 from gis_app import vocab
+from gis_app.clock import today_in_vietnam
 from gis_app.errors import HeritageError, InputError
 from gis_app.geo import crs as crs_mod
 from gis_app.i18n import current_lang
-from gis_app.importers.pipeline import decide_crs
-from gis_app.importers.reader import open_source, read_batches
+from gis_app.importers.parcels import read_parcel_file
 from gis_app.maps import MapPage, build_map
 
 log = logging.getLogger(__name__)
@@ -36,40 +34,25 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_PARCELS = 1000
 
 
-def read_parcel_file(path: Path, workdir: Path) -> tuple[dict[str, Any], crs_mod.CrsChoice]:
-    """The parcels of a survey file as a GeoJSON FeatureCollection in EPSG:4326 (lon/lat,
+def read_parcels(path: Path) -> tuple[dict[str, Any], crs_mod.CrsChoice]:
+    """The parcels of an uploaded file as a GeoJSON FeatureCollection in EPSG:4326 (lon/lat,
     2D), and how its CRS was decided (.prj, or inferred from the coordinates).
 
-    Any format the importer reads (zipped shapefile, GeoJSON, KML, GPKG…); VN-2000
-    coordinates are transformed. Each feature keeps its row number (`row`, 1-based).
-    Raises HeritageError (ImportFailed / InputError) with a message for the planner: an
-    empty or unreadable file, missing shapefile parts, no coordinates, more than 1,000
-    features, an undecidable CRS.
+    Each feature keeps its row number (`row`, 1-based). Raises HeritageError (ImportFailed
+    / InputError) with a message for the planner: an empty or unreadable file, missing
+    shapefile parts, no coordinates, more than 1,000 features, an undecidable CRS.
     """
-    source = open_source(path, workdir)
-    if source.count > MAX_PARCELS:
-        raise InputError(
-            f"The file has {source.count:,} features; at most {MAX_PARCELS:,} parcels can be "
-            f"checked at once. Keep only the parcels of the project.",
-            f"Tệp có {source.count:,} đối tượng; mỗi lần chỉ kiểm tra được tối đa 1.000 thửa. "
-            f"Hãy chỉ giữ lại các thửa của dự án.".replace(",", ".", 1))
-    rows: list[int] = []
-    geoms: list[Any] = []
-    for batch in read_batches(source):
-        for offset, geom in enumerate(batch.geoms):
-            if geom is not None and not geom.is_empty:
-                rows.append(batch.first_row + offset)
-                geoms.append(geom)
-    if not geoms:
+    parcels = read_parcel_file(path, max_parcels=MAX_PARCELS, attributes=False,
+                               advice=("Keep only the parcels of the project.",
+                                       "Hãy chỉ giữ lại các thửa của dự án."))
+    present = parcels.present()
+    if not present.any():
         raise InputError("No feature of the file has coordinates.",
                          "Không đối tượng nào trong tệp có tọa độ.")
-    array = np.array(geoms, dtype=object)
-    choice = decide_crs(source, None)
-    lonlat = shapely.force_2d(crs_mod.transform_geometries(array, choice.crs))
-    features = [{"type": "Feature", "properties": {"row": row},
-                 "geometry": mapping(geom)}
-                for row, geom in zip(rows, lonlat, strict=True)]
-    return {"type": "FeatureCollection", "features": features}, choice
+    lonlat = parcels.to_lonlat()
+    features = [{"type": "Feature", "properties": {"row": int(index) + 1},
+                 "geometry": mapping(lonlat[index])} for index in np.flatnonzero(present)]
+    return {"type": "FeatureCollection", "features": features}, parcels.crs
 
 
 def _map() -> MapPage:
@@ -133,7 +116,7 @@ def _page_config(lang: str) -> dict[str, Any]:
 def index() -> str:
     lang = current_lang()
     return render_template("planning/index.html", map=_map(), config=_page_config(lang),
-                           geoman=GEOMAN, today=date.today().isoformat(),
+                           geoman=GEOMAN, today=today_in_vietnam().isoformat(),
                            openapi_url=url_for("api_openapi.openapi"),
                            report_url=_report_url())
 
@@ -171,14 +154,11 @@ def _read_upload() -> tuple[dict[str, Any], crs_mod.CrsChoice]:
                          "GeoPackage).")
     name = Path(storage.filename).name or "upload"
     with tempfile.TemporaryDirectory(prefix="planning-") as tmp:
-        folder = Path(tmp)
-        path = folder / name
+        path = Path(tmp) / name
         storage.save(path)
         if path.stat().st_size > MAX_UPLOAD_BYTES:
             raise _too_big()
-        workdir = folder / "unpacked"
-        workdir.mkdir()
-        return read_parcel_file(path, workdir)
+        return read_parcels(path)
 
 
 def _too_big() -> InputError:
