@@ -325,3 +325,23 @@ def test_a_database_refusal_on_the_web_is_a_page_not_a_500(client, auth, db: Ses
     assert "cơ sở dữ liệu từ chối" in html
     assert f"Dòng này bị cơ sở dữ liệu từ chối theo quy tắc {refusing_rule}" in html
     assert snapshot(db) == before
+
+
+# --- survey codes on the officials' pages --------------------------------------------
+
+def test_officials_see_and_find_the_survey_code_the_public_does_not(client, auth, db: Session,
+                                                                     tmp_path: Path) -> None:
+    do_import(db, survey(tmp_path, [("KC-10-042", "Miếu Tân Châu", (105.99, 20.84))]))
+    hid = relic(db, survey_code="KC-10-042")["heritage_id"]
+    db.execute(text("UPDATE sites SET status = 'published' WHERE heritage_id = :h"), {"h": hid})
+    public_page = client.get(f"/sites/{hid}").get_data(as_text=True)
+    assert "Miếu Tân Châu" in public_page and "KC-10-042" not in public_page
+    assert "KC-10-042" not in client.get("/sites?q=Tan Chau").get_data(as_text=True)
+    assert hid not in client.get("/sites?q=kc-10-042").get_data(as_text=True)
+    create_user(db, "ks-reader", PASSWORD, "district_reviewer")
+    db.flush()
+    auth.login("ks-reader", PASSWORD)
+    page = client.get(f"/sites/{hid}").get_data(as_text=True)
+    assert re.search(r"Mã khảo sát</dt><dd><code>KC-10-042</code>", page)
+    found = client.get("/sites?q=kc-10-042").get_data(as_text=True)
+    assert hid in found and "mã khảo sát <code>KC-10-042</code>" in found
