@@ -57,6 +57,8 @@ def test_cli_survey_codes_are_kept_and_relics_get_new_identifiers(runner, db: Se
     assert dry.exit_code == 0, dry.output
     assert "Traceback" not in dry.output
     assert "would give: 2 read, 2 inserted, 0 updated" in dry.output
+    assert "warning: The column MA_DT holds the survey's own codes, not heritage " \
+           "identifiers" in dry.output
     assert snapshot(db) == before
     real = runner.invoke(args=args)
     assert real.exit_code == 0, real.output

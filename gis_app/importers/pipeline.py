@@ -239,6 +239,7 @@ class _Stager:
         self.preview: list[dict[str, Any]] = []
         self.outside_region: list[int] = []
         self.lossy: list[int] = []
+        self.survey_code_rows: list[int] = []
         self._memo: dict[str, dict[Any, tuple[Any, tuple[str, str] | None, bool]]] = {}
 
     def create_table(self) -> None:
@@ -331,6 +332,7 @@ class _Stager:
                     f"({codes[offset]}, cột {source}); hãy giữ một mã.")
                 continue
             codes[offset] = str(value)
+            self.survey_code_rows.append(batch.first_row + offset)
 
     def _convert_cell(self, tf: targets.TargetField, value: Any, extra: dict[str, str],
                       source: str, row_no: int
@@ -553,6 +555,14 @@ def _stage_and_load(db: Session, savepoint: Any, source: Source, target: targets
                     "Một số văn bản đã bị hỏng từ trước khi tạo tệp: chữ cái bị thay bằng "
                     "'?' (ví dụ do chuyển sang bảng mã phương Tây). Văn bản được lưu như "
                     "hiện có; hãy sửa lại theo hồ sơ khảo sát gốc.", stager.lossy)
+    if stager.survey_code_rows:
+        column = field_map.columns[stager.code_source]
+        report.warn(f"The column {column} holds the survey's own codes, not heritage "
+                    f"identifiers: they are kept as survey codes (matching a later import of "
+                    f"the same survey), and new relics get new identifiers.",
+                    f"Cột {column} ghi mã riêng của đợt khảo sát, không phải mã định danh: "
+                    f"hệ thống lưu thành mã khảo sát (để khớp khi nhập lại cùng đợt khảo "
+                    f"sát), di tích mới được cấp mã định danh mới.", stager.survey_code_rows)
     if stager.outside_region:
         report.warn("Features outside Khoái Châu district: check they belong here.",
                     "Có đối tượng nằm ngoài huyện Khoái Châu: hãy kiểm tra.",
