@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
 import shapely
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
@@ -524,7 +525,7 @@ def _load(db: Session, source: Source, target: targets.Target, field_map: mappin
         if savepoint.is_active:
             savepoint.rollback()
         raise _database_failure(refused.error, refused.rows, report) from None
-    except DBAPIError as error:
+    except (DBAPIError, psycopg.Error) as error:  # psycopg's own: from the COPY
         if savepoint.is_active:
             savepoint.rollback()
         raise _database_failure(error, [], report) from None
@@ -636,10 +637,15 @@ def _execute_load(db: Session, sql: str, params: dict[str, Any]) -> int:
     return result.rowcount
 
 
-def _error_text(error: DBAPIError) -> str:
-    diag = getattr(error.orig, "diag", None)
+def _driver_error(error: Exception) -> Any:
+    """psycopg's exception behind a SQLAlchemy one (or the psycopg one itself)."""
+    return getattr(error, "orig", None) or error
+
+
+def _error_text(error: Exception) -> str:
+    diag = getattr(_driver_error(error), "diag", None)
     parts = [getattr(diag, "message_primary", None), getattr(diag, "message_detail", None)]
-    return " ".join(p for p in parts if p) or str(error.orig)
+    return " ".join(p for p in parts if p) or str(_driver_error(error))
 
 
 def _rows_named_in(db: Session, message: str) -> list[int]:
@@ -655,9 +661,9 @@ def _rows_named_in(db: Session, message: str) -> list[int]:
     return sorted(set(rows))[:MAX_LISTED_ROWS]
 
 
-def _database_failure(error: DBAPIError, rows: list[int], report: Report) -> ImportFailed:
+def _database_failure(error: Exception, rows: list[int], report: Report) -> ImportFailed:
     """The report of an import the database refused (nothing was written)."""
-    diag = getattr(error.orig, "diag", None)
+    diag = getattr(_driver_error(error), "diag", None)
     rule = getattr(diag, "constraint_name", None)
     table = getattr(diag, "table_name", None)
     log.warning("import refused by the database (rows %s): %s", rows or "-",
@@ -669,7 +675,8 @@ def _database_failure(error: DBAPIError, rows: list[int], report: Report) -> Imp
                                                                  if table else ""))
     else:
         en, vi = "refused by the database", "bị cơ sở dữ liệu từ chối"
-    if isinstance(error, (IntegrityError, DataError)):
+    if isinstance(error, (IntegrityError, DataError, psycopg.IntegrityError,
+                          psycopg.DataError)):
         advice_en = "correct the row(s) and import again"
         advice_vi = "hãy sửa (các) dòng đó rồi nhập lại"
     else:
