@@ -5,6 +5,7 @@ report lists the mapping used, the fields ignored and the required fields not fo
 """
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 import unicodedata
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gis_app.errors import InputError
+from gis_app.services.identifiers import read_identifier_cell
 from gis_app.vocab import VOCAB
 
 from .targets import Target, TargetField
@@ -146,6 +148,13 @@ def build_field_map(target: Target, source_fields: list[str], preset: Preset | N
     return FieldMap(target, columns, [f for f in source_fields if f not in used], value_maps)
 
 
+class SurveyCode(str):
+    """A value of an identifier column that is the survey's own code, not a heritage
+    identifier (the importer stores it as `survey_code`)."""
+
+    __slots__ = ()
+
+
 class ValueProblem(ValueError):
     """A cell that cannot be converted; message_en/message_vi say why."""
 
@@ -178,7 +187,7 @@ def _build_lookup(tf: TargetField, extra: dict[str, str]) -> dict[str, str]:
 
 def convert(tf: TargetField, value: Any, extra: dict[str, str]) -> Any:
     """A source cell -> the stored value (None for empty). Raises ValueProblem."""
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, datetime):
         value = value.date()
@@ -199,6 +208,11 @@ def convert(tf: TargetField, value: Any, extra: dict[str, str]) -> Any:
         return list(dict.fromkeys(codes))
     if tf.kind == "heritage_id":
         return text.upper()
+    if tf.kind == "identifier":
+        cell = read_identifier_cell(text, "site")
+        if cell.problem:
+            raise ValueProblem(*cell.problem)
+        return cell.identifier or SurveyCode(cell.survey_code or "")
     return text
 
 

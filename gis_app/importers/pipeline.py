@@ -19,14 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
 import shapely
 from sqlalchemy import text
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from gis_app.clock import VIETNAM_TIME
 from gis_app.errors import ImportFailed, InputError
 from gis_app.geo import crs as crs_mod
 from gis_app.geo import encodings
 from gis_app.models import ImportRun
+from gis_app.services.admin_units import assign_units
 from gis_app.services.audit import set_actor, set_import
 
 from . import mapping, targets
@@ -225,12 +229,18 @@ class _Stager:
         self.source = source
         self.report = report
         self.columns = list(field_map.columns)
+        # An identifier column may hold survey codes: they are staged as survey_code.
+        self.code_source = next((f.name for f in target.fields if f.kind == "identifier"
+                                 and f.name in field_map.columns), None)
+        if self.code_source and "survey_code" not in self.columns:
+            self.columns.append("survey_code")
         self.to_wgs84 = crs_mod.to_wgs84(choice.crs)
         self.projected = choice.crs.is_projected
         self.samples: list[dict[str, Any]] = []
         self.preview: list[dict[str, Any]] = []
         self.outside_region: list[int] = []
         self.lossy: list[int] = []
+        self.survey_code_rows: list[int] = []
         self._memo: dict[str, dict[Any, tuple[Any, tuple[str, str] | None, bool]]] = {}
 
     def create_table(self) -> None:
@@ -239,8 +249,9 @@ class _Stager:
         self.db.execute(text(f"CREATE TEMP TABLE import_stage (row_no integer PRIMARY KEY, "
                              f"{cols}, geom geometry(Geometry, 4326), "
                              f"{targets.stage_columns(self.target)}) ON COMMIT DROP"))
-        if "heritage_id" not in self.columns and self.target.layer == "sites":
-            self.db.execute(text("ALTER TABLE import_stage ADD COLUMN heritage_id text"))
+        for name in ("heritage_id", "survey_code"):  # new relics get both
+            if name not in self.columns and any(f.name == name for f in self.target.fields):
+                self.db.execute(text(f"ALTER TABLE import_stage ADD COLUMN {name} text"))
 
     def stage(self, batch: Batch) -> None:
         rows = self._convert_attributes(batch)
@@ -293,7 +304,36 @@ class _Stager:
                     self.lossy.append(row_no)
                 converted[offset] = result
             columns.append(converted)
+        if self.code_source:
+            self._split_survey_codes(batch, columns)
         return [list(row) for row in zip(*columns, strict=True)] if columns else [[]] * n
+
+    def _split_survey_codes(self, batch: Batch, columns: list[list[Any]]) -> None:
+        """Move the survey codes found in the identifier column to survey_code."""
+        names = list(self.field_map.columns)
+        ids = columns[names.index(self.code_source)]
+        if "survey_code" in names:
+            codes = columns[names.index("survey_code")]
+            source = self.field_map.columns["survey_code"]
+        else:
+            codes = [None] * len(ids)
+            columns.append(codes)
+            source = None
+        for offset, value in enumerate(ids):
+            if not isinstance(value, mapping.SurveyCode):
+                continue
+            ids[offset] = None
+            if codes[offset] and codes[offset] != str(value):
+                row_no = batch.first_row + offset
+                self.report.error(
+                    row_no, self.field_map.columns[self.code_source],
+                    f"{value} is a survey code, and the row has another survey code "
+                    f"({codes[offset]}, column {source}); keep one of them.",
+                    f"{value} là mã khảo sát, nhưng dòng này đã có mã khảo sát khác "
+                    f"({codes[offset]}, cột {source}); hãy giữ một mã.")
+                continue
+            codes[offset] = str(value)
+            self.survey_code_rows.append(batch.first_row + offset)
 
     def _convert_cell(self, tf: targets.TargetField, value: Any, extra: dict[str, str],
                       source: str, row_no: int
@@ -304,10 +344,10 @@ class _Stager:
             try:
                 decoded = decode_value(value, self.encoding)
             except encodings.EncodingProblem:
-                return None, (f"The text {value!r} is not valid {self.encoding}; choose the "
-                              f"file's text encoding.",
-                              f"Văn bản {value!r} không đúng bảng mã {self.encoding}; hãy chọn "
-                              f"đúng bảng mã của tệp."), False
+                return None, ((f"The text {value!r} is not valid {self.encoding}; choose the "
+                              f"file's text encoding."),
+                              (f"Văn bản {value!r} không đúng bảng mã {self.encoding}; hãy chọn "
+                              f"đúng bảng mã của tệp.")), False
             if decoded != value and len(self.samples) < 5 and not value.isascii():
                 self.samples.append({"field": source, "row": row_no, "before": value,
                                      "after": decoded})
@@ -474,79 +514,210 @@ def _json_value(value: Any) -> Any:
 def _load(db: Session, source: Source, target: targets.Target, field_map: mapping.FieldMap,
           encoding: str, choice: crs_mod.CrsChoice, report: Report, options: ImportOptions,
           actor_id: int | None, progress: Progress | None) -> ImportResult:
+    """Stage, check and load in one savepoint. A database error on the way (a rule the
+    checks before did not foresee, a concurrent import) becomes an ImportFailed report
+    naming the rows concerned where they can be found; the savepoint is rolled back."""
     savepoint = db.begin_nested()
     try:
-        stager = _Stager(db, target, field_map, encoding, choice, source, report)
-        stager.create_table()
-        for batch in read_batches(source):
-            stager.stage(batch)
-            if progress:
-                progress(len(batch), source.count)
-        for en, vi in source.notes:
-            report.warn(en, vi)
-        if stager.samples and not report.info["encoding"]["samples"]:
-            report.info["encoding"]["samples"] = stager.samples
-        if stager.lossy:
-            report.warn("Some text was already damaged before this file was made: letters are "
-                        "replaced by '?' (e.g. an earlier conversion to a Western code page). "
-                        "The text is stored as it is; correct it from the original survey.",
-                        "Một số văn bản đã bị hỏng từ trước khi tạo tệp: chữ cái bị thay bằng "
-                        "'?' (ví dụ do chuyển sang bảng mã phương Tây). Văn bản được lưu như "
-                        "hiện có; hãy sửa lại theo hồ sơ khảo sát gốc.", stager.lossy)
-        if stager.outside_region:
-            report.warn("Features outside Khoái Châu district: check they belong here.",
-                        "Có đối tượng nằm ngoài huyện Khoái Châu: hãy kiểm tra.",
-                        stager.outside_region)
-        if not report.error_count:
-            db.execute(text("ANALYZE import_stage"))
-            for sql in targets.prepare_statements(target):
-                db.execute(text(sql))
-            _check_staged(db, target, report)
-        if report.error_count:
-            raise ImportFailed(
-                f"The file was not imported: {report.error_count} problem(s) were found "
-                f"(listed by row). Nothing was changed; correct the file and try again.",
-                f"Tệp chưa được nhập: phát hiện {report.error_count} lỗi (liệt kê theo dòng). "
-                f"Dữ liệu không thay đổi; hãy sửa tệp rồi nhập lại.",
-                details={"report": report.as_dict()})
-        run = ImportRun(layer=target.layer, file_name=report.info["file"]["name"],
-                        checksum=report.info["file"]["checksum"],
-                        size_bytes=report.info["file"]["size"], actor_id=actor_id,
-                        options=options.as_dict(), counts={}, report={})
-        db.add(run)
-        db.flush()
-        set_actor(db, actor_id)
-        set_import(db, run.id)
-        counts = {"read": source.count, "inserted": 0, "updated": 0}
-        for counter, sql in targets.load_statements(target, list(field_map.columns)):
-            result = db.execute(text(sql), {"source": f"import #{run.id}: {run.file_name}"})
-            if counter:
-                counts[counter] += result.rowcount
-        set_import(db, None)
-        counts["unchanged"] = source.count - counts["inserted"] - counts["updated"]
-        counts["repaired"] = sum(r["count"] for r in report.repairs.values())
-        run.counts = counts
-        run.report = report.as_dict()
-        db.execute(text("DROP TABLE IF EXISTS import_stage"))
-        db.flush()
-        preview = {"type": "FeatureCollection", "features": stager.preview}
-        if options.dry_run:
+        return _stage_and_load(db, savepoint, source, target, field_map, encoding, choice,
+                               report, options, actor_id, progress)
+    except _RefusedByDatabase as refused:
+        if savepoint.is_active:
             savepoint.rollback()
-            return ImportResult(None, counts, report.as_dict(), preview, True)
-        savepoint.commit()
-        log.info("import #%s: %s into %s by user %s: %s", run.id, run.file_name,
-                 target.layer, actor_id, counts)
-        return ImportResult(run.id, counts, report.as_dict(), preview, False)
+        raise _database_failure(refused.error, refused.rows, report) from None
+    except (DBAPIError, psycopg.Error) as error:  # psycopg's own: from the COPY
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise _database_failure(error, [], report) from None
     except BaseException:
         if savepoint.is_active:
             savepoint.rollback()
         raise
 
 
+def _stage_and_load(db: Session, savepoint: Any, source: Source, target: targets.Target,
+                    field_map: mapping.FieldMap, encoding: str, choice: crs_mod.CrsChoice,
+                    report: Report, options: ImportOptions, actor_id: int | None,
+                    progress: Progress | None) -> ImportResult:
+    stager = _Stager(db, target, field_map, encoding, choice, source, report)
+    stager.create_table()
+    for batch in read_batches(source):
+        stager.stage(batch)
+        if progress:
+            progress(len(batch), source.count)
+    for en, vi in source.notes:
+        report.warn(en, vi)
+    if stager.samples and not report.info["encoding"]["samples"]:
+        report.info["encoding"]["samples"] = stager.samples
+    if stager.lossy:
+        report.warn("Some text was already damaged before this file was made: letters are "
+                    "replaced by '?' (e.g. an earlier conversion to a Western code page). "
+                    "The text is stored as it is; correct it from the original survey.",
+                    "Một số văn bản đã bị hỏng từ trước khi tạo tệp: chữ cái bị thay bằng "
+                    "'?' (ví dụ do chuyển sang bảng mã phương Tây). Văn bản được lưu như "
+                    "hiện có; hãy sửa lại theo hồ sơ khảo sát gốc.", stager.lossy)
+    if stager.survey_code_rows:
+        column = field_map.columns[stager.code_source]
+        report.warn(f"The column {column} holds the survey's own codes, not heritage "
+                    f"identifiers: they are kept as survey codes (matching a later import of "
+                    f"the same survey), and new relics get new identifiers.",
+                    f"Cột {column} ghi mã riêng của đợt khảo sát, không phải mã định danh: "
+                    f"hệ thống lưu thành mã khảo sát (để khớp khi nhập lại cùng đợt khảo "
+                    f"sát), di tích mới được cấp mã định danh mới.", stager.survey_code_rows)
+    if stager.outside_region:
+        report.warn("Features outside Khoái Châu district: check they belong here.",
+                    "Có đối tượng nằm ngoài huyện Khoái Châu: hãy kiểm tra.",
+                    stager.outside_region)
+    if not report.error_count:
+        db.execute(text("ANALYZE import_stage"))
+        for sql in targets.prepare_statements(target):
+            db.execute(text(sql))
+        _check_staged(db, target, report)
+        if stager.code_source:
+            _check_identifiers(db, report)
+    if report.error_count:
+        raise ImportFailed(
+            f"The file was not imported: {report.error_count} problem(s) were found "
+            f"(listed by row). Nothing was changed; correct the file and try again.",
+            f"Tệp chưa được nhập: phát hiện {report.error_count} lỗi (liệt kê theo dòng). "
+            f"Dữ liệu không thay đổi; hãy sửa tệp rồi nhập lại.",
+            details={"report": report.as_dict()})
+    run = ImportRun(layer=target.layer, file_name=report.info["file"]["name"],
+                    checksum=report.info["file"]["checksum"],
+                    size_bytes=report.info["file"]["size"], actor_id=actor_id,
+                    options=options.as_dict(), counts={}, report={})
+    db.add(run)
+    db.flush()
+    set_actor(db, actor_id)
+    set_import(db, run.id)
+    counts = {"read": source.count, "inserted": 0, "updated": 0}
+    params = {"source": f"import #{run.id}: {run.file_name}"}
+    for counter, sql in targets.load_statements(target, stager.columns):
+        rowcount = _execute_load(db, sql, params)
+        if counter:
+            counts[counter] += rowcount
+    if target.located:
+        _assign_units(db, report)
+    set_import(db, None)
+    counts["unchanged"] = source.count - counts["inserted"] - counts["updated"]
+    counts["repaired"] = sum(r["count"] for r in report.repairs.values())
+    run.counts = counts
+    run.report = report.as_dict()
+    db.execute(text("DROP TABLE IF EXISTS import_stage"))
+    db.flush()
+    preview = {"type": "FeatureCollection", "features": stager.preview}
+    if options.dry_run:
+        savepoint.rollback()
+        return ImportResult(None, counts, report.as_dict(), preview, True)
+    savepoint.commit()
+    log.info("import #%s: %s into %s by user %s: %s", run.id, run.file_name,
+             target.layer, actor_id, counts)
+    return ImportResult(run.id, counts, report.as_dict(), preview, False)
+
+
+class _RefusedByDatabase(Exception):
+    """A load statement failed; `rows` are the file rows it names (maybe none)."""
+
+    def __init__(self, error: DBAPIError, rows: list[int]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.rows = rows
+
+
+def _execute_load(db: Session, sql: str, params: dict[str, Any]) -> int:
+    """Run one load statement in its own savepoint, so that when the database refuses
+    it the stage is still there to find the rows the refusal names."""
+    inner = db.begin_nested()
+    try:
+        result = db.execute(text(sql), params)
+    except DBAPIError as error:
+        inner.rollback()
+        raise _RefusedByDatabase(error, _rows_named_in(db, _error_text(error))) from error
+    inner.commit()
+    return result.rowcount
+
+
+def _driver_error(error: Exception) -> Any:
+    """psycopg's exception behind a SQLAlchemy one (or the psycopg one itself)."""
+    return getattr(error, "orig", None) or error
+
+
+def _error_text(error: Exception) -> str:
+    diag = getattr(_driver_error(error), "diag", None)
+    parts = [getattr(diag, "message_primary", None), getattr(diag, "message_detail", None)]
+    return " ".join(p for p in parts if p) or str(_driver_error(error))
+
+
+def _rows_named_in(db: Session, message: str) -> list[int]:
+    """File rows whose identifier, survey code or relic reference the message quotes."""
+    staged = _staged_columns(db)
+    rows: list[int] = []
+    for column in ("heritage_id", "survey_code", "site_heritage_id"):
+        if column in staged:
+            rows += db.scalars(text(
+                f"SELECT row_no FROM import_stage WHERE {column} IS NOT NULL "
+                f"AND strpos(:m, {column}) > 0 ORDER BY row_no LIMIT :n"),
+                {"m": message, "n": MAX_LISTED_ROWS}).all()
+    return sorted(set(rows))[:MAX_LISTED_ROWS]
+
+
+def _database_failure(error: Exception, rows: list[int], report: Report) -> ImportFailed:
+    """The report of an import the database refused (nothing was written)."""
+    diag = getattr(_driver_error(error), "diag", None)
+    rule = getattr(diag, "constraint_name", None)
+    table = getattr(diag, "table_name", None)
+    log.warning("import refused by the database (rows %s): %s", rows or "-",
+                _error_text(error))
+    if rule:
+        en = (f"refused by the database rule {rule}" + (f" of the table {table}" if table
+                                                          else ""))
+        vi = (f"bị cơ sở dữ liệu từ chối theo quy tắc {rule}" + (f" của bảng {table}"
+                                                                 if table else ""))
+    else:
+        en, vi = "refused by the database", "bị cơ sở dữ liệu từ chối"
+    if isinstance(error, (IntegrityError, DataError, psycopg.IntegrityError,
+                          psycopg.DataError)):
+        advice_en = "correct the row(s) and import again"
+        advice_vi = "hãy sửa (các) dòng đó rồi nhập lại"
+    else:
+        advice_en = "import again; if it fails again, send the file to the administrator"
+        advice_vi = "hãy nhập lại; nếu vẫn lỗi, gửi tệp cho quản trị viên"
+    for row in rows or [None]:
+        report.error(row, None, f"The row was {en}; {advice_en}." if row else
+                     f"The import was {en}; {advice_en}.",
+                     f"Dòng này {vi}; {advice_vi}." if row else
+                     f"Lần nhập {vi}; {advice_vi}.")
+    return ImportFailed(
+        f"The file was not imported: the database refused it ({report.error_count} "
+        f"problem(s), listed by row). Nothing was changed.",
+        f"Tệp chưa được nhập: cơ sở dữ liệu từ chối ({report.error_count} lỗi, liệt kê "
+        f"theo dòng). Dữ liệu không thay đổi.",
+        log=_error_text(error), details={"report": report.as_dict()})
+
+
+def _assign_units(db: Session, report: Report) -> None:
+    """Each imported relic's communes, today's and former, from its location."""
+    site_ids = db.scalars(text("SELECT target_id FROM import_stage "
+                               "WHERE target_id IS NOT NULL")).all()
+    assign_units(db, site_ids)
+    outside = db.scalars(text("""
+        SELECT st.row_no FROM import_stage st JOIN sites s ON s.id = st.target_id
+         WHERE s.admin_unit_id IS NULL ORDER BY st.row_no""")).all()
+    if outside:
+        report.warn("These relics lie in no commune of today: they will not appear under any "
+                    "commune (filter, commune editors, targets). Check their coordinates.",
+                    "Các di tích này không nằm trong xã nào hiện nay: sẽ không hiện theo xã "
+                    "(bộ lọc, cán bộ xã, chỉ tiêu). Hãy kiểm tra tọa độ.", list(outside))
+
+
 def _check_staged(db: Session, target: targets.Target, report: Report) -> None:
     """Errors only visible across rows: duplicate keys, references to unknown relics."""
-    keys = [k for k in target.key if k in _staged_columns(db)]
-    if keys:
+    staged = _staged_columns(db)
+    groups = [tuple(k for k in target.key if k in staged)]
+    groups += [(name,) for name in target.unique if name in staged]
+    for keys in groups:
+        if not keys:
+            continue
         dupes = db.execute(text(
             f"SELECT {', '.join(keys)}, array_agg(row_no ORDER BY row_no) FROM import_stage "
             f"WHERE {' AND '.join(f'{k} IS NOT NULL' for k in keys)} "
@@ -565,6 +736,88 @@ def _check_staged(db: Session, target: targets.Target, report: Report) -> None:
                          f"first or correct the identifier.",
                          f"Không có di tích nào mang mã định danh {value}; hãy nhập di tích "
                          f"trước hoặc sửa mã.")
+
+
+DUPLICATE_RADIUS_M = 100
+MAX_DUPLICATE_WARNINGS = 50
+
+
+def _check_identifiers(db: Session, report: Report) -> None:
+    """Relics: identifiers that are retired or of another kind (errors), survey codes
+    held by several relics (errors), identifiers new to the register and new rows that
+    look like relics already recorded (warnings). Runs after `prepare_statements`."""
+    for row_no, hid, kind, retired, note in db.execute(text("""
+            SELECT st.row_no, st.heritage_id, h.kind, h.retired_at, h.note
+              FROM import_stage st JOIN heritage_identifiers h ON h.id = st.heritage_id
+             WHERE h.retired_at IS NOT NULL OR h.kind <> 'site'
+             ORDER BY st.row_no LIMIT 200""")):
+        if retired is not None:
+            when = retired.astimezone(VIETNAM_TIME).strftime("%d/%m/%Y")
+            why = f" ({note})" if note else ""
+            report.error(row_no, None,
+                         f"{hid} was retired on {when}{why}; identifiers are never reused. "
+                         f"Give the relic's current identifier, or leave the cell empty for "
+                         f"a new one.",
+                         f"{hid} đã bị hủy ngày {when}{why}; mã định danh không bao giờ được "
+                         f"dùng lại. Hãy ghi mã hiện hành của di tích, hoặc để trống để được "
+                         f"cấp mã mới.")
+        else:
+            report.error(row_no, None,
+                         f"{hid} is registered for another kind of record ({kind}), not a "
+                         f"relic.",
+                         f"{hid} đã được cấp cho loại hồ sơ khác ({kind}), không phải di "
+                         f"tích.")
+    for row_no, code, ids in db.execute(text("""
+            SELECT st.row_no, st.survey_code, array_agg(s.heritage_id ORDER BY s.heritage_id)
+              FROM import_stage st JOIN sites s ON s.survey_code = st.survey_code
+             WHERE st.heritage_id IS NULL
+             GROUP BY st.row_no, st.survey_code HAVING count(*) > 1
+             ORDER BY st.row_no LIMIT 200""")):
+        listed = ", ".join(ids)
+        report.error(row_no, None,
+                     f"Several relics have the survey code {code} ({listed}); give the row "
+                     f"the heritage identifier of the one it describes.",
+                     f"Nhiều di tích có cùng mã khảo sát {code} ({listed}); hãy ghi mã định "
+                     f"danh của di tích mà dòng này mô tả.")
+    new_ids = db.execute(text("""
+        SELECT st.row_no, st.heritage_id FROM import_stage st
+         WHERE st.heritage_id IS NOT NULL AND st.target_id IS NULL
+           AND NOT EXISTS (SELECT 1 FROM heritage_identifiers h WHERE h.id = st.heritage_id)
+         ORDER BY st.row_no""")).all()
+    if new_ids:
+        listed = ", ".join(hid for _row, hid in new_ids[:10])
+        report.warn(f"Identifiers not yet in the register will be registered for new relics "
+                    f"({listed}{', …' if len(new_ids) > 10 else ''}): check they were issued "
+                    f"for these relics.",
+                    f"Các mã định danh chưa có trong sổ sẽ được đăng ký cho di tích mới "
+                    f"({listed}{', …' if len(new_ids) > 10 else ''}): hãy kiểm tra mã đã được "
+                    f"cấp cho đúng các di tích này.", [row for row, _hid in new_ids])
+    # ~0.002° is more than 100 m here: a box the GIST index can use, then the distance.
+    duplicates = db.execute(text("""
+        SELECT st.row_no, st.name_vi, s.heritage_id, s.name_vi AS existing,
+               round(ST_Distance(s.geom::geography, st.geom::geography)) AS metres
+          FROM import_stage st
+          JOIN sites s ON s.geom && ST_Expand(st.geom, 0.002)
+                      AND ST_DWithin(s.geom::geography, st.geom::geography, :radius)
+                      AND lower(f_unaccent(s.name_vi)) = lower(f_unaccent(st.name_vi))
+         WHERE st.target_id IS NULL AND st.geom IS NOT NULL
+         ORDER BY st.row_no, metres, s.heritage_id
+         LIMIT :limit"""), {"radius": DUPLICATE_RADIUS_M,
+                            "limit": MAX_DUPLICATE_WARNINGS + 1}).all()
+    for row_no, name, hid, existing, metres in duplicates[:MAX_DUPLICATE_WARNINGS]:
+        report.warn(f"Row {row_no} ({name}) may be a relic already recorded: {hid} "
+                    f"{existing}, {metres:.0f} m away. To update it instead of adding a "
+                    f"copy, give the row that identifier (or the survey code it was "
+                    f"imported with).",
+                    f"Dòng {row_no} ({name}) có thể trùng di tích đã có: {hid} {existing}, "
+                    f"cách {metres:.0f} m. Để cập nhật di tích đó thay vì thêm bản sao, hãy "
+                    f"ghi mã định danh đó (hoặc mã khảo sát đã dùng khi nhập) vào dòng này.",
+                    [row_no])
+    if len(duplicates) > MAX_DUPLICATE_WARNINGS:
+        report.warn(f"More rows may be relics already recorded; only the first "
+                    f"{MAX_DUPLICATE_WARNINGS} are listed.",
+                    f"Còn các dòng khác có thể trùng di tích đã có; chỉ liệt kê "
+                    f"{MAX_DUPLICATE_WARNINGS} dòng đầu.")
 
 
 def _staged_columns(db: Session) -> set[str]:

@@ -281,10 +281,10 @@ def _csv_points(source: Source, attrs: dict[str, Any], start: int) -> list[Any]:
         # Vietnamese survey tables call the northing X (the 7-digit value).
         xs, ys = ys, xs
         note = (
-            f"The column {source.coords[0]} holds the northing (7-digit values), as in "
-            f"Vietnamese survey tables; it is read as y and {source.coords[1]} as x.",
-            f"Cột {source.coords[0]} chứa tọa độ Bắc (7 chữ số) theo cách ghi của bảng "
-            f"đo đạc Việt Nam; hệ thống đọc cột này là y và cột {source.coords[1]} là x.")
+            (f"The column {source.coords[0]} holds the northing (7-digit values), as in "
+            f"Vietnamese survey tables; it is read as y and {source.coords[1]} as x."),
+            (f"Cột {source.coords[0]} chứa tọa độ Bắc (7 chữ số) theo cách ghi của bảng "
+            f"đo đạc Việt Nam; hệ thống đọc cột này là y và cột {source.coords[1]} là x."))
         if note not in source.notes:
             source.notes.append(note)
     points: list[Any] = []

@@ -16,7 +16,9 @@ Text = dict[str, str]
 class TargetField:
     name: str
     label: Text
-    kind: str = "text"  # text, date, vocab, vocab_list, heritage_id
+    # text, date, vocab, vocab_list, heritage_id (an identifier, as given), identifier
+    # (a relic's identifier or else the survey's own code: see identifiers.py)
+    kind: str = "text"
     vocab: str | None = None
     required: bool = False
 
@@ -33,6 +35,11 @@ class Target:
     fields: tuple[TargetField, ...]
     key: tuple[str, ...]  # target fields that identify an existing record
     title: Text
+    # Other fields whose values must be unique within a file (each matches one record).
+    unique: tuple[str, ...] = ()
+    # Its records are points placed in communes: the importer assigns their
+    # administrative units (services/admin_units.py) after loading.
+    located: bool = False
 
     def field(self, name: str) -> TargetField:
         return next(f for f in self.fields if f.name == name)
@@ -42,8 +49,11 @@ class Target:
         return tuple(f.name for f in self.fields if f.required)
 
 
+# A relic's identifier column may hold the survey team's own codes instead
+# ("KC-01-000"): those become survey codes (services/identifiers.read_identifier_cell).
 HERITAGE_ID = TargetField("heritage_id", {"vi": "Mã định danh", "en": "Heritage identifier"},
-                          kind="heritage_id")
+                          kind="identifier")
+SURVEY_CODE = TargetField("survey_code", {"vi": "Mã khảo sát", "en": "Survey code"})
 SITE_ID = TargetField("site_heritage_id", {"vi": "Mã định danh di tích",
                                            "en": "Relic's heritage identifier"},
                       kind="heritage_id", required=True)
@@ -53,9 +63,11 @@ ACCURACY = TargetField("accuracy", {"vi": "Độ chính xác", "en": "Accuracy"}
 TARGETS: dict[str, Target] = {
     "sites": Target(
         layer="sites", table="sites", geometry="Point", key=("heritage_id",),
+        unique=("survey_code",), located=True,
         title={"vi": "Di tích", "en": "Relics"},
         fields=(
             HERITAGE_ID,
+            SURVEY_CODE,
             TargetField("name_vi", {"vi": "Tên di tích", "en": "Name (Vietnamese)"},
                         required=True),
             TargetField("name_en", {"vi": "Tên tiếng Anh", "en": "Name (English)"}),
@@ -89,9 +101,6 @@ TARGETS: dict[str, Target] = {
     ),
 }
 
-IDENTIFIER_PREFIX = "VN-HY-DT-"  # Hưng Yên relics; see heritage_identifiers.format
-
-
 def get_target(layer: str) -> Target | None:
     return TARGETS.get(layer)
 
@@ -123,8 +132,19 @@ def prepare_statements(target: Target) -> list[str]:
     probe the table they are writing (a NOT EXISTS over a table growing under the same
     INSERT can turn into a scan per row)."""
     if target.layer == "sites":
-        return ["""UPDATE import_stage st SET target_id = s.id FROM sites s
-                    WHERE s.heritage_id = st.heritage_id"""]
+        return [
+            """UPDATE import_stage st SET target_id = s.id FROM sites s
+                WHERE s.heritage_id = st.heritage_id""",
+            # A row without an identifier is the relic recorded under its survey code
+            # by an earlier import, when exactly one relic has it (several: a row error,
+            # see ambiguous_survey_code_sql).
+            """UPDATE import_stage st SET target_id = m.id
+                 FROM (SELECT survey_code, min(id) AS id FROM sites
+                        WHERE survey_code IS NOT NULL
+                        GROUP BY survey_code HAVING count(*) = 1) m
+                WHERE st.target_id IS NULL AND st.heritage_id IS NULL
+                  AND m.survey_code = st.survey_code""",
+        ]
     if target.layer == "protection_zones":
         return [
             """UPDATE import_stage st SET site_id = s.id FROM sites s
@@ -153,36 +173,47 @@ def load_statements(target: Target, mapped: list[str]) -> list[tuple[str, str]]:
 
 
 def _site_statements(mapped: list[str]) -> list[tuple[str, str]]:
-    cols = [c for c in mapped if c != "heritage_id"] + ["geom"]
+    cols = [c for c in mapped if c not in ("heritage_id", "survey_code")] + ["geom"]
+    sets = {c: f"st.{c}" for c in cols}
+    if "survey_code" in mapped:
+        # A row matched by its identifier keeps the survey code it has.
+        sets["survey_code"] = "coalesce(st.survey_code, s.survey_code)"
+    assign = ", ".join(f"{c} = {v}" for c, v in sets.items())
+    changed = (f"({', '.join(f's.{c}' for c in sets)}) IS DISTINCT FROM "
+               f"({', '.join(sets.values())})")
     defaults = {} if "accuracy" in mapped else {"accuracy": "'surveyed'"}
-    insert_cols = cols + list(defaults) + ["source", "status"]
-    insert_vals = [f"st.{c}" for c in cols] + list(defaults.values()) + [":source", "'draft'"]
+    new_cols = cols + (["survey_code"] if "survey_code" in mapped else [])
+    insert_cols = new_cols + list(defaults) + ["source", "status"]
+    insert_vals = [f"st.{c}" for c in new_cols] + list(defaults.values()) + [":source",
+                                                                              "'draft'"]
     return [
-        # Rows without an identifier get the next free ones, in file order.
-        ("", f"""
+        # New relics without an identifier get new ones from the relic sequence, in file
+        # order (mint_heritage_identifier registers them; migration 0006).
+        ("", """
             UPDATE import_stage st SET heritage_id = n.id
-              FROM (SELECT row_no, '{IDENTIFIER_PREFIX}' || lpad((base.n + row_number()
-                           OVER (ORDER BY row_no))::text, 6, '0') AS id
-                      FROM import_stage,
-                           (SELECT coalesce(max(substr(id, {len(IDENTIFIER_PREFIX) + 1})::int), 0)
-                                   AS n
-                              FROM heritage_identifiers
-                             WHERE id LIKE '{IDENTIFIER_PREFIX}%') base
-                     WHERE heritage_id IS NULL) n
+              FROM (SELECT row_no, mint_heritage_identifier('site', :source) AS id
+                      FROM (SELECT row_no FROM import_stage
+                             WHERE heritage_id IS NULL AND target_id IS NULL
+                             ORDER BY row_no OFFSET 0) todo) n
              WHERE st.row_no = n.row_no"""),
+        # Well-formed identifiers given by the file and not yet in the register.
         ("", """
             INSERT INTO heritage_identifiers (id, kind, note)
             SELECT st.heritage_id, 'site', :source FROM import_stage st
              WHERE st.target_id IS NULL
             ON CONFLICT (id) DO NOTHING"""),
         ("updated", f"""
-            UPDATE sites s SET {_assign(cols)}, updated_at = now()
+            UPDATE sites s SET {assign}, updated_at = now()
               FROM import_stage st
-             WHERE s.id = st.target_id AND {_distinct(cols, 's')}"""),
+             WHERE s.id = st.target_id AND {changed}"""),
         ("inserted", f"""
             INSERT INTO sites (heritage_id, {", ".join(insert_cols)})
             SELECT st.heritage_id, {", ".join(insert_vals)} FROM import_stage st
              WHERE st.target_id IS NULL ORDER BY st.row_no"""),
+        # Every staged row now names its relic (for the administrative units).
+        ("", """
+            UPDATE import_stage st SET target_id = s.id FROM sites s
+             WHERE st.target_id IS NULL AND s.heritage_id = st.heritage_id"""),
     ]
 
 

@@ -3,7 +3,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ARRAY, Boolean, Date, DateTime, ForeignKey, String, Text, func, text
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import (
@@ -33,6 +45,8 @@ class Site(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     heritage_id: Mapped[str] = mapped_column(ForeignKey("heritage_identifiers.id"), unique=True)
+    # The survey's own code (mã khảo sát, e.g. "KC-01-000"), kept beside heritage_id.
+    survey_code: Mapped[str | None] = mapped_column(Text, index=True)
     name_vi: Mapped[str] = mapped_column(Text)
     name_en: Mapped[str | None] = mapped_column(Text)
     other_names: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
@@ -66,6 +80,8 @@ class SiteAdminUnit(Base):
     """Which administrative unit a site belonged to over time."""
 
     __tablename__ = "site_admin_units"
+    # Revisions (and so the undo of an import) name a row by this id (migration 0006).
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"),
                                          primary_key=True)
     admin_unit_id: Mapped[int] = mapped_column(ForeignKey("admin_units.id"), primary_key=True)

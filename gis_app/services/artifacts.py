@@ -20,6 +20,7 @@ from gis_app.models.base import ARTIFACT_KINDS, ARTIFACT_ORIGINS, CONSERVATION_K
 from gis_app.services import digital_records
 from gis_app.services.audit import set_actor
 from gis_app.services.features import FULL_ACCESS_ROLES
+from gis_app.services.identifiers import mint_identifier
 
 
 def in_user_units_today(site_column: str) -> str:
@@ -121,12 +122,8 @@ def create_artifact(db: Session, user: Any, *, name_vi: str, kind: str, holding_
         raise PermissionDenied("You may not record artifacts at that relic",
                                "Bạn không được ghi hiện vật cho di tích này")
     set_actor(db, user.id)
-    number = db.scalar(text("""
-        SELECT coalesce(max(substring(id FROM 10)::int), 0) + 1 FROM heritage_identifiers
-         WHERE id LIKE 'VN-HY-HV-%'"""))
-    heritage_id = f"VN-HY-HV-{number:06d}"
-    db.execute(text("INSERT INTO heritage_identifiers (id, kind) VALUES (:h, 'artifact')"),
-               {"h": heritage_id})
+    # From the artifact sequence: two officials adding artifacts at once never collide.
+    heritage_id = mint_identifier(db, "artifact")
     return db.execute(text("""
         INSERT INTO artifacts (heritage_id, inventory_code, name_vi, kind, origin, period,
                                material, dimensions, description, holding_site_id,

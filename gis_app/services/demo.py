@@ -17,19 +17,12 @@ from sqlalchemy.orm import Session
 from gis_app.config import PROJECT_ROOT
 from gis_app.errors import ImportFailed
 from gis_app.models import HeritageIdentifier
+from gis_app.services.admin_units import assign_units
 
 log = logging.getLogger(__name__)
 DEMO_FILE = PROJECT_ROOT / "data" / "demo" / "khoai_chau.json"
 
 GEOM = "ST_SetSRID(ST_GeomFromGeoJSON(:geom), 4326)"
-# The unit :unit and its successors, reorganisation after reorganisation.
-SUCCESSION_CHAIN = """
-    WITH RECURSIVE chain (unit_id, valid_from, depth) AS (
-        SELECT id, valid_from, 0 FROM admin_units WHERE id = CAST(:unit AS integer)
-        UNION ALL
-        SELECT s.new_unit_id, s.effective, c.depth + 1
-          FROM chain c JOIN admin_unit_successions s ON s.old_unit_id = c.unit_id
-         WHERE c.depth < 10)"""
 MULTI = f"ST_Multi({GEOM})"
 
 
@@ -62,6 +55,8 @@ def load_demo(db: Session, path: Path = DEMO_FILE) -> dict[str, int]:
     counts = {"admin_units": _load_admin_units(db, data["admin_units"])}
     site_ids = _load_sites(db, data["sites"])
     counts["sites"] = len(site_ids)
+    # Each relic's communes (today's and former ones) follow from where it stands.
+    assign_units(db, site_ids.values())
     counts["protection_zones"] = _insert_all(db, data["protection_zones"], """
         INSERT INTO protection_zones (site_id, zone, geom, decision_no, decision_date,
                                       valid_from, source, accuracy)
@@ -137,23 +132,14 @@ def _load_sites(db: Session, sites: list[dict[str, Any]]) -> dict[str, int]:
     for site in sites:
         db.execute(text("INSERT INTO heritage_identifiers (id, kind) VALUES (:id, 'site')"),
                    {"id": site["heritage_id"]})
-        # The file names the unit the site was recorded in (often a pre-2025 commune);
-        # the site row points at the unit of today, site_admin_units keeps both.
-        unit_id = db.scalar(text("""
-            SELECT id FROM admin_units WHERE code = :code
-             ORDER BY valid_to IS NULL, valid_from LIMIT 1"""),
-                            {"code": site.get("admin_unit_code")})
-        current_id = db.scalar(text(f"""
-            {SUCCESSION_CHAIN}
-            SELECT unit_id FROM chain ORDER BY depth DESC LIMIT 1"""), {"unit": unit_id})
         site_id = db.execute(text(f"""
             INSERT INTO sites (heritage_id, name_vi, name_en, other_names, types, rank,
                                ranking_decision_no, ranking_decision_date, period, materials,
-                               description_vi, description_en, geom, admin_unit_id, status,
+                               description_vi, description_en, geom, status,
                                sensitive, source, accuracy, accuracy_note)
             VALUES (:heritage_id, :name_vi, :name_en, :other_names, :types, :rank,
                     :ranking_decision_no, :ranking_decision_date, :period, :materials,
-                    :description_vi, :description_en, {GEOM}, :admin_unit_id, :status,
+                    :description_vi, :description_en, {GEOM}, :status,
                     :sensitive, :source, :accuracy, :accuracy_note)
             RETURNING id"""), {
             **{k: site.get(k) for k in (
@@ -162,25 +148,11 @@ def _load_sites(db: Session, sites: list[dict[str, Any]]) -> dict[str, int]:
                 "accuracy_note")},
             "other_names": site.get("other_names") or [], "types": site.get("types") or [],
             "ranking_decision_date": _date(site.get("ranking_decision_date")),
-            "geom": _json(site["location"]), "admin_unit_id": current_id,
+            "geom": _json(site["location"]),
             "status": site.get("status", "published"),
             "sensitive": bool(site.get("sensitive"))}).scalar_one()
-        _record_site_units(db, site_id, unit_id)
         out[site["heritage_id"]] = site_id
     return out
-
-
-def _record_site_units(db: Session, site_id: int, unit_id: int | None) -> None:
-    """The site's unit over time: the unit it was recorded in, then every unit that
-    succeeded it (e.g. commune -> 2024 interim commune -> 2025 commune)."""
-    if unit_id is None:
-        return
-    db.execute(text(f"""
-        {SUCCESSION_CHAIN}
-        INSERT INTO site_admin_units (site_id, admin_unit_id, valid_from, valid_to)
-        SELECT DISTINCT ON (u.id) :site, u.id, c.valid_from, u.valid_to
-          FROM chain c JOIN admin_units u ON u.id = c.unit_id
-         ORDER BY u.id, c.depth"""), {"site": site_id, "unit": unit_id})
 
 
 def _load_intangible(db: Session, items: list[dict[str, Any]], site_ids: dict[str, int]) -> int:

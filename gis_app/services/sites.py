@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_app.errors import InputError, RecordNotFound
-from gis_app.services.features import FULL_ACCESS_ROLES
+from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
 
 
 def get_site(db: Session, heritage_id: str, role: str | None = None) -> dict[str, Any]:
@@ -19,14 +19,15 @@ def get_site(db: Session, heritage_id: str, role: str | None = None) -> dict[str
     Zone areas are in square metres (computed on the geography). Besides the record:
     `zones`, `admin_history`, `intangible`, `events`, `photos` (files under MEDIA_DIR,
     with credit and licence), `artifacts` held there (public fields only) and `nearby`
-    relics the role may see within NEARBY_RADIUS_M, nearest first.
+    relics the role may see within NEARBY_RADIUS_M, nearest first. `survey_code` (the
+    survey team's own code) only for officials, None for the public.
     """
     site = db.execute(text("""
         SELECT s.id, s.heritage_id, s.name_vi, s.name_en, s.other_names, s.types, s.rank,
                s.ranking_decision_no, s.ranking_decision_date, s.period, s.materials,
                s.description_vi, s.description_en, s.status, s.sensitive, s.source,
                s.accuracy, s.accuracy_note, s.licence, s.opening_hours_vi,
-               s.opening_hours_en, s.updated_at,
+               s.opening_hours_en, s.updated_at, s.survey_code,
                ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
                u.name AS unit_name, u.level AS unit_level
           FROM sites s LEFT JOIN admin_units u ON u.id = s.admin_unit_id
@@ -36,6 +37,8 @@ def get_site(db: Session, heritage_id: str, role: str | None = None) -> dict[str
         raise RecordNotFound(f"No published relic has the identifier {heritage_id}",
                              f"Không có di tích nào được công bố với mã định danh {heritage_id}")
     out = dict(site)
+    if role not in OFFICIAL_ROLES:
+        out["survey_code"] = None
     out["zones"] = [dict(r) for r in db.execute(text("""
         SELECT zone, decision_no, decision_date, valid_from, valid_to, accuracy,
                round(ST_Area(geom::geography)::numeric) AS area_m2,
@@ -123,14 +126,17 @@ def sitemap_sites(db: Session) -> list[dict[str, Any]]:
 
 
 def list_sites(db: Session, role: str | None = None) -> list[dict[str, Any]]:
-    """Every site the role may see, by name (the plain list of the map page)."""
+    """Every site the role may see, by name (the plain list of the map page); officials
+    also get each relic's survey code."""
     where = "" if role in FULL_ACCESS_ROLES else \
         "WHERE s.status = 'published' AND NOT s.sensitive"
     return [dict(r) for r in db.execute(text(f"""
-        SELECT s.heritage_id, s.name_vi, s.name_en, s.rank, u.name AS unit_name
+        SELECT s.heritage_id, s.name_vi, s.name_en, s.rank, u.name AS unit_name,
+               CASE WHEN CAST(:official AS boolean) THEN s.survey_code END AS survey_code
           FROM sites s LEFT JOIN admin_units u ON u.id = s.admin_unit_id
           {where}
-         ORDER BY lower(f_unaccent(s.name_vi)), s.heritage_id""")).mappings()]
+         ORDER BY lower(f_unaccent(s.name_vi)), s.heritage_id"""),
+        {"official": role in OFFICIAL_ROLES}).mappings()]
 
 
 SEARCH_SQL = """
@@ -138,10 +144,15 @@ SEARCH_SQL = """
     candidates AS (
       SELECT s.heritage_id, s.name_vi, s.name_en, s.rank, s.other_names,
              ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
+             CASE WHEN CAST(:official AS boolean) THEN s.survey_code END AS survey_code,
              lower(f_unaccent(s.name_vi || ' ' || array_to_string(s.other_names, ' ')
-                              || ' ' || coalesce(s.name_en, ''))) AS folded
+                              || ' ' || coalesce(s.name_en, '')
+                              || CASE WHEN CAST(:official AS boolean)
+                                      THEN ' ' || coalesce(s.survey_code, '') ELSE '' END
+                              )) AS folded
         FROM sites s {where})
     SELECT c.heritage_id, c.name_vi, c.name_en, c.rank, c.other_names, c.lon, c.lat,
+           c.survey_code,
            (' ' || c.folded) LIKE '% ' || :pattern || '%' ESCAPE '\\' AS exact,
            word_similarity(q.q, c.folded) AS score
       FROM candidates c, q
@@ -159,6 +170,7 @@ def search_sites(db: Session, query: str, role: str | None = None,
     """Sites whose names (Vietnamese, other names, English) match `query` without regard
     to diacritics, case or tone placement ("da hoa" finds "Đền Đa Hòa", "Hoà" = "Hòa"),
     and with a typo in a word ("da tracj" finds "Dạ Trạch"). Exact matches first.
+    Officials also find relics by survey code ("kc-01-000"), returned as `survey_code`.
 
     Raises InputError for a query longer than 100 characters.
     """
@@ -174,5 +186,5 @@ def search_sites(db: Session, query: str, role: str | None = None,
     pattern = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rows = db.execute(text(SEARCH_SQL.format(where=where)),
                       {"q": query, "pattern": pattern, "threshold": TYPO_THRESHOLD,
-                       "limit": limit}).mappings()
+                       "limit": limit, "official": role in OFFICIAL_ROLES}).mappings()
     return [dict(r) for r in rows]
