@@ -13,13 +13,14 @@ from gis_app.errors import HeritageError
 from gis_app.importers import targets
 from gis_app.importers.mapping import parse_manual
 from gis_app.importers.pipeline import ImportOptions, run_import
-from gis_app.services import accounts, demo, migrations
+from gis_app.services import accounts, demo, lifecycle, migrations
 from gis_app.services import imports as import_records
 
 db_cli = AppGroup("db", help="Database schema (Alembic revisions).")
 demo_cli = AppGroup("demo", help="The Khoái Châu demo data.")
 users_cli = AppGroup("users", help="Accounts of officials and editors.")
-imports_cli = AppGroup("imports", help="Survey imports: list them, undo one.")
+imports_cli = AppGroup("imports", help="Survey imports: list them, publish or undo one.")
+records_cli = AppGroup("records", help="The life of relic records: publish, retire, merge.")
 
 
 @db_cli.command("upgrade")
@@ -207,7 +208,70 @@ def imports_undo(import_id: int, username: str | None, lang: str) -> None:
                f"{counts['restored']} restored")
 
 
+def _acting(session, username: str):
+    """The account a life-cycle verb is recorded under (required: decisions have authors)."""
+    user = accounts.find_user(session, username)
+    if user is None or not user.active:
+        raise click.ClickException(f"no active account named {username!r}")
+    return user
+
+
+USER_OPTION = click.option("--user", "username", required=True,
+                           help="Account the change is recorded under (a district reviewer "
+                                "or admin)")
+
+
+def _run(action) -> object:
+    """Run `action(session)` in one transaction; a HeritageError becomes a clear message."""
+    try:
+        with database().session() as session, session.begin():
+            return action(session)
+    except HeritageError as error:
+        raise click.ClickException(error.message_en) from None
+
+
+@imports_cli.command("publish")
+@click.argument("import_id", type=int)
+@USER_OPTION
+def imports_publish(import_id: int, username: str) -> None:
+    """Publish the draft relics import IMPORT_ID created."""
+    count = _run(lambda s: lifecycle.publish_import(s, _acting(s, username), import_id))
+    click.echo(f"import #{import_id}: {count} relic(s) published")
+
+
+@records_cli.command("publish")
+@click.argument("heritage_ids", nargs=-1, required=True)
+@USER_OPTION
+def records_publish(heritage_ids: tuple[str, ...], username: str) -> None:
+    """Publish draft relics by heritage identifier."""
+    count = _run(lambda s: lifecycle.publish(s, _acting(s, username), list(heritage_ids)))
+    click.echo(f"{count} relic(s) published")
+
+
+@records_cli.command("retire")
+@click.argument("heritage_id")
+@click.option("--reason", required=True, help="Why (shown on the relic's page)")
+@click.option("--decision", help="The decision that retires it, e.g. 123/QĐ-UBND")
+@USER_OPTION
+def records_retire(heritage_id: str, reason: str, decision: str | None,
+                   username: str) -> None:
+    """Retire a relic: its page answers 410 with the reason; its identifier is kept."""
+    _run(lambda s: lifecycle.retire(s, _acting(s, username), heritage_id, reason, decision))
+    click.echo(f"{heritage_id} retired")
+
+
+@records_cli.command("merge")
+@click.argument("heritage_id")
+@click.option("--into", "into", required=True, help="The surviving relic's identifier")
+@USER_OPTION
+def records_merge(heritage_id: str, into: str, username: str) -> None:
+    """Merge a duplicate relic into another; its page then redirects there."""
+    moved = _run(lambda s: lifecycle.merge(s, _acting(s, username), heritage_id, into))
+    counts = ", ".join(f"{n} {k}" for k, n in moved.items() if n)
+    click.echo(f"{heritage_id} merged into {into}" + (f"; moved {counts}" if counts else ""))
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, demo_cli, users_cli, imports_cli):
+    for group in (db_cli, demo_cli, users_cli, imports_cli, records_cli):
         app.cli.add_command(group)
     app.cli.add_command(import_command)

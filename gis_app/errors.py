@@ -37,6 +37,21 @@ class RecordNotFound(HeritageError):
     code = "not_found"
 
 
+class RecordGone(HeritageError):
+    """The record existed and was retired: its identifier is never reused."""
+
+    status = 410
+    code = "gone"
+
+
+class RecordMoved(HeritageError):
+    """The record was merged into another: `details["heritage_id"]` is where it lives on.
+    Pages answer with a permanent redirect there."""
+
+    status = 301
+    code = "moved"
+
+
 class PermissionDenied(HeritageError):
     status = 403
     code = "forbidden"

@@ -31,6 +31,9 @@ from .base import (
     valid_geometry,
 )
 
+# A relic's life: draft -> published -> retired, or merged into another relic.
+SITE_STATUS = (*RECORD_STATUS, "retired", "merged")
+
 
 class Site(Base):
     """A relic (di tích) with its stable heritage identifier."""
@@ -39,7 +42,7 @@ class Site(Base):
     __table_args__ = (
         all_of("types", RELIC_TYPES),
         one_of("rank", RANKS),
-        one_of("status", RECORD_STATUS),
+        one_of("status", SITE_STATUS),
         one_of("accuracy", ACCURACY),
         valid_geometry(),
     )
@@ -71,6 +74,12 @@ class Site(Base):
     source: Mapped[str | None] = mapped_column(Text)
     accuracy: Mapped[str | None] = mapped_column(String(20))
     accuracy_note: Mapped[str | None] = mapped_column(Text)
+    # The end of its life: retired (its page answers 410 with the reason) or merged into
+    # another relic (its page redirects there).
+    retired_on: Mapped[date | None] = mapped_column(Date)
+    retired_reason: Mapped[str | None] = mapped_column(Text)
+    retired_decision: Mapped[str | None] = mapped_column(Text)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now(), onupdate=func.now())

@@ -92,6 +92,8 @@ DEPENDENTS: dict[str, tuple[Dependent, ...]] = {
         _on_site("environment_notes", "environment note", "environment notes",
                  "ghi chú môi trường"),
         _on_site("heritage_events", "festival date", "festival dates", "ngày lễ hội"),
+        _on_site("sites", "relic merged into it", "relics merged into it",
+                 "di tích đã hợp nhất vào", column="merged_into_id"),
         Dependent("intangible_sites",
                   "SELECT NULL::text AS id, site_id AS parent FROM intangible_sites",
                   "link to an intangible heritage", "links to intangible heritage",
@@ -306,7 +308,8 @@ def undo_import(db: Session, import_id: int, actor_id: int | None) -> dict[str, 
 
 
 _TABLES = {"sites", "protection_zones", "landscapes", "facilities", "site_admin_units"}
-# Tables whose revisions name a row by other columns than `id` (as the trigger does).
+# Revisions written before migration 0006 named site_admin_units rows by their two keys
+# ("site,unit"); since then every table has an `id` and revisions name rows by it.
 _ROW_KEYS = {"site_admin_units": ("site_id", "admin_unit_id")}
 
 
@@ -318,7 +321,7 @@ def _table(name: str) -> str:
 
 def _row(table: str, row_id: str) -> tuple[str, dict[str, int]]:
     """The WHERE clause and its values for the row a revision names."""
-    columns = _ROW_KEYS.get(table, ("id",))
     values = row_id.split(",")
+    columns = _ROW_KEYS[table] if len(values) > 1 else ("id",)
     where = " AND ".join(f"{column} = :key_{n}" for n, column in enumerate(columns))
     return where, {f"key_{n}": int(v) for n, v in enumerate(values)}

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis_app.errors import InputError, RecordNotFound
+from gis_app.errors import InputError, RecordGone, RecordMoved, RecordNotFound
+from gis_app.services import lifecycle
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
 
 
@@ -32,6 +33,9 @@ def get_site(db: Session, heritage_id: str, role: str | None = None) -> dict[str
                u.name AS unit_name, u.level AS unit_level
           FROM sites s LEFT JOIN admin_units u ON u.id = s.admin_unit_id
          WHERE s.heritage_id = :hid"""), {"hid": heritage_id}).mappings().first()
+    if site is not None and site["status"] in ("retired", "merged") and (
+            role in FULL_ACCESS_ROLES or not site["sensitive"]):
+        _raise_ended(db, heritage_id)
     if site is None or (role not in FULL_ACCESS_ROLES
                         and (site["status"] != "published" or site["sensitive"])):
         raise RecordNotFound(f"No published relic has the identifier {heritage_id}",
@@ -188,3 +192,24 @@ def search_sites(db: Session, query: str, role: str | None = None,
                       {"q": query, "pattern": pattern, "threshold": TYPO_THRESHOLD,
                        "limit": limit, "official": role in OFFICIAL_ROLES}).mappings()
     return [dict(r) for r in rows]
+
+
+def _raise_ended(db: Session, heritage_id: str) -> None:
+    """A retired relic answers 410 with its reason; a merged one points at its survivor."""
+    fate = lifecycle.fate(db, heritage_id)
+    assert fate is not None
+    if fate.status == "merged" and fate.survivor:
+        raise RecordMoved(f"Relic {heritage_id} was merged into {fate.survivor}.",
+                          f"Di tích {heritage_id} đã được hợp nhất vào {fate.survivor}.",
+                          details={"heritage_id": fate.survivor})
+    day = fate.retired_on.strftime("%d/%m/%Y") if fate.retired_on else ""
+    decision_en = f" (decision {fate.decision})" if fate.decision else ""
+    decision_vi = f" (quyết định {fate.decision})" if fate.decision else ""
+    raise RecordGone(
+        f"The relic {fate.name_vi} ({heritage_id}) was retired from the register on {day}"
+        f"{decision_en}. Reason: {fate.reason}",
+        f"Di tích {fate.name_vi} ({heritage_id}) đã được đưa ra khỏi danh mục ngày {day}"
+        f"{decision_vi}. Lý do: {fate.reason}",
+        details={"heritage_id": heritage_id, "name": fate.name_vi, "reason": fate.reason,
+                 "decision": fate.decision,
+                 "retired_on": fate.retired_on.isoformat() if fate.retired_on else None})

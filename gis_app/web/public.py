@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from gis_app.auth import current_role
 from gis_app.clock import today_in_vietnam
 from gis_app.db import get_session
-from gis_app.errors import InputError
+from gis_app.errors import InputError, RecordMoved
 from gis_app.i18n import current_lang
 from gis_app.maps import build_map, tourist_config
 from gis_app.services import explore, festivals, sites
@@ -42,8 +42,13 @@ def site_list() -> str:
 
 
 @bp.get("/sites/<heritage_id>")
-def site_page(heritage_id: str) -> str:
-    site = sites.get_site(get_session(), heritage_id, current_role())
+def site_page(heritage_id: str) -> str | Response:
+    try:
+        site = sites.get_site(get_session(), heritage_id, current_role())
+    except RecordMoved as moved:  # a merged duplicate lives on as another relic
+        lang = {"lang": request.args["lang"]} if request.args.get("lang") else {}
+        return redirect(url_for("public.site_page", heritage_id=moved.details["heritage_id"],
+                                **lang), 301)
     bounds = None
     if site["zones"]:
         bounds = [min(z["minx"] for z in site["zones"]), min(z["miny"] for z in site["zones"]),

@@ -1,7 +1,7 @@
 """deleting a relic, artifact or intangible heritage never deletes other people's work
 
 Revision ID: 0007_records_outlive_parents
-Revises: 0005_record_indexes
+Revises: 0006_survey_codes
 Create Date: 2026-12-02 10:00:00
 
 Undoing an import deleted the relics it created, and ON DELETE CASCADE then removed the
@@ -16,7 +16,7 @@ the dated units, and mean nothing without the relic.
 from alembic import op
 
 revision = '0007_records_outlive_parents'
-down_revision = '0005_record_indexes'
+down_revision = '0006_survey_codes'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,176 @@
+"""The end of a relic's life and its publication (services/lifecycle.py): publish the
+drafts of an import, retire with a reason, merge a duplicate into its survivor; through
+the CLI verbs an operator scripts and the pages the public meets afterwards."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from gis_app.clock import today_in_vietnam
+from gis_app.errors import InputError, PermissionDenied
+from gis_app.services import lifecycle
+from gis_app.services.accounts import create_user
+from tests.factories import make_assessment, make_site
+from tests.surveyfiles import point, write_vector
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def reviewer(db):
+    return create_user(db, "lifecycle-reviewer", PASSWORD, "district_reviewer")
+
+
+@pytest.fixture
+def editor(db):
+    unit = db.scalar(text("SELECT code FROM admin_units WHERE level = 'commune' AND "
+                          "valid_to IS NULL ORDER BY code LIMIT 1"))
+    return create_user(db, "lifecycle-editor", PASSWORD, "commune_editor", unit_codes=[unit])
+
+
+def status(db, heritage_id: str) -> str:
+    return db.scalar(text("SELECT status FROM sites WHERE heritage_id = :h"), {"h": heritage_id})
+
+
+def public_ids(client) -> set[str]:
+    features = client.get("/api/sites").get_json()["features"]
+    return {f["properties"]["heritage_id"] for f in features}
+
+
+def test_the_drafts_of_an_import_are_published_by_the_cli(runner, client, db, reviewer,
+                                                          tmp_path: Path):
+    survey = write_vector(tmp_path / "khaosat.geojson",
+                          [{"TEN": "Đình Công Bố Một"}, {"TEN": "Chùa Công Bố Hai"}],
+                          [point(105.955, 20.84), point(105.965, 20.83)])
+    done = runner.invoke(args=["import", str(survey), "--layer", "sites", "--map",
+                               "name_vi=TEN"])
+    assert done.exit_code == 0, done.output
+    import_id = int(done.output.split("import #")[1].split(":")[0])
+    drafts = lifecycle.drafts_of_import(db, import_id)
+    assert len(drafts) == 2 and all(status(db, h) == "draft" for h in drafts)
+    assert not public_ids(client) & set(drafts)
+
+    refused = runner.invoke(args=["imports", "publish", str(import_id)])
+    assert refused.exit_code != 0 and "--user" in refused.output
+    published = runner.invoke(args=["imports", "publish", str(import_id), "--user",
+                                    "lifecycle-reviewer"])
+    assert published.exit_code == 0, published.output
+    assert f"import #{import_id}: 2 relic(s) published" in published.output
+    assert all(status(db, h) == "published" for h in drafts)
+    assert set(drafts) <= public_ids(client)
+    revision = db.execute(text("""
+        SELECT actor_id, before ->> 'status' AS was, after ->> 'status' AS now
+          FROM revisions WHERE table_name = 'sites' AND action = 'update'
+           AND row_id = (SELECT id::text FROM sites WHERE heritage_id = :h)
+         ORDER BY id DESC LIMIT 1"""), {"h": drafts[0]}).mappings().one()
+    assert dict(revision) == {"actor_id": reviewer.id, "was": "draft", "now": "published"}
+    again = runner.invoke(args=["imports", "publish", str(import_id), "--user",
+                                "lifecycle-reviewer"])
+    assert "0 relic(s) published" in again.output
+
+
+def test_a_commune_editor_may_not_publish_retire_or_merge(db, editor):
+    draft = make_site(db, 105.95, 20.84, status="draft")
+    other = make_site(db, 105.96, 20.84)
+    for action in (lambda: lifecycle.publish(db, editor, [draft]),
+                   lambda: lifecycle.retire(db, editor, other, "Trùng lặp"),
+                   lambda: lifecycle.merge(db, editor, draft, other)):
+        with pytest.raises(PermissionDenied, match="district reviewer"):
+            action()
+    assert status(db, draft) == "draft" and status(db, other) == "published"
+
+
+def test_a_retired_relic_leaves_the_public_and_its_page_says_why(runner, client, db,
+                                                                 reviewer):
+    hid = make_site(db, 105.957, 20.838, name="Miếu Bị Hủy")
+    assert hid in public_ids(client)
+    done = runner.invoke(args=["records", "retire", hid, "--reason",
+                               "Trùng với di tích đã kiểm kê năm 2019", "--decision",
+                               "45/QĐ-UBND", "--user", "lifecycle-reviewer"])
+    assert done.exit_code == 0, done.output
+    assert hid not in public_ids(client)
+    page = client.get(f"/sites/{hid}")
+    assert page.status_code == 410
+    body = page.get_data(as_text=True)
+    assert "Trùng với di tích đã kiểm kê năm 2019" in body and "45/QĐ-UBND" in body
+    assert "Miếu Bị Hủy" in body
+    english = client.get(f"/sites/{hid}?lang=en").get_data(as_text=True)
+    assert "retired" in english and "Trùng với di tích đã kiểm kê năm 2019" in english
+    answer = client.get(f"/sites/{hid}", headers={"Accept": "application/json"})
+    assert answer.status_code == 410 and answer.get_json()["error"] == "gone"
+    assert answer.get_json()["reason"] == "Trùng với di tích đã kiểm kê năm 2019"
+    # Its zones end yesterday: a check as of an earlier date still finds them.
+    last = db.scalar(text("""SELECT max(valid_to) FROM protection_zones z JOIN sites s
+                              ON s.id = z.site_id WHERE s.heritage_id = :h"""), {"h": hid})
+    assert last == today_in_vietnam() - timedelta(days=1)
+    twice = runner.invoke(args=["records", "retire", hid, "--reason", "x", "--user",
+                                "lifecycle-reviewer"])
+    assert twice.exit_code != 0 and "already retired" in twice.output
+
+
+def test_a_reason_is_required_to_retire(db, reviewer):
+    hid = make_site(db, 105.95, 20.84)
+    with pytest.raises(InputError, match="reason"):
+        lifecycle.retire(db, reviewer, hid, "   ")
+    assert status(db, hid) == "published"
+
+
+def test_a_merged_duplicate_redirects_and_its_work_moves_to_the_survivor(runner, client, db,
+                                                                         reviewer):
+    keep = make_site(db, 105.957, 20.838, name="Đình Gốc", zone_radius_m=None)
+    dup = make_site(db, 105.9571, 20.8381, name="Đình Gốc (trùng)")
+    ids = dict(db.execute(text("SELECT heritage_id, id FROM sites WHERE heritage_id IN "
+                               "(:a, :b)"), {"a": keep, "b": dup}).all())
+    assessment = make_assessment(db, ids[dup], "2025-05-01", "fair")
+    db.execute(text("""INSERT INTO digital_records (site_id, media_type, uri, credit, licence)
+                       VALUES (:s, 'image/jpeg', 'x/y.jpg', 'Ban quản lý', 'CC BY 4.0')"""),
+               {"s": ids[dup]})
+    done = runner.invoke(args=["records", "merge", dup, "--into", keep, "--user",
+                               "lifecycle-reviewer"])
+    assert done.exit_code == 0, done.output
+    assert f"{dup} merged into {keep}" in done.output and "1 assessments" in done.output
+    assert db.scalar(text("SELECT site_id FROM condition_assessments WHERE id = :a"),
+                     {"a": assessment}) == ids[keep]
+    assert db.scalar(text("SELECT count(*) FROM digital_records WHERE site_id = :s"),
+                     {"s": ids[keep]}) == 1
+    # The survivor had no zones: the duplicate's are now the survivor's.
+    assert db.scalar(text("SELECT count(*) FROM protection_zones WHERE site_id = :s"),
+                     {"s": ids[keep]}) == 2
+    page = client.get(f"/sites/{dup}?lang=en")
+    assert page.status_code == 301 and page.headers["Location"].endswith(f"/sites/{keep}?lang=en")
+    assert dup not in public_ids(client) and keep in public_ids(client)
+    # The assessment's history is intact: nothing but its relic changed.
+    moved = db.execute(text("""SELECT before, after FROM revisions
+                                WHERE table_name = 'condition_assessments' AND row_id = :a
+                                  AND action = 'update'"""), {"a": str(assessment)}).one()
+    before, after = moved
+    assert {k for k in before if before[k] != after[k]} == {"site_id"}
+
+
+def test_an_assessment_still_cannot_be_changed_outside_a_merge(db):
+    hid = make_site(db, 105.95, 20.84)
+    site = db.scalar(text("SELECT id FROM sites WHERE heritage_id = :h"), {"h": hid})
+    other = db.scalar(text("SELECT id FROM sites WHERE heritage_id <> :h LIMIT 1"), {"h": hid})
+    assessment = make_assessment(db, site, "2025-05-01", "fair")
+    with pytest.raises(Exception, match="never overwritten"), db.begin_nested():
+        db.execute(text("UPDATE condition_assessments SET site_id = :o WHERE id = :a"),
+                   {"o": other, "a": assessment})
+    with pytest.raises(Exception, match="never overwritten"), db.begin_nested():
+        db.execute(text("SELECT set_config('gis.merge', 'on', true)"))
+        db.execute(text("UPDATE condition_assessments SET overall = 'good' WHERE id = :a"),
+                   {"a": assessment})
+
+
+def test_merging_into_itself_or_an_ended_relic_is_refused(db, reviewer):
+    a = make_site(db, 105.95, 20.84)
+    b = make_site(db, 105.96, 20.84)
+    with pytest.raises(InputError, match="itself"):
+        lifecycle.merge(db, reviewer, a, a)
+    lifecycle.retire(db, reviewer, b, "Không còn tồn tại")
+    with pytest.raises(InputError, match="already retired"):
+        lifecycle.merge(db, reviewer, a, b)
+    assert json.dumps(status(db, a)) == '"published"'
