@@ -32,6 +32,7 @@ def create_app(config: Config | None = None) -> Flask:
         planning,
         planning_reports,
         public,
+        records,
         site_media,
     )
     from gis_app.web import auth as web_auth
@@ -46,6 +47,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(web_conditions.bp)
     app.register_blueprint(officials.bp)
     app.register_blueprint(artifacts.bp)
+    app.register_blueprint(records.bp)
     app.register_blueprint(site_media.bp)
     app.register_blueprint(planning.bp)
     app.register_blueprint(planning_reports.bp)

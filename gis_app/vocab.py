@@ -55,6 +55,13 @@ VOCAB: dict[str, dict[str, tuple[str, str]]] = {
         "district_reviewer": ("Cán bộ thẩm định", "District reviewer"),
         "admin": ("Quản trị viên", "Administrator"),
     },
+    "record_status": {
+        "draft": ("Bản nháp (chưa công bố)", "Draft (not published)"),
+        "published": ("Đã công bố", "Published"),
+        "archived": ("Lưu trữ", "Archived"),
+        "retired": ("Đã đưa ra khỏi danh mục", "Retired"),
+        "merged": ("Đã hợp nhất vào di tích khác", "Merged into another relic"),
+    },
     "artifact_kind": {
         "relic_object": ("Di vật", "Relic object"),
         "antiquity": ("Cổ vật", "Antiquity"),

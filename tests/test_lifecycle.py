@@ -4,6 +4,8 @@ the CLI verbs an operator scripts and the pages the public meets afterwards."""
 from __future__ import annotations
 
 import json
+import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -174,3 +176,127 @@ def test_merging_into_itself_or_an_ended_relic_is_refused(db, reviewer):
     with pytest.raises(InputError, match="already retired"):
         lifecycle.merge(db, reviewer, a, b)
     assert json.dumps(status(db, a)) == '"published"'
+
+
+# --- the pages -----------------------------------------------------------------------------
+
+def signed_in(client, auth, db, role: str = "district_reviewer") -> None:
+    units = ()
+    if role == "commune_editor":
+        units = (db.scalar(text("SELECT code FROM admin_units WHERE level = 'commune' AND "
+                                "valid_to IS NULL ORDER BY code LIMIT 1")),)
+    create_user(db, f"web-{role}", PASSWORD, role, unit_codes=units)
+    assert auth.login(f"web-{role}", PASSWORD).status_code == 302
+
+
+def panel_token(client, heritage_id: str) -> str:
+    page = client.get(f"/sites/{heritage_id}").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      page[page.index('class="record-actions"'):])
+    return found.group(1)
+
+
+def test_a_reviewer_publishes_a_draft_from_its_page(client, auth, db):
+    signed_in(client, auth, db)
+    hid = make_site(db, 105.95, 20.84, status="draft", name="Đình Chờ Công Bố")
+    page = client.get(f"/sites/{hid}").get_data(as_text=True)
+    assert "Bản nháp (chưa công bố)" in page and "Công bố di tích này" in page
+    done = client.post(f"/officials/records/{hid}/publish",
+                       data={"csrf_token": panel_token(client, hid)})
+    assert done.status_code == 303 and status(db, hid) == "published"
+    assert "Di tích đã được công bố" in client.get(done.headers["Location"]).get_data(
+        as_text=True)
+
+
+def test_the_import_page_publishes_its_drafts(client, auth, db, runner, tmp_path: Path):
+    signed_in(client, auth, db)
+    survey = write_vector(tmp_path / "khaosat.geojson", [{"TEN": "Miếu Nhập Mới"}],
+                          [point(105.955, 20.84)])
+    done = runner.invoke(args=["import", str(survey), "--layer", "sites", "--map",
+                               "name_vi=TEN"])
+    import_id = int(done.output.split("import #")[1].split(":")[0])
+    page = client.get(f"/officials/imports/{import_id}").get_data(as_text=True)
+    assert "1 di tích của lần nhập này là bản nháp" in page
+    token = re.search(r'class="publish-drafts">\s*<input id="csrf_token" name="csrf_token" '
+                      r'type="hidden" value="([^"]+)"', page).group(1)
+    answer = client.post(f"/officials/records/import/{import_id}/publish",
+                         data={"csrf_token": token})
+    assert answer.status_code == 303
+    assert "Đã công bố 1 di tích của lần nhập này." in client.get(
+        answer.headers["Location"]).get_data(as_text=True)
+    assert lifecycle.drafts_of_import(db, import_id) == []
+
+
+@pytest.mark.parametrize("role", ["commune_editor", None])
+def test_editors_and_the_public_cannot_publish_retire_or_merge(client, auth, db, role):
+    hid = make_site(db, 105.95, 20.84, status="draft")
+    other = make_site(db, 105.96, 20.84)
+    if role:
+        signed_in(client, auth, db, role)
+    token = auth.csrf("/login")
+    for path, data in ((f"/officials/records/{hid}/publish", {}),
+                       (f"/officials/records/{other}/retire", {"retire-reason": "x"}),
+                       (f"/officials/records/{hid}/merge", {"merge-into": other})):
+        answer = client.post(path, data={"csrf_token": token, **data})
+        if role:
+            assert answer.status_code == 403, path
+        else:
+            assert answer.status_code == 303 and "/login" in answer.headers["Location"], path
+    assert status(db, hid) == "draft" and status(db, other) == "published"
+
+
+@pytest.mark.browser
+def test_a_reviewer_retires_and_merges_and_the_public_meets_the_outcome(
+        page, page_watch, live_server, database_url):
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from tests.conftest import sign_in
+
+    engine = create_engine(database_url)
+    username = f"browser-lifecycle-{os.getpid()}"
+    with Session(engine) as s:
+        first_revision = s.scalar(text("SELECT coalesce(max(id), 0) FROM revisions"))
+        create_user(s, username, PASSWORD, "district_reviewer")
+        gone = make_site(s, 105.951, 20.841, name="Miếu Sẽ Hủy")
+        dup = make_site(s, 105.952, 20.842, name="Đình Trùng Lặp")
+        keep = make_site(s, 105.9521, 20.8421, name="Đình Giữ Lại")
+        s.commit()
+    try:
+        sign_in(page, live_server, username, PASSWORD)
+        page.goto(f"{live_server}/sites/{gone}")
+        page.get_by_text("Đưa di tích này ra khỏi danh mục").click()
+        page.fill("#retire-reason", "Công trình đã bị phá dỡ năm 2020")
+        page.fill("#retire-decision", "77/QĐ-UBND")
+        page.get_by_role("button", name="Đưa ra khỏi danh mục", exact=True).click()
+        page.wait_for_load_state()
+        assert "Đã đưa ra khỏi danh mục" in page.locator("h1").inner_text()
+        assert "Công trình đã bị phá dỡ năm 2020" in page.content()
+
+        page.goto(f"{live_server}/sites/{dup}")
+        page.get_by_text("Hợp nhất bản trùng này vào một di tích khác").click()
+        page.fill("#merge-into", keep)
+        page.get_by_role("button", name="Hợp nhất", exact=True).click()
+        page.wait_for_url(re.compile(rf".*/sites/{keep}$"))
+        assert "Đã hợp nhất" in page.locator(".flash").first.inner_text()
+
+        public = page.context.browser.new_context(locale="vi-VN")
+        visitor = public.new_page()
+        answer = visitor.goto(f"{live_server}/sites/{gone}")
+        assert answer.status == 410
+        assert "Công trình đã bị phá dỡ năm 2020" in visitor.content()
+        visitor.goto(f"{live_server}/sites/{dup}")
+        assert visitor.url.endswith(f"/sites/{keep}")
+        assert "Đình Giữ Lại" in visitor.locator("h1").inner_text()
+        public.close()
+        # The retired page answers 410 by design; Chromium logs that, nothing else.
+        assert [e for e in page_watch.console_errors if "status of 410" not in e] == []
+        assert page_watch.off_host == []
+    finally:
+        with Session(engine) as s:
+            s.execute(text("DELETE FROM revisions WHERE id > :r"), {"r": first_revision})
+            s.execute(text("UPDATE sites SET status = 'published', merged_into_id = NULL, "
+                           "retired_on = NULL, retired_reason = NULL, retired_decision = NULL "
+                           "WHERE heritage_id IN (:a, :b, :c)"), {"a": gone, "b": dup, "c": keep})
+            s.commit()
+        engine.dispose()

@@ -27,7 +27,8 @@ def _render(status: int, code: str, message: str) -> tuple[Response | str, int]:
 
 def _title(status: int) -> str:
     return {400: _("The request cannot be understood"), 403: _("Not allowed"),
-            404: _("Not found"), 422: _("Nothing was imported")}.get(status,
+            404: _("Not found"), 410: _("No longer in the register"),
+            422: _("Nothing was imported")}.get(status,
                                                                     _("Something went wrong"))
 
 

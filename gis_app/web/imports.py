@@ -50,7 +50,9 @@ from gis_app.importers.pipeline import ImportOptions, run_import
 from gis_app.maps import MapPage, build_map
 from gis_app.models import ImportRun, User
 from gis_app.services import imports as import_service
+from gis_app.services import lifecycle
 from gis_app.web.form_safety import create_once
+from gis_app.web.records import PublishForm
 
 log = logging.getLogger(__name__)
 bp = Blueprint("imports", __name__, url_prefix="/officials/imports")
@@ -442,7 +444,9 @@ def show(import_id: int) -> str:
         counts=run.counts or {}, options=options,
         layer_title=_layer_title(run.layer, lang),
         preset_title=_preset_title(options.get("preset"), lang),
-        field_labels=_field_labels(run.layer, lang), undo_form=UndoForm())
+        field_labels=_field_labels(run.layer, lang), undo_form=UndoForm(),
+        drafts=lifecycle.drafts_of_import(get_session(), import_id)
+        if run.layer == "sites" else [], publish_form=PublishForm())
 
 
 @bp.post("/<int:import_id>/undo")
