@@ -51,27 +51,33 @@ SCOPE_UNITS = f"""
      GROUP BY unit_id"""
 
 
+# The relics the scope of :scope_user covers and when, as one value computed once per
+# statement: {"site id": "{[from,to],...}"} (a datemultirange as text). Checking a row
+# is then a lookup. (An EXISTS over SCOPE_UNITS per row made PostgreSQL recompute the
+# recursive part for every row: 1 s instead of a few ms for 6,000 assessments.)
+SCOPE_SITES = f"""(SELECT jsonb_object_agg(c.site_id, CAST(c.covered AS text)) FROM (
+        SELECT sau.site_id,
+               range_agg(daterange(greatest(sau.valid_from, w.covers_from), sau.valid_to,
+                                   '[]')) AS covered
+          FROM site_admin_units sau JOIN ({SCOPE_UNITS}) AS w ON w.unit_id = sau.admin_unit_id
+         WHERE sau.valid_to IS NULL OR w.covers_from IS NULL OR w.covers_from <= sau.valid_to
+         GROUP BY sau.site_id) AS c)"""
+
+
 def covers_site_on(site: str, on: str) -> str:
     """SQL: the user's scope covers relic `site` (an SQL expression giving a sites.id) on
     the date `on` (an SQL date expression or a bind like ``CAST(:today AS date)``), or the
-    user has full access. Binds :full and :scope_user (see `bind`)."""
-    return f"""(CAST(:full AS boolean) OR EXISTS (
-        SELECT 1 FROM site_admin_units sau
-          JOIN ({SCOPE_UNITS}) w ON w.unit_id = sau.admin_unit_id
-         WHERE sau.site_id = {site}
-           AND sau.valid_from <= {on} AND (sau.valid_to IS NULL OR sau.valid_to >= {on})
-           AND (w.covers_from IS NULL OR w.covers_from <= {on})))"""
+    user has full access. Binds :full and :scope_user (see `bind`). Use it in a
+    statement's own WHERE, not inside a correlated sub-select (it would be recomputed
+    for every outer row)."""
+    return (f"(CAST(:full AS boolean) OR CAST({SCOPE_SITES} ->> CAST({site} AS text) "
+            f"AS datemultirange) @> CAST({on} AS date))")
 
 
 def covers_site_ever(site: str) -> str:
     """SQL: the user's scope covers relic `site` on some date (or full access). Binds
     :full and :scope_user."""
-    return f"""(CAST(:full AS boolean) OR EXISTS (
-        SELECT 1 FROM site_admin_units sau
-          JOIN ({SCOPE_UNITS}) w ON w.unit_id = sau.admin_unit_id
-         WHERE sau.site_id = {site}
-           AND (w.covers_from IS NULL OR sau.valid_to IS NULL
-                OR sau.valid_to >= w.covers_from)))"""
+    return f"(CAST(:full AS boolean) OR ({SCOPE_SITES} ->> CAST({site} AS text)) IS NOT NULL)"
 
 
 def bind(user: Any | None) -> dict[str, Any]:
