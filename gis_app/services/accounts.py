@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -164,9 +165,7 @@ def scope_choices(db: Session) -> list[dict[str, Any]]:
                              ON n.id = s.new_unit_id
                           WHERE s.old_unit_id = u.id), '[]'::json) AS successors
           FROM admin_units u
-         WHERE u.level = ANY(:levels)
-         ORDER BY u.valid_to IS NOT NULL, u.name, u.valid_from"""),
-        {"levels": list(SCOPE_LEVELS)}).mappings()
+         WHERE u.level = ANY(:levels)"""), {"levels": list(SCOPE_LEVELS)}).mappings()
     out = []
     for row in rows:
         item = dict(row)
@@ -174,7 +173,14 @@ def scope_choices(db: Session) -> list[dict[str, Any]]:
                                "effective": date.fromisoformat(s["effective"])}
                               for s in item["successors"]]
         out.append(item)
-    return out
+    return sorted(out, key=lambda u: (not u["current"], _alphabetical(u["name"]),
+                                      u["valid_from"]))
+
+
+def _alphabetical(name: str) -> str:
+    """A sort key in Vietnamese order, roughly: marks ignored, Đ right after D."""
+    return "".join(c for c in unicodedata.normalize("NFD", name.lower().replace("đ", "d~"))
+                   if not unicodedata.combining(c))
 
 
 def _replace_scopes(db: Session, user: User, unit_ids: Sequence[int]) -> None:
