@@ -23,6 +23,7 @@ def create_app(config: Config | None = None) -> Flask:
     from gis_app.api import layers as api_layers
     from gis_app.api import openapi, search, zone_check
     from gis_app.web import (
+        admin,
         artifacts,
         errors,
         form_safety,
@@ -43,6 +44,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(web_auth.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(web_conditions.bp)
     app.register_blueprint(officials.bp)

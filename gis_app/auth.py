@@ -18,11 +18,16 @@ csrf = CSRFProtect()
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(session_id: str) -> User | None:
+    """The active account of this session id (`User.get_id`), or None: a disabled
+    account, or a session opened before the password was last reset, is signed out."""
+    user_id = session_id.partition(":")[0]
     if not user_id.isdigit():
         return None
     user = get_session().get(User, int(user_id))
-    return user if user is not None and user.active else None
+    if user is None or not user.active or user.get_id() != session_id:
+        return None
+    return user
 
 
 def current_role() -> str | None:

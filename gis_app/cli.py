@@ -1,18 +1,23 @@
 """`flask --app gis_app ...` commands: db, demo, import, imports, users."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from gis_app.clock import VIETNAM_TIME
 from gis_app.db import database
 from gis_app.errors import HeritageError
 from gis_app.importers import targets
 from gis_app.importers.mapping import parse_manual
 from gis_app.importers.pipeline import ImportOptions, run_import
+from gis_app.models.base import ROLES
 from gis_app.services import accounts, demo, lifecycle, migrations
 from gis_app.services import imports as import_records
 
@@ -50,24 +55,129 @@ def demo_load() -> None:
         click.echo("demo data already loaded; nothing changed")
 
 
-@users_cli.command("create")
-@click.argument("username")
-@click.option("--role", type=click.Choice(["public", "commune_editor", "district_reviewer",
-                                           "admin"]), default="district_reviewer",
-              show_default=True)
-@click.option("--name", "display_name", help="Display name")
-@click.option("--unit", "units", multiple=True,
-              help="Code of an administrative unit a commune editor may edit (repeatable)")
-@click.password_option(help="Password (asked twice if not given)")
-def users_create(username: str, role: str, display_name: str | None, units: tuple[str, ...],
-                 password: str) -> None:
-    """Create an account."""
+ROLE_CHOICE = click.Choice(list(ROLES))
+UNIT_HELP = ("Administrative unit of a commune editor, by code; CODE@YYYY-MM-DD for the unit "
+             "with that code on that date (codes were reused in 2025). Repeatable")
+BY_HELP = "Administrator the change is recorded under (default: the command line)"
+
+
+def _run_account_change(change: Callable[[Session, Any], Any], by: str | None) -> Any:
+    """Run `change(session, actor)` in one transaction; a HeritageError becomes a clean
+    command-line error and nothing is written."""
     try:
         with database().session() as session, session.begin():
-            accounts.create_user(session, username, password, role, display_name, units)
+            actor = None if by is None else accounts.user_by_name(session, by)
+            return change(session, actor)
     except HeritageError as error:
         raise click.ClickException(error.message_en) from None
+
+
+def _show_password_once(username: str, password: str) -> None:
+    click.echo(f"password for {username} (shown only this once): {password}")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=ROLE_CHOICE, default="district_reviewer", show_default=True)
+@click.option("--name", "display_name", help="Display name")
+@click.option("--unit", "units", multiple=True, help=UNIT_HELP)
+@click.option("--password", help="Password (asked twice if neither this nor --generate-password)")
+@click.option("--generate-password", "generate", is_flag=True,
+              help="Make up a password and print it once")
+@click.option("--by", help=BY_HELP)
+def users_create(username: str, role: str, display_name: str | None, units: tuple[str, ...],
+                 password: str | None, generate: bool, by: str | None) -> None:
+    """Create an account."""
+    if generate:
+        password = accounts.generate_password()
+    elif not password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    _run_account_change(lambda db, actor: accounts.create_user(
+        db, username, password, role, display_name, units, actor=actor), by)
     click.echo(f"created {role} {username}")
+    if generate:
+        _show_password_once(username, password)
+
+
+@users_cli.command("disable")
+@click.argument("username")
+@click.option("--by", help=BY_HELP)
+def users_disable(username: str, by: str | None) -> None:
+    """Disable an account: it cannot sign in and its open sessions end."""
+    _run_account_change(lambda db, actor: accounts.set_active(
+        db, actor, accounts.user_by_name(db, username).id, False), by)
+    click.echo(f"disabled {username}")
+
+
+@users_cli.command("enable")
+@click.argument("username")
+@click.option("--by", help=BY_HELP)
+def users_enable(username: str, by: str | None) -> None:
+    """Enable a disabled account again."""
+    _run_account_change(lambda db, actor: accounts.set_active(
+        db, actor, accounts.user_by_name(db, username).id, True), by)
+    click.echo(f"enabled {username}")
+
+
+@users_cli.command("reset-password")
+@click.argument("username")
+@click.option("--ask", is_flag=True, help="Type the new password (asked twice) instead of "
+                                          "making one up")
+@click.option("--by", help=BY_HELP)
+def users_reset_password(username: str, ask: bool, by: str | None) -> None:
+    """Give an account a new password (made up and printed once, or typed with --ask);
+    sessions opened with the old one end."""
+    typed = click.prompt("New password", hide_input=True, confirmation_prompt=True) \
+        if ask else None
+    password = _run_account_change(lambda db, actor: accounts.reset_password(
+        db, actor, accounts.user_by_name(db, username).id, typed), by)
+    click.echo(f"password of {username} reset")
+    if not ask:
+        _show_password_once(username, password)
+
+
+@users_cli.command("set-role")
+@click.argument("username")
+@click.argument("role", type=ROLE_CHOICE)
+@click.option("--unit", "units", multiple=True,
+              help=UNIT_HELP + "; a commune editor keeps their units if none is given")
+@click.option("--by", help=BY_HELP)
+def users_set_role(username: str, role: str, units: tuple[str, ...], by: str | None) -> None:
+    """Change an account's role (other roles than commune editor lose their units)."""
+    _run_account_change(lambda db, actor: accounts.set_role(
+        db, actor, accounts.user_by_name(db, username).id, role,
+        accounts.resolve_units(db, units) if units else None), by)
+    click.echo(f"{username} is now {role}")
+
+
+@users_cli.command("set-units")
+@click.argument("username")
+@click.option("--unit", "units", multiple=True, required=True, help=UNIT_HELP)
+@click.option("--by", help=BY_HELP)
+def users_set_units(username: str, units: tuple[str, ...], by: str | None) -> None:
+    """Scope a commune editor to exactly these administrative units (any date)."""
+    _run_account_change(lambda db, actor: accounts.set_units(
+        db, actor, accounts.user_by_name(db, username).id, accounts.resolve_units(db, units)),
+        by)
+    click.echo(f"{username} scoped to {', '.join(units)}")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """Every account: role, active, units, last sign-in (Vietnam time)."""
+    with database().session() as session:
+        rows = accounts.list_users(session)
+    for row in rows:
+        units = ", ".join(u["name"] + ("" if u["valid_to"] is None
+                                       else f" (until {u['valid_to']:%d/%m/%Y})")
+                          for u in row["units"])
+        last = row["last_sign_in"]
+        seen = "never signed in" if last is None else \
+            f"last sign-in {last.astimezone(VIETNAM_TIME):%Y-%m-%d %H:%M}"
+        failed = f", {row['failures_since']} failed since" if row["failures_since"] else ""
+        click.echo(f"{row['username']:20} {row['role']:17} "
+                   f"{'active' if row['active'] else 'DISABLED':8} {seen}{failed}"
+                   + (f"  units: {units}" if units else ""))
 
 
 @users_cli.command("ensure-demo-admin")

@@ -1,5 +1,5 @@
 """ORM models, one module per criteria set of the plan (III.2.b)."""
-from .accounts import User, UserScope
+from .accounts import SignInAttempt, User, UserScope
 from .artifacts import Artifact, ConservationAction, DigitalRecord, InventoryRecord
 from .audit import AUDITED_TABLES, Revision
 from .base import Base
@@ -53,6 +53,7 @@ __all__ = [
                           "Person",
                           "ProtectionZone",
                           "Revision",
+                          "SignInAttempt",
                           "Site",
                           "SiteAdminUnit",
                           "User",

@@ -2,7 +2,7 @@
 records (a1), conservation actions (a2, a3) and digital records (b).
 
 Who may change what: district reviewers and admins, every artifact; a commune editor,
-the artifacts held at a relic that is in one of the editor's units today. Every change
+the artifacts held at a relic their scope covers today (`services.scopes`). Every change
 is a revision (database triggers); the acting user is set first.
 """
 from __future__ import annotations
@@ -17,30 +17,24 @@ from sqlalchemy.orm import Session
 from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, PermissionDenied, RecordNotFound
 from gis_app.models.base import ARTIFACT_KINDS, ARTIFACT_ORIGINS, CONSERVATION_KINDS
-from gis_app.services import digital_records
+from gis_app.services import digital_records, scopes
 from gis_app.services.audit import set_actor
-from gis_app.services.features import FULL_ACCESS_ROLES
 from gis_app.services.identifiers import mint_identifier
 
 
 def in_user_units_today(site_column: str) -> str:
-    """SQL: the relic `site_column` is in one of the user's units today, or the user has
-    full access (binds :full and :user_id from _scope)."""
-    return f"""(CAST(:full AS boolean) OR EXISTS (
-        SELECT 1 FROM site_admin_units sau
-          JOIN user_scopes us ON us.admin_unit_id = sau.admin_unit_id
-         WHERE us.user_id = :user_id AND sau.site_id = {site_column}
-           AND sau.valid_from <= current_date
-           AND (sau.valid_to IS NULL OR sau.valid_to >= current_date)))"""
+    """SQL: the user's scope covers the relic `site_column` today (`services.scopes`,
+    successions understood), or the user has full access (binds :full, :scope_user and
+    :today from _scope)."""
+    return scopes.covers_site_on(site_column, "CAST(:today AS date)")
 
 
-# Artifacts held at a relic in one of the user's units today.
+# Artifacts held at a relic the user's scope covers today.
 EDITABLE = in_user_units_today("a.holding_site_id")
 
 
 def _scope(user: Any) -> dict[str, Any]:
-    return {"full": getattr(user, "role", None) in FULL_ACCESS_ROLES,
-            "user_id": int(getattr(user, "id", -1) or -1)}
+    return {**scopes.bind(user), "today": today_in_vietnam()}
 
 
 def list_artifacts(db: Session, user: Any, year: int) -> list[dict[str, Any]]:

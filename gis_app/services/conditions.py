@@ -3,11 +3,11 @@ latest condition per site as of a date or within a year, compare sites over year
 find the sites that got worse.
 
 Who sees what. District reviewers and administrators see and record assessments for
-every site. A commune editor sees and records an assessment only when the site was in
-one of the editor's scoped administrative units ON THE ASSESSMENT DATE, read from
-`site_admin_units` (valid_from <= date <= valid_to, valid_to NULL = still valid): exactly
-the unit as of that date, so an editor of a 2025 commune does not see the assessments
-made while the site belonged to a former commune. The public sees nothing.
+every site. A commune editor sees and records an assessment only when the editor's scope
+covered the site ON THE ASSESSMENT DATE (`services.scopes`: the site's unit on that date
+from `site_admin_units`, successions understood: an editor of a 2025 commune sees the
+assessments made while the site was in a former commune merged into it, but not those
+of a site moved in from elsewhere without a succession). The public sees nothing.
 
 Functions that return lists take an optional `user`: None means the caller has already
 decided (reports, KPIs built by the district: every site); a user limits the result to
@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, PermissionDenied, RecordNotFound
 from gis_app.models.base import CONDITIONS, ELEMENTS, THREATS, TRENDS
+from gis_app.services import scopes
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
 
 from .audit import set_actor
@@ -56,20 +57,12 @@ def today() -> date:
 # --- visibility ------------------------------------------------------------------------
 
 # `a` is the assessment (or any row with site_id and assessed_on); :full and :scope_user
-# come from visibility(). A commune editor sees a row only if the site was in one of the
-# editor's units on its date.
-VISIBLE = """(CAST(:full AS boolean) OR EXISTS (
-    SELECT 1 FROM site_admin_units sau
-      JOIN user_scopes us ON us.admin_unit_id = sau.admin_unit_id
-     WHERE us.user_id = :scope_user AND sau.site_id = a.site_id
-       AND sau.valid_from <= a.assessed_on
-       AND (sau.valid_to IS NULL OR sau.valid_to >= a.assessed_on)))"""
+# come from visibility(). A commune editor sees a row only if their scope covered the
+# site on its date.
+VISIBLE = scopes.covers_site_on("a.site_id", "a.assessed_on")
 
-# Sites a commune editor may look at at all: in one of the editor's units at some time.
-SITE_VISIBLE = """(CAST(:full AS boolean) OR EXISTS (
-    SELECT 1 FROM site_admin_units sau
-      JOIN user_scopes us ON us.admin_unit_id = sau.admin_unit_id
-     WHERE us.user_id = :scope_user AND sau.site_id = s.id))"""
+# Sites a commune editor may look at at all: covered by their scope at some time.
+SITE_VISIBLE = scopes.covers_site_ever("s.id")
 
 NOT_SUPERSEDED = """NOT EXISTS (SELECT 1 FROM condition_assessments c
                                   WHERE c.supersedes_id = a.id)"""
@@ -77,11 +70,7 @@ NOT_SUPERSEDED = """NOT EXISTS (SELECT 1 FROM condition_assessments c
 
 def visibility(user: Any | None) -> dict[str, Any]:
     """Bind values for VISIBLE / SITE_VISIBLE: None = no filter (the caller decided)."""
-    if user is None or getattr(user, "role", None) in FULL_ACCESS_ROLES:
-        return {"full": True, "scope_user": -1}
-    if getattr(user, "role", None) == "commune_editor":
-        return {"full": False, "scope_user": int(user.id)}
-    return {"full": False, "scope_user": -1}  # the public: nothing
+    return scopes.bind(user)
 
 
 def _site_filter(site_ids: Iterable[int] | None) -> tuple[str, dict[str, Any]]:
@@ -93,10 +82,9 @@ def _site_filter(site_ids: Iterable[int] | None) -> tuple[str, dict[str, Any]]:
 def can_assess(db: Session, user: Any | None, site_id: int, on_date: date) -> bool:
     """May `user` record (and see) an assessment of `site_id` dated `on_date`?
 
-    District reviewers and admins: any site. A commune editor: only if the site was in
-    one of the editor's scoped units on `on_date` (site_admin_units validity, bounds
-    inclusive) - exactly the unit as of that date, not the site's unit of today. Anyone
-    else (the public, None): no.
+    District reviewers and admins: any site. A commune editor: only if the editor's scope
+    covered the site on `on_date` (`services.scopes`: the site's unit as of that date,
+    not its unit of today, successions understood). Anyone else (the public, None): no.
     """
     role = getattr(user, "role", None)
     if user is None or role not in OFFICIAL_ROLES:
@@ -110,9 +98,9 @@ def can_assess(db: Session, user: Any | None, site_id: int, on_date: date) -> bo
 
 
 def can_view_site(db: Session, user: Any | None, site_id: int) -> bool:
-    """May `user` open the condition history of `site_id` (a commune editor: the site was
-    in one of the editor's units at some time; the history then shows only the
-    assessments dated while it was)."""
+    """May `user` open the condition history of `site_id` (a commune editor: the editor's
+    scope covered the site at some time; the history then shows only the assessments
+    dated while it did)."""
     role = getattr(user, "role", None)
     if user is None or role not in OFFICIAL_ROLES:
         return False

@@ -46,6 +46,8 @@ def login() -> str | Response:
     if form.validate_on_submit():
         db = get_session()
         user = accounts.authenticate(db, form.username.data, form.password.data)
+        accounts.record_sign_in(db, form.username.data, user, request.remote_addr)
+        db.commit()
         if user is not None:
             login_user(user)
             log.info("user %s signed in", user.username)

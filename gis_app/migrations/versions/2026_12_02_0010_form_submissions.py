@@ -2,7 +2,7 @@
 across a lost session
 
 Revision ID: 0010_form_submissions
-Revises: 0007_records_outlive_parents
+Revises: 0009_sign_ins
 Create Date: 2026-12-02 23:30:00
 
 `form_submissions` holds the one-time token every record-creating form carries: a second
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0010_form_submissions'
-down_revision = '0007_records_outlive_parents'
+down_revision = '0009_sign_ins'
 branch_labels = None
 depends_on = None
 
