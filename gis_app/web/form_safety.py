@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_FIELD = "form_token"
 RESUME_ARG = "resume"
-NOT_KEPT = {"csrf_token", "password"}  # never stored, never put back
+NOT_KEPT = {"csrf_token"}  # never stored, never put back (nor any field named *password*)
 
 
 def form_token() -> Markup:
@@ -97,7 +97,7 @@ def _keep_typed_values() -> str:
     path, _sep, query = page.partition("?")
     data: dict[str, list[str]] = {}
     for name in request.form:
-        if name not in NOT_KEPT:
+        if name not in NOT_KEPT and "password" not in name.lower():
             data[name] = request.form.getlist(name)
     had_files = any(f and f.filename for f in request.files.values())
     db = get_session()
