@@ -7,13 +7,14 @@ conserved and digitised in the year, and the priority list.
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_app import vocab
+from gis_app.clock import now_in_vietnam
 from gis_app.services import conditions, indicators, priorities
 
 DUE_MONTH, DUE_DAY = 11, 25
@@ -77,7 +78,7 @@ def build(db: Session, year: int) -> dict[str, Any]:
     return {
         "year": year,
         "due": due_date(year),
-        "generated_at": datetime.now(UTC),
+        "generated_at": now_in_vietnam(),
         "data_version": db.scalar(text("SELECT coalesce(max(id), 0) FROM revisions")),
         "indicators": board,
         "communes": sorted({c["unit_name"] for row in board for c in row["communes"]
@@ -152,7 +153,7 @@ def to_xlsx(report: dict[str, Any], lang: str = "vi") -> bytes:
     summary = [
         [t["report"].format(year=report["year"]), None],
         ["Hạn nộp" if vi else "Due", report["due"]],
-        ["Lập lúc (UTC)" if vi else "Generated (UTC)",
+        ["Lập lúc (giờ Việt Nam)" if vi else "Generated (Vietnam time)",
          report["generated_at"].replace(tzinfo=None, microsecond=0)],
         ["Phiên bản dữ liệu" if vi else "Data version", report["data_version"]],
         ["Số lượt đánh giá hiện trạng" if vi else "Condition assessments",

@@ -29,8 +29,8 @@ def in_user_units_today(site_column: str) -> str:
         SELECT 1 FROM site_admin_units sau
           JOIN user_scopes us ON us.admin_unit_id = sau.admin_unit_id
          WHERE us.user_id = :user_id AND sau.site_id = {site_column}
-           AND sau.valid_from <= current_date
-           AND (sau.valid_to IS NULL OR sau.valid_to >= current_date)))"""
+           AND sau.valid_from <= :today
+           AND (sau.valid_to IS NULL OR sau.valid_to >= :today)))"""
 
 
 # Artifacts held at a relic in one of the user's units today.
@@ -39,7 +39,7 @@ EDITABLE = in_user_units_today("a.holding_site_id")
 
 def _scope(user: Any) -> dict[str, Any]:
     return {"full": getattr(user, "role", None) in FULL_ACCESS_ROLES,
-            "user_id": int(getattr(user, "id", -1) or -1)}
+            "user_id": int(getattr(user, "id", -1) or -1), "today": today_in_vietnam()}
 
 
 def list_artifacts(db: Session, user: Any, year: int) -> list[dict[str, Any]]:

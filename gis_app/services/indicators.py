@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, RecordNotFound
 
 FIRST_YEAR = 2021  # the national programme runs 2021–2030
@@ -203,7 +204,7 @@ BY_CODE = {i.code: i for i in INDICATORS}
 def check_year(value: str | int | None) -> int:
     """The year asked for (this year if none), within the programme 2021–2030."""
     if value in (None, ""):
-        return date.today().year
+        return today_in_vietnam().year
     if isinstance(value, str) and not value.strip().isdigit():
         raise InputError(f"year={value!r} is not a year, e.g. year=2026.",
                          f"year={value!r} không phải năm, ví dụ year=2026.")
@@ -219,7 +220,7 @@ def check_year(value: str | int | None) -> int:
 def _params(year: int) -> dict[str, Any]:
     year_end = date(year + 1, 1, 1)
     return {"year": year, "year_start": date(year, 1, 1), "year_end": year_end,
-            "on_date": min(date(year, 12, 31), date.today())}
+            "on_date": min(date(year, 12, 31), today_in_vietnam())}
 
 
 def indicator_rows(db: Session, code: str, year: int,

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_app import vocab
+from gis_app.clock import today_in_vietnam
 from gis_app.services import conditions
 from gis_app.services.indicators import DIGITISED, FIELD_LABELS, SITE_REQUIRED
 
@@ -102,7 +103,7 @@ SITES_SQL = f"""
            EXISTS (SELECT 1 FROM digital_records d WHERE d.site_id = s.id
                    AND {DIGITISED}) AS digitised,
            EXISTS (SELECT 1 FROM protection_zones z WHERE z.site_id = s.id
-                   AND (z.valid_to IS NULL OR z.valid_to >= current_date)) AS has_zone,
+                   AND (z.valid_to IS NULL OR z.valid_to >= :today)) AS has_zone,
            ARRAY[{", ".join(f"CASE WHEN NOT ({c}) THEN '{name}' END"
                             for name, c in SITE_REQUIRED.items())}] AS missing
       FROM sites s LEFT JOIN admin_units u ON u.id = s.admin_unit_id
@@ -180,11 +181,11 @@ def _artifact_reasons(item: dict[str, Any],
 def priority_list(db: Session, year: int | None = None) -> list[dict[str, Any]]:
     """Sites and artifacts, highest score first, each with `score` and `reasons`
     (code, points, values). Ties are broken by name."""
-    year = year or date.today().year
+    year = year or today_in_vietnam().year
     latest = conditions.latest_assessments(db)
     worse = {w["site_id"] for w in conditions.worsening(db)}
     items = []
-    params = {"year": year, "year_end": date(year + 1, 1, 1)}
+    params = {"year": year, "year_end": date(year + 1, 1, 1), "today": today_in_vietnam()}
     for site in db.execute(text(SITES_SQL), params).mappings():
         reasons = _site_reasons(dict(site), latest.get(site["id"]), site["id"] in worse)
         items.append({"kind": "site", "id": site["id"], "heritage_id": site["heritage_id"],

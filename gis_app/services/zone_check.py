@@ -19,6 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError
 from gis_app.geo import crs as crs_mod
 from gis_app.services.features import FULL_ACCESS_ROLES
@@ -198,7 +199,7 @@ def check_parcel(db: Session, parcel: BaseGeometry, on_date: date | None = None,
 
     The public sees published, non-sensitive relics only; officials see all.
     """
-    on_date = on_date or date.today()
+    on_date = on_date or today_in_vietnam()
     row = db.execute(CHECK_SQL, {"wkb": shapely.to_wkb(parcel), "on_date": on_date,
                                  "full": role in FULL_ACCESS_ROLES}).one()
     area = float(row.area or 0.0)

@@ -27,6 +27,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, RecordNotFound
 from gis_app.geo import crs as crs_mod
 from gis_app.importers.pipeline import Report, decide_crs, decide_encoding, decode_value
@@ -56,11 +57,11 @@ def create_check(db: Session, parcel: BaseGeometry, on_date: date | None, role: 
     The caller commits. Example reference: KTBV-2026-000123 (year of the check, then a
     number unique across years).
     """
-    on_date = on_date or date.today()
+    on_date = on_date or today_in_vietnam()
     result = check_parcel(db, parcel, on_date, role)
     number = db.scalar(text("SELECT nextval('zone_checks_id_seq')"))
     record = ZoneCheckRecord(
-        id=number, reference=f"{REFERENCE_PREFIX}-{date.today().year}-{number:06d}",
+        id=number, reference=f"{REFERENCE_PREFIX}-{today_in_vietnam().year}-{number:06d}",
         actor_id=actor_id, on_date=on_date, crs=crs_text, role=role,
         full_access=role in FULL_ACCESS_ROLES,
         parcel=from_shape(parcel, srid=4326),
@@ -102,7 +103,7 @@ def repeat_check(db: Session, reference: str, role: str | None,
     if not original.full_access and role in FULL_ACCESS_ROLES:
         role = None
     parcel = to_shape(original.parcel)
-    return create_check(db, parcel, date.today(), role, actor_id, original.crs,
+    return create_check(db, parcel, today_in_vietnam(), role, actor_id, original.crs,
                         repeated_from=original.id)
 
 
@@ -314,7 +315,7 @@ def bulk_check(db: Session, path: Path, role: str | None, *, on_date: date | Non
     coordinates). Raises InputError / ImportFailed, writing nothing, for a file with more
     than 10,000 features or any feature that cannot be checked (listing the rows).
     """
-    on_date = on_date or date.today()
+    on_date = on_date or today_in_vietnam()
     out_dir = out_dir or path.parent
     source = open_source(path, out_dir / "unpacked")
     if source.count > BULK_LIMIT:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
@@ -12,6 +11,7 @@ from flask_babel import format_decimal
 
 from gis_app import vocab
 from gis_app.auth import roles_required
+from gis_app.clock import today_in_vietnam
 from gis_app.db import get_session
 from gis_app.errors import InputError
 from gis_app.i18n import current_lang
@@ -46,7 +46,7 @@ def _pct(value: float | None) -> str:
 
 
 def _years() -> list[int]:
-    return list(range(indicators.FIRST_YEAR, min(date.today().year, indicators.LAST_YEAR) + 1))
+    return list(range(indicators.FIRST_YEAR, min(today_in_vietnam().year, indicators.LAST_YEAR) + 1))
 
 
 def _helpers() -> dict[str, Any]:
@@ -80,7 +80,7 @@ def targets() -> str:
               "communes": [{"name": c["unit_name"] or "–", "pct": c["pct"]}
                            for c in row["communes"]]} for row in board]
     return render_template("officials/targets.html", year=year, board=board, chart=chart,
-                           due=annual_report.due_date(year), today=date.today(),
+                           due=annual_report.due_date(year), today=today_in_vietnam(),
                            **_helpers())
 
 

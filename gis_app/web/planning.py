@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from shapely.geometry import mapping
 from werkzeug.routing import BuildError
 
 from gis_app import vocab
+from gis_app.clock import today_in_vietnam
 from gis_app.errors import HeritageError, InputError
 from gis_app.geo import crs as crs_mod
 from gis_app.i18n import current_lang
@@ -133,7 +133,7 @@ def _page_config(lang: str) -> dict[str, Any]:
 def index() -> str:
     lang = current_lang()
     return render_template("planning/index.html", map=_map(), config=_page_config(lang),
-                           geoman=GEOMAN, today=date.today().isoformat(),
+                           geoman=GEOMAN, today=today_in_vietnam().isoformat(),
                            openapi_url=url_for("api_openapi.openapi"),
                            report_url=_report_url())
 

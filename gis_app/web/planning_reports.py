@@ -14,7 +14,7 @@ import logging
 import secrets
 import shutil
 import time
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from gis_app.auth import current_role
-from gis_app.clock import VIETNAM_TIME
+from gis_app.clock import VIETNAM_TIME, today_in_vietnam
 from gis_app.db import get_session
 from gis_app.errors import HeritageError, InputError, PermissionDenied, RecordNotFound
 from gis_app.i18n import current_lang
@@ -273,7 +273,7 @@ def bulk_download(token: str, ext: str) -> Response:
     stem = secure_filename(Path(str(meta.get("name") or "parcels")).stem) or "parcels"
     mimetype = "text/csv" if ext == "csv" else "application/geopackage+sqlite3"
     return send_file(path, mimetype=mimetype, as_attachment=True,
-                     download_name=f"{stem}_kiem_tra_{date.today():%Y%m%d}.{ext}")
+                     download_name=f"{stem}_kiem_tra_{today_in_vietnam():%Y%m%d}.{ext}")
 
 
 def _expired() -> RecordNotFound:

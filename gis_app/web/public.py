@@ -1,7 +1,6 @@
 """Public pages: the map, the list of relics, a relic's permanent page, festivals."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -140,7 +139,7 @@ def robots() -> Response:
 
 def _year(value: str | None) -> int:
     if not value:
-        return date.today().year
+        return today_in_vietnam().year
     if not value.isdigit():
         raise InputError(f"year={value!r} is not a year, e.g. year=2026.",
                          f"year={value!r} không phải năm, ví dụ year=2026.")
@@ -152,7 +151,7 @@ def festival_calendar() -> str:
     year = _year(request.args.get("year"))
     events = festivals.calendar(get_session(), year, current_role())
     return render_template("festivals.html", year=year, events=events,
-                           this_month=date.today().month if year == date.today().year else None)
+                           this_month=today_in_vietnam().month if year == today_in_vietnam().year else None)
 
 
 @bp.get("/festivals.ics")
