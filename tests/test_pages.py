@@ -57,9 +57,14 @@ def test_zone_areas_are_in_square_metres(client, db):
         SELECT round(ST_Area(z.geom::geography)) FROM protection_zones z
           JOIN sites s ON s.id = z.site_id WHERE s.heritage_id = :h ORDER BY z.zone"""),
         {"h": hid}).all()
+    assert all(area >= 1000 for area in expected)  # so thousands are grouped
     html = client.get(f"/sites/{hid}").get_data(as_text=True)
+    english = client.get(f"/sites/{hid}?lang=en").get_data(as_text=True)
     for area in expected:
-        assert f"{area:,.0f}" in html
+        # Vietnamese groups thousands with "." (3.503 m²), English with "," (3,503 m²).
+        assert f'<td class="num">{area:,.0f}</td>'.replace(",", ".") in html
+        assert f'<td class="num">{area:,.0f}</td>' in english
+        assert f"{area:,.0f}" not in html
 
 
 def test_draft_site_page_is_not_found_for_the_public(client, db):

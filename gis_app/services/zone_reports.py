@@ -33,6 +33,7 @@ from gis_app.geo import crs as crs_mod
 from gis_app.importers.pipeline import Report, decide_crs, decide_encoding, decode_value
 from gis_app.importers.reader import open_source, read_batches
 from gis_app.models import ZoneCheckRecord
+from gis_app.numbers import both
 from gis_app.services.zone_check import FULL_ACCESS_ROLES, GEOD, MAX_AREA_M2, check_parcel
 
 log = logging.getLogger(__name__)
@@ -319,11 +320,12 @@ def bulk_check(db: Session, path: Path, role: str | None, *, on_date: date | Non
     out_dir = out_dir or path.parent
     source = open_source(path, out_dir / "unpacked")
     if source.count > BULK_LIMIT:
+        (count_en, count_vi), (limit_en, limit_vi) = both(source.count), both(BULK_LIMIT)
         raise InputError(
-            f"The file has {source.count:,} features; at most {BULK_LIMIT:,} parcels can be "
+            f"The file has {count_en} features; at most {limit_en} parcels can be "
             f"checked at once. Split it into several files.",
-            f"Tệp có {source.count:,} đối tượng; mỗi lần chỉ kiểm tra được tối đa "
-            f"{BULK_LIMIT:,} thửa. Hãy chia thành nhiều tệp.".replace(",", "."))
+            f"Tệp có {count_vi} đối tượng; mỗi lần chỉ kiểm tra được tối đa "
+            f"{limit_vi} thửa. Hãy chia thành nhiều tệp.")
     given = crs_mod.parse_crs(crs_text) if crs_text else None
     choice = decide_crs(source, given)
     encoding = decide_encoding(source, None, Report())

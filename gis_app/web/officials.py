@@ -7,7 +7,6 @@ import io
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
-from flask_babel import format_decimal
 
 from gis_app import vocab
 from gis_app.auth import roles_required
@@ -15,6 +14,7 @@ from gis_app.clock import today_in_vietnam
 from gis_app.db import get_session
 from gis_app.errors import InputError
 from gis_app.i18n import current_lang
+from gis_app.numbers import format_pct
 from gis_app.services import annual_report, indicators, priorities
 from gis_app.services.features import OFFICIAL_ROLES
 from gis_app.web.pdf import pdf_response
@@ -42,7 +42,7 @@ def _unit() -> int | None:
 
 
 def _pct(value: float | None) -> str:
-    return "–" if value is None else format_decimal(value, format="#,##0.0") + " %"
+    return format_pct(value, current_lang())
 
 
 def _years() -> list[int]:

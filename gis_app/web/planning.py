@@ -26,6 +26,7 @@ from gis_app.i18n import current_lang
 from gis_app.importers.pipeline import decide_crs
 from gis_app.importers.reader import open_source, read_batches
 from gis_app.maps import MapPage, build_map
+from gis_app.numbers import both
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +49,12 @@ def read_parcel_file(path: Path, workdir: Path) -> tuple[dict[str, Any], crs_mod
     """
     source = open_source(path, workdir)
     if source.count > MAX_PARCELS:
+        (count_en, count_vi), (limit_en, limit_vi) = both(source.count), both(MAX_PARCELS)
         raise InputError(
-            f"The file has {source.count:,} features; at most {MAX_PARCELS:,} parcels can be "
+            f"The file has {count_en} features; at most {limit_en} parcels can be "
             f"checked at once. Keep only the parcels of the project.",
-            f"Tệp có {source.count:,} đối tượng; mỗi lần chỉ kiểm tra được tối đa 1.000 thửa. "
-            f"Hãy chỉ giữ lại các thửa của dự án.".replace(",", ".", 1))
+            f"Tệp có {count_vi} đối tượng; mỗi lần chỉ kiểm tra được tối đa {limit_vi} thửa. "
+            f"Hãy chỉ giữ lại các thửa của dự án.")
     rows: list[int] = []
     geoms: list[Any] = []
     for batch in read_batches(source):
