@@ -110,6 +110,12 @@ VOCAB: dict[str, dict[str, tuple[str, str]]] = {
         "neglect": ("Thiếu chăm sóc", "Neglect"),
         "other": ("Khác", "Other"),
     },
+    # Life cycle of a record (models.base RECORD_STATUS).
+    "record_status": {
+        "draft": ("Bản nháp", "Draft"),
+        "published": ("Đã công bố", "Published"),
+        "archived": ("Đã hủy", "Retired"),
+    },
     "trend": {
         "improving": ("Đang tốt lên", "Improving"),
         "stable": ("Ổn định", "Stable"),
