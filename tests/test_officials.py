@@ -269,3 +269,41 @@ def test_dashboard_in_chromium(page, page_watch, live_server, database_url):
             s.execute(text("DELETE FROM revisions WHERE id > :r"), {"r": first_revision})
             s.commit()
         engine.dispose()
+
+
+@pytest.fixture
+def browser_official(database_url):
+    """A district reviewer on the live server's committed demo data, removed after."""
+    engine = create_engine(database_url)
+    username = f"browser-report-{os.getpid()}"
+    with Session(engine) as s:
+        create_user(s, username, PASSWORD, "district_reviewer")
+        s.commit()
+        first_revision = s.scalar(text("SELECT coalesce(max(id), 0) FROM revisions"))
+    yield username
+    with Session(engine) as s:
+        s.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})
+        s.execute(text("DELETE FROM revisions WHERE id > :r"), {"r": first_revision})
+        s.commit()
+    engine.dispose()
+
+
+def test_the_annual_report_fits_a_phone_screen(phone_page, page_watch, live_server,
+                                               browser_official):
+    """390 px wide: the page never scrolls sideways (a phone browser would widen its
+    layout viewport to the widest element, so compare with the screen's 390 px); a table
+    too wide for the screen scrolls in its own box."""
+    sign_in(phone_page, live_server, browser_official, PASSWORD)
+    for path in ("/officials/report?year=2025", "/officials/report?year=2025&lang=en",
+                 "/officials/targets?year=2025"):
+        phone_page.goto(live_server + path)
+        assert "2025" in phone_page.locator("h1").inner_text()
+        widths = phone_page.evaluate("""() => ({
+            page: document.documentElement.scrollWidth, inner: window.innerWidth,
+            outside: [...document.querySelectorAll('main *')]
+              .filter(e => !e.closest('.table-scroll'))
+              .filter(e => e.getBoundingClientRect().right > 390.5)
+              .map(e => e.tagName + '.' + e.className)})""")
+        assert widths["page"] <= widths["inner"] == 390, (path, widths)
+        assert widths["outside"] == [], (path, widths)
+    assert page_watch.console_errors == []
