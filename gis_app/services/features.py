@@ -173,6 +173,18 @@ def layer_geojson(db: Session, layer: Layer, bbox: BBox | None, page: Page,
     return db.execute(statement, params).scalar_one()
 
 
+def layer_bounds(db: Session, name: str, role: str | None = None) -> list[float] | None:
+    """[minx, miny, maxx, maxy] (EPSG:4326) of a layer's features as `role` sees them,
+    e.g. the communes to fit a map to the district; None for an empty layer."""
+    layer = find_layer(name)
+    box = db.execute(text(
+        f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+        f"(SELECT ST_Extent(src.{layer.geom_column}) AS e "
+        f"   FROM {layer.source} AS src WHERE {_visibility(layer, role)}) AS x"),
+        {"today": today_in_vietnam()}).one()
+    return None if box[0] is None else [round(v, 6) for v in box]
+
+
 def layer_summaries(db: Session, role: str | None = None) -> list[dict[str, Any]]:
     """Count and bbox of every layer as the given role sees it, in drawing order."""
     out = []

@@ -11,7 +11,7 @@ from gis_app.db import get_session
 from gis_app.errors import InputError
 from gis_app.i18n import current_lang
 from gis_app.maps import build_map, tourist_config
-from gis_app.services import explore, festivals, sites
+from gis_app.services import explore, features, festivals, sites
 
 bp = Blueprint("public", __name__)
 
@@ -23,8 +23,10 @@ def index() -> str:
     db, role = get_session(), current_role()
     tourist = tourist_config(api=url_for("api_explore.sites"),
                              nearby=url_for("api_explore.nearby"))
+    # Fitted to the district (today's communes) whatever the screen, clear of the legend.
+    district = features.layer_bounds(db, "communes", role)
     return render_template(
-        "map.html", map=build_map(tourist=tourist),
+        "map.html", map=build_map(tourist=tourist, fit_bounds=district),
         sites=sites.list_sites(db, role),
         filters=explore.filter_options(db, current_lang(), today_in_vietnam(), role),
         chosen=request.args)
