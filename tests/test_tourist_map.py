@@ -196,6 +196,12 @@ def test_near_me_lists_the_nearest_relic_with_its_distance(phone_context, page_w
     assert [a for a in items.locator("a").all_inner_texts()] == [n for n, _ in expected]
     metres = re.search(r"(\d+) m\b", items.first.locator(".explore-meta").inner_text())
     assert metres and abs(int(metres.group(1)) - expected[0][1]) <= 1
+    # Kilometres the Vietnamese way (Intl.NumberFormat with the page's language): "2,5 km".
+    far = [(i, d) for i, (_, d) in enumerate(expected) if d >= 1000]
+    assert far
+    for i, d in far:
+        shown = re.search(r"([\d.,]+) km", items.nth(i).locator(".explore-meta").inner_text())
+        assert shown and shown.group(1) == f"{d / 1000:.1f}".replace(".", ","), shown
     expect(page.locator(".leaflet-tooltip", has_text="Bạn đang ở đây")).to_be_visible()
     _clean(page_watch)
 
