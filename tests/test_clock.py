@@ -2,11 +2,13 @@
 clock is pinned at 23:30 UTC, when the machine's date is still yesterday in Vietnam."""
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
 
 import time_machine
+from openpyxl import load_workbook
 from sqlalchemy import text
 
 from gis_app.clock import today_in_vietnam
@@ -70,3 +72,29 @@ def test_a_zone_that_ended_yesterday_in_vietnam_is_gone_at_23_30_utc(client, db,
     layer = client.get("/api/layers/protection_zones.geojson").get_json()
     assert zone_id not in {f["id"] for f in layer["features"]}
     assert len(layer["features"]) == 15
+
+
+def test_a_year_ends_at_midnight_in_vietnam_not_at_midnight_utc(client, db, auth):
+    """A relic photographed at 05:00 on 1 January 2026 in Hà Nội (22:00 UTC the day
+    before) is a 2026 digital record: not in 2025's target c nor 2025's report."""
+    history = build_history(db)
+    s2 = history["sites"]["S2"]
+    db.execute(text("""
+        INSERT INTO digital_records (site_id, media_type, uri, metadata, created_at)
+        VALUES (:s, 'image/jpeg', 'tet.jpg', '{"title": "Sáng mùng 1"}',
+                TIMESTAMPTZ '2026-01-01 05:00+07')"""), {"s": s2})
+    create_user(db, "canbo-giao-thua", PASSWORD, "district_reviewer")
+    db.flush()
+    auth.login("canbo-giao-thua", PASSWORD)
+
+    def digitised_sheet(year: int) -> list[tuple]:
+        body = client.get(f"/officials/report/{year}.xlsx").data
+        rows = load_workbook(io.BytesIO(body))["Số hóa"].iter_rows(min_row=2, values_only=True)
+        return [(r[2], r[6]) for r in rows]
+
+    assert ("Đình S2", datetime(2026, 1, 1)) in digitised_sheet(2026)
+    assert "Đình S2" not in [name for name, _ in digitised_sheet(2025)]
+    # The priority list of 2025 still finds S2 not digitised by the end of 2025.
+    csv_2025 = client.get("/officials/priorities?year=2025&format=csv").get_data(as_text=True)
+    s2_line = next(line for line in csv_2025.splitlines() if ",Đình S2," in line)
+    assert "Chưa số hóa" in s2_line

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_app import vocab
-from gis_app.clock import now_in_vietnam
+from gis_app.clock import VIETNAM_ZONE, now_in_vietnam, start_of_day_in_vietnam
 from gis_app.services import conditions, indicators, priorities
 
 DUE_MONTH, DUE_DAY = 11, 25
@@ -106,14 +106,17 @@ def build(db: Session, year: int) -> dict[str, Any]:
                         ELSE 'artifact' END AS target,
                    coalesce(s.heritage_id, i.heritage_id, a.heritage_id) AS heritage_id,
                    coalesce(s.name_vi, i.name_vi, a.name_vi) AS name,
-                   d.media_type, d.credit, d.licence, d.created_at::date AS created_on,
+                   d.media_type, d.credit, d.licence,
+                   timezone(:zone, d.created_at)::date AS created_on,
                    ({indicators.DIGITISED}) AS with_metadata
               FROM digital_records d
               LEFT JOIN sites s ON s.id = d.site_id
               LEFT JOIN intangible_heritage i ON i.id = d.intangible_id
               LEFT JOIN artifacts a ON a.id = d.artifact_id
-             WHERE d.created_at >= :s AND d.created_at < :year_end
-             ORDER BY d.created_at""", s=start, year_end=end),
+             WHERE d.created_at >= :start_at AND d.created_at < :year_end_at
+             ORDER BY d.created_at""", zone=VIETNAM_ZONE,
+                           start_at=start_of_day_in_vietnam(start),
+                           year_end_at=start_of_day_in_vietnam(end)),
         "priorities": priorities.priority_list(db, year)[:PRIORITY_ROWS],
     }
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis_app.clock import today_in_vietnam
+from gis_app.clock import start_of_day_in_vietnam, today_in_vietnam
 from gis_app.errors import InputError, RecordNotFound
 
 FIRST_YEAR = 2021  # the national programme runs 2021–2030
@@ -74,7 +74,7 @@ def explain_detail(detail: str | None, lang: str) -> str:
 
 # A digital record counts as "media + metadata" when it has a file and some metadata.
 DIGITISED = ("d.uri <> '' AND d.metadata IS NOT NULL AND d.metadata <> '{}'::jsonb "
-             "AND d.created_at < :year_end")
+             "AND d.created_at < :year_end_at")
 
 
 @dataclass(frozen=True)
@@ -220,6 +220,7 @@ def check_year(value: str | int | None) -> int:
 def _params(year: int) -> dict[str, Any]:
     year_end = date(year + 1, 1, 1)
     return {"year": year, "year_start": date(year, 1, 1), "year_end": year_end,
+            "year_end_at": start_of_day_in_vietnam(year_end),
             "on_date": min(date(year, 12, 31), today_in_vietnam())}
 
 

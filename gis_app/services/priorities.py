@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_app import vocab
-from gis_app.clock import today_in_vietnam
+from gis_app.clock import start_of_day_in_vietnam, today_in_vietnam
 from gis_app.errors import InputError
 from gis_app.services import conditions
 from gis_app.services.indicators import DIGITISED, FIELD_LABELS, SITE_REQUIRED
@@ -227,7 +227,8 @@ def priority_list(db: Session, year: int | None = None) -> list[dict[str, Any]]:
     latest = conditions.latest_assessments(db)
     worse = {w["site_id"] for w in conditions.worsening(db)}
     items = []
-    params = {"year": year, "year_end": date(year + 1, 1, 1), "today": today_in_vietnam()}
+    params = {"year": year, "year_end": date(year + 1, 1, 1), "today": today_in_vietnam(),
+              "year_end_at": start_of_day_in_vietnam(date(year + 1, 1, 1))}
     for site in db.execute(text(SITES_SQL), params).mappings():
         reasons = _site_reasons(dict(site), latest.get(site["id"]), site["id"] in worse)
         items.append({"kind": "site", "id": site["id"], "heritage_id": site["heritage_id"],
