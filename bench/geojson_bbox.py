@@ -37,6 +37,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gis_app.clock import today_in_vietnam
 from gis_app.config import private_cluster_url
 from gis_app.services import features, migrations
 from layers import get_layer
@@ -176,7 +177,7 @@ def main() -> None:
             layer = get_layer(layer_name)
             sql = features.geojson_sql(layer, features.BBox(*box), None)
             params = dict(zip(("minx", "miny", "maxx", "maxy"), box), limit=LIMIT,
-                          offset=0, next="")
+                          offset=0, next="", today=today_in_vietnam())
             c.execute(to_psycopg(sql), params).fetchone()
 
         try:
@@ -243,7 +244,8 @@ def pgbench(url: str, layer_name: str, size: float, count: int,
            .replace(":maxx", f"((:x0 + {micro}) / 1000000.0)")
            .replace(":maxy", f"((:y0 + {micro}) / 1000000.0)")
            .replace(":limit", str(LIMIT)).replace(":offset", "0")
-           .replace("CAST(:next AS text)", "''"))
+           .replace("CAST(:next AS text)", "''")
+           .replace(":today", f"DATE '{today_in_vietnam().isoformat()}'"))
     script = (f"\\set x0 random({int(AREA[0] * 1e6)}, {int((AREA[2] - size) * 1e6)})\n"
               f"\\set y0 random({int(AREA[1] * 1e6)}, {int((AREA[3] - size) * 1e6)})\n"
               + " ".join(sql.split()) + ";\n")

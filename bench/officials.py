@@ -21,7 +21,6 @@ import argparse
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -32,6 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from geojson_bbox import populate  # noqa: E402
 
+from gis_app.clock import today_in_vietnam
 from gis_app.config import private_cluster_url  # noqa: E402
 from gis_app.services import migrations  # noqa: E402
 
@@ -42,7 +42,7 @@ TARGET_S = 5.0
 
 def build(url: str, sites: int) -> None:
     populate(url, sites)
-    year = date.today().year
+    year = today_in_vietnam().year
     with psycopg.connect(url.replace("+psycopg", "")) as conn:
         conn.execute("""
             INSERT INTO admin_units (code, name, level, valid_from)
@@ -131,7 +131,7 @@ def main() -> None:
     from gis_app.services import annual_report, indicators, priorities
     from gis_app.services.accounts import create_user
 
-    year = date.today().year
+    year = today_in_vietnam().year
     engine = create_engine(url)
     rows: list[tuple[str, float]] = []
     with Session(engine) as db:

@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from geojson_bbox import AREA, PGBENCH, populate, sh, start_app
 
+from gis_app.clock import today_in_vietnam
 from gis_app.config import private_cluster_url
 from gis_app.services import migrations
 from gis_app.services.zone_check import CHECK_SQL
@@ -184,7 +185,7 @@ def pgbench(url: str, first: int, count: int, concurrency: int,
     """The same statement run by pgbench for `duration` s over bench_parcels rows
     first..first+count-1: q/s, p50, p95 (ms)."""
     script = (f"\\set i random({first}, {first + count - 1})\n"
-              + pgbench_sql(date.today()) + ";\n")
+              + pgbench_sql(today_in_vietnam()) + ";\n")
     port = url.rsplit(":", 1)[1].split("/")[0]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "zone_check.sql"
@@ -254,7 +255,7 @@ def bulk_sql(url: str, polys: list[Polygon]) -> tuple[float, float, int, int]:
                 copy.write_row((i, shapely.to_wkb(poly)))
         conn.execute("ANALYZE bulk_parcels")
         t1 = time.perf_counter()
-        rows = conn.execute(BULK_SQL, {"on_date": date.today(), "full": False}).fetchall()
+        rows = conn.execute(BULK_SQL, {"on_date": today_in_vietnam(), "full": False}).fetchall()
         t2 = time.perf_counter()
     hit = sum(1 for r in rows if r[2])
     return t2 - t0, t2 - t1, hit, sum(len(r[2]) for r in rows)

@@ -7,6 +7,7 @@ from flask import Flask
 
 from gis_app import assets, auth, cli, db, i18n, vocab
 from gis_app.config import PROJECT_ROOT, Config
+from gis_app.numbers import format_number, format_pct
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -71,6 +72,16 @@ def _template_helpers(app: Flask) -> None:
     @app.template_filter("vocab")
     def vocab_filter(code: str, name: str) -> str:
         return vocab.label(name, code, i18n.current_lang())
+
+    @app.template_filter("number")
+    def number_filter(value: float | None, digits: int | None = None) -> str:
+        """3503 -> "3.503" on Vietnamese pages, "3,503" on English ones."""
+        return format_number(value, i18n.current_lang(), digits)
+
+    @app.template_filter("pct")
+    def pct_filter(value: float | None, digits: int = 1) -> str:
+        """83.33 -> "83,3 %" (vi), "83.3 %" (en)."""
+        return format_pct(value, i18n.current_lang(), digits)
 
     @app.template_filter("date_short")
     def date_short(value: date | None) -> str:

@@ -55,8 +55,9 @@ VOCAB: dict[str, dict[str, tuple[str, str]]] = {
         "district_reviewer": ("Cán bộ thẩm định", "District reviewer"),
         "admin": ("Quản trị viên", "Administrator"),
     },
+    # Life cycle of a record (models.relics SITE_STATUS).
     "record_status": {
-        "draft": ("Bản nháp (chưa công bố)", "Draft (not published)"),
+        "draft": ("Bản nháp", "Draft"),
         "published": ("Đã công bố", "Published"),
         "archived": ("Lưu trữ", "Archived"),
         "retired": ("Đã đưa ra khỏi danh mục", "Retired"),

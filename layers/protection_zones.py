@@ -10,7 +10,7 @@ LAYER = Layer(
                       z.accuracy, s.heritage_id, s.name_vi AS site_name_vi,
                       s.name_en AS site_name_en, s.status, s.sensitive
                  FROM protection_zones z JOIN sites s ON s.id = z.site_id
-                WHERE z.valid_to IS NULL OR z.valid_to >= current_date)""",
+                WHERE z.valid_to IS NULL OR z.valid_to >= :today)""",
     properties={
         "zone": "src.zone",
         "heritage_id": "src.heritage_id",

@@ -8,9 +8,11 @@ import re
 import subprocess
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -90,6 +92,15 @@ def db(connection) -> Iterator[Session]:
     session = Session(bind=connection, join_transaction_mode="create_savepoint")
     yield session
     session.close()
+
+
+@pytest.fixture
+def evening_in_utc() -> Iterator[datetime]:
+    """The clock pinned at 23:30 UTC today (the database's current_date stays today):
+    already tomorrow in Vietnam, where "today" must come from gis_app.clock."""
+    pinned = datetime.now(UTC).replace(hour=23, minute=30, second=0, microsecond=0)
+    with time_machine.travel(pinned):
+        yield pinned
 
 
 @pytest.fixture

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 
+from gis_app.clock import today_in_vietnam
 from gis_app.services import indicators
 from gis_app.services.accounts import create_user
 from tests.factories import png
@@ -48,7 +49,7 @@ def _signed_in(db, auth, role="district_reviewer", units=()):
 def test_record_an_artifact_then_its_inventory_and_the_target_moves(client, db, auth, history,
                                                                       media):
     _signed_in(db, auth)
-    this_year = date.today().year
+    this_year = today_in_vietnam().year
     before = indicators.dashboard(db, this_year)[0]["district"]
     page = client.get("/officials/artifacts/").get_data(as_text=True)
     s1 = history["sites"]["S1"]
@@ -64,7 +65,7 @@ def test_record_an_artifact_then_its_inventory_and_the_target_moves(client, db, 
     assert re.fullmatch(r"VN-HY-HV-\d{6}", hid)
     action = show + "/inventory"
     response = client.post(action, data={**_csrf(html, action),
-                                         "i-inventoried_on": date.today().isoformat()})
+                                         "i-inventoried_on": today_in_vietnam().isoformat()})
     assert response.status_code == 303
     after = indicators.dashboard(db, this_year)[0]["district"]
     assert (after["numerator"], after["denominator"]) == (before["numerator"] + 1,
@@ -77,7 +78,9 @@ def test_record_an_artifact_then_its_inventory_and_the_target_moves(client, db, 
 
 
 def test_a_second_inventory_in_a_year_and_a_future_date_are_refused(client, db, auth, history,
-                                                                      media):
+                                                                      media, evening_in_utc):
+    """At 23:30 UTC it is already tomorrow in Vietnam: "the future" starts after Vietnam's
+    today, not the machine's."""
     _signed_in(db, auth)
     artifact = history["artifacts"]["Sắc phong 1"]  # inventoried in 2024 and 2025
     show = f"/officials/artifacts/{artifact}"
@@ -87,7 +90,7 @@ def test_a_second_inventory_in_a_year_and_a_future_date_are_refused(client, db, 
         **_csrf(html, show + "/inventory"), "i-inventoried_on": "2025-09-09"})
     assert response.status_code == 400
     assert "Hiện vật này đã có biên bản kiểm kê năm 2025." in response.get_data(as_text=True)
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (today_in_vietnam() + timedelta(days=1)).isoformat()
     response = client.post(show + "/conservation", data={
         **_csrf(html, show + "/conservation"), "c-kind": "preventive",
         "c-performed_on": tomorrow})
@@ -122,7 +125,7 @@ def test_a_digital_record_keeps_its_file_metadata_credit_and_licence(client, db,
     assert row.metadata["title"] == "Sắc phong năm Khải Định 9" and row.licence == "CC BY 4.0"
     assert (media / row.uri).read_bytes() == PNG
     # Sắc phong 2 now counts as digitised for target b this year.
-    rows = indicators.indicator_rows(db, "b", date.today().year)
+    rows = indicators.indicator_rows(db, "b", today_in_vietnam().year)
     assert {r["name"]: r["met"] for r in rows}["Sắc phong 2"] is True
 
 

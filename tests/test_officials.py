@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -110,8 +112,74 @@ def test_priority_page_and_csv(client, official):
     assert "Hồ sơ thiếu: chất liệu (+1)" in html  # S2's
     csv_text = client.get("/officials/priorities?year=2025&format=csv").get_data(as_text=True)
     lines = csv_text.lstrip("\ufeff").splitlines()
-    assert lines[0] == "rank,score,kind,heritage_id,name,where,reasons"
+    assert lines[0] == "rank,score,kind,heritage_id,name,where,reasons,status"
     assert lines[1].startswith("1,11,site,") and "Đình S1" in lines[1]
+
+
+def _priority_rows(html: str) -> list[tuple[str, str]]:
+    """(rank, name) of each line of the priority table."""
+    body = html[html.index('<table class="data priorities">'):]
+    body = body[body.index("<tbody>"):body.index("</tbody>")]
+    return re.findall(r'<tr>\s*<td class="num">(\d+)</td><td class="num">\d+</td>\s*'
+                      r'<td>(?:<a href="[^"]*">)?([^<]+?)\s*(?:</a>|<span|<br)', body)
+
+
+def test_priority_list_filters_by_commune_and_status_in_page_and_csv(client, official):
+    binh = official["units"]["binh"]
+    html = client.get(f"/officials/priorities?year=2025&unit={binh}").get_data(as_text=True)
+    # Bình Thử: S3, S2 and the two artifacts held at S2, each with its district rank.
+    assert _priority_rows(html) == [("5", "Đình S3"), ("6", "Kiệu"), ("7", "Đình S2"),
+                                    ("9", "Hoành phi")]
+    assert f'<option value="{binh}" selected>Bình Thử (4)</option>' in html
+    assert "4 trên 9 dòng của toàn huyện" in html
+    drafts = client.get("/officials/priorities?year=2025&status=draft").get_data(as_text=True)
+    assert _priority_rows(drafts) == [("5", "Đình S3")]
+    published = client.get(f"/officials/priorities?year=2025&status=published&unit={binh}")
+    assert [n for _, n in _priority_rows(published.get_data(as_text=True))] == [
+        "Kiệu", "Đình S2", "Hoành phi"]
+    # The CSV link carries the filters, and the CSV follows them.
+    assert (f"/officials/priorities?year=2025&amp;format=csv&amp;unit={binh}&amp;status=draft"
+            in client.get(f"/officials/priorities?year=2025&unit={binh}&status=draft")
+            .get_data(as_text=True))
+    csv_text = client.get(f"/officials/priorities?year=2025&unit={binh}&status=draft"
+                          "&format=csv").get_data(as_text=True)
+    lines = csv_text.lstrip("\ufeff").splitlines()
+    assert len(lines) == 2 and lines[1].startswith("5,7,site,") and lines[1].endswith(",draft")
+    bad = client.get("/officials/priorities?status=hidden")
+    assert bad.status_code == 400
+    assert "status='hidden': dùng status=draft (bản nháp)" in unescape(bad.get_data(as_text=True))
+
+
+def test_a_draft_in_the_priority_list_links_to_a_page_the_official_can_open(client, official):
+    html = client.get("/officials/priorities?year=2025&status=draft").get_data(as_text=True)
+    link = re.search(r'<a href="(/sites/[^"]+)">Đình S3</a>', html).group(1)
+    assert '<span class="badge draft">bản nháp</span>' in html
+    page = client.get(link)
+    assert page.status_code == 200
+    assert "Bản nháp — chưa công bố" in page.get_data(as_text=True)
+
+
+def test_a_commune_editor_gets_no_link_to_a_draft_they_cannot_open(client, db, auth, history):
+    binh_code = db.scalar(text("SELECT code FROM admin_units WHERE id = :u"),
+                          {"u": history["units"]["binh"]})
+    create_user(db, "xa-binh", PASSWORD, "commune_editor", unit_codes=(binh_code,))
+    db.flush()
+    auth.login("xa-binh", PASSWORD)
+    html = client.get("/officials/priorities?year=2025").get_data(as_text=True)
+    assert "Đình S3\n" in html or "Đình S3 " in html
+    assert re.search(r'<a href="[^"]*">Đình S3</a>', html) is None
+    s2 = re.search(r'<a href="(/sites/[^"]+)">Đình S2</a>', html).group(1)
+    assert client.get(s2).status_code == 200
+
+
+def test_annual_report_keeps_the_year_asked_for(client, official):
+    html = client.get("/officials/report?year=2026").get_data(as_text=True)
+    year_box = html[html.index('<select id="year"'):]
+    year_box = year_box[:year_box.index("</select>")]
+    assert re.findall(r'<option value="(\d+)" selected>', year_box) == ["2026"]
+    assert 'href="/officials/priorities?year=2026"' in html
+    assert 'href="/officials/targets?year=2026"' in html
+    assert "?year=&" not in html and '?year="' not in html
 
 
 def test_annual_report_xlsx_cells(client, official):
@@ -201,3 +269,41 @@ def test_dashboard_in_chromium(page, page_watch, live_server, database_url):
             s.execute(text("DELETE FROM revisions WHERE id > :r"), {"r": first_revision})
             s.commit()
         engine.dispose()
+
+
+@pytest.fixture
+def browser_official(database_url):
+    """A district reviewer on the live server's committed demo data, removed after."""
+    engine = create_engine(database_url)
+    username = f"browser-report-{os.getpid()}"
+    with Session(engine) as s:
+        create_user(s, username, PASSWORD, "district_reviewer")
+        s.commit()
+        first_revision = s.scalar(text("SELECT coalesce(max(id), 0) FROM revisions"))
+    yield username
+    with Session(engine) as s:
+        s.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})
+        s.execute(text("DELETE FROM revisions WHERE id > :r"), {"r": first_revision})
+        s.commit()
+    engine.dispose()
+
+
+def test_the_annual_report_fits_a_phone_screen(phone_page, page_watch, live_server,
+                                               browser_official):
+    """390 px wide: the page never scrolls sideways (a phone browser would widen its
+    layout viewport to the widest element, so compare with the screen's 390 px); a table
+    too wide for the screen scrolls in its own box."""
+    sign_in(phone_page, live_server, browser_official, PASSWORD)
+    for path in ("/officials/report?year=2025", "/officials/report?year=2025&lang=en",
+                 "/officials/targets?year=2025"):
+        phone_page.goto(live_server + path)
+        assert "2025" in phone_page.locator("h1").inner_text()
+        widths = phone_page.evaluate("""() => ({
+            page: document.documentElement.scrollWidth, inner: window.innerWidth,
+            outside: [...document.querySelectorAll('main *')]
+              .filter(e => !e.closest('.table-scroll'))
+              .filter(e => e.getBoundingClientRect().right > 390.5)
+              .map(e => e.tagName + '.' + e.className)})""")
+        assert widths["page"] <= widths["inner"] == 390, (path, widths)
+        assert widths["outside"] == [], (path, widths)
+    assert page_watch.console_errors == []

@@ -57,9 +57,14 @@ def test_zone_areas_are_in_square_metres(client, db):
         SELECT round(ST_Area(z.geom::geography)) FROM protection_zones z
           JOIN sites s ON s.id = z.site_id WHERE s.heritage_id = :h ORDER BY z.zone"""),
         {"h": hid}).all()
+    assert all(area >= 1000 for area in expected)  # so thousands are grouped
     html = client.get(f"/sites/{hid}").get_data(as_text=True)
+    english = client.get(f"/sites/{hid}?lang=en").get_data(as_text=True)
     for area in expected:
-        assert f"{area:,.0f}" in html
+        # Vietnamese groups thousands with "." (3.503 m²), English with "," (3,503 m²).
+        assert f'<td class="num">{area:,.0f}</td>'.replace(",", ".") in html
+        assert f'<td class="num">{area:,.0f}</td>' in english
+        assert f"{area:,.0f}" not in html
 
 
 def test_draft_site_page_is_not_found_for_the_public(client, db):
@@ -81,3 +86,28 @@ def test_unknown_address_is_a_404_page_not_a_crash(client):
     assert response.status_code == 404
     page = response.get_data(as_text=True)
     assert 'href="/khong-co-trang-nay?lang=en"' in page
+    # In the page's language, never Werkzeug's English description.
+    assert "<h1>Không tìm thấy</h1>" in page
+    assert "Không có trang nào ở địa chỉ này." in page
+    assert "The requested URL was not found" not in page
+    english = client.get("/khong-co-trang-nay?lang=en").get_data(as_text=True)
+    assert "There is no page at this address. Check the link" in english
+    wrong_method = client.delete("/sites?lang=vi")
+    assert wrong_method.status_code == 405
+    assert "Không dùng được địa chỉ này theo cách đó." in wrong_method.get_data(as_text=True)
+
+
+def test_the_source_note_of_a_relic_page_is_in_the_page_language(client, db):
+    hid = _demo_site(db)
+    db.execute(text("UPDATE sites SET accuracy = 'approximate', source = 'Survey notes 2024', "
+                    "accuracy_note = 'Placed by hand' WHERE heritage_id = :h"), {"h": hid})
+    html = client.get(f"/sites/{hid}").get_data(as_text=True)
+    note = html[html.index('class="source muted"'):]
+    note = note[:note.index("</section>")]
+    assert "Vị trí và khu vực bảo vệ: Gần đúng (chưa đo đạc)." in note
+    # The provenance is kept, folded away and marked as English for screen readers.
+    assert "<summary>Nguồn tư liệu (ghi bằng tiếng Anh)</summary>" in note
+    assert '<p lang="en">Survey notes 2024. Placed by hand</p>' in note
+    english = client.get(f"/sites/{hid}?lang=en").get_data(as_text=True)
+    assert "Source: Survey notes 2024. Placed by hand" in english
+    assert "Position and zones: Approximate (not surveyed)." in english

@@ -91,8 +91,7 @@ def test_commune_editors_only_for_relics_of_their_commune(client, db, auth, medi
 
 def test_a_digital_record_of_nationally_listed_heritage_counts_for_target_d(client, db, auth,
                                                                              media):
-    from datetime import date
-
+    from gis_app.clock import today_in_vietnam
     from gis_app.services import indicators
 
     db.execute(text("INSERT INTO heritage_identifiers (id, kind) "
@@ -102,7 +101,7 @@ def test_a_digital_record_of_nationally_listed_heritage_counts_for_target_d(clie
                                          status)
         VALUES ('VN-HY-PVT-870001', 'Hát trống quân thử', 'folk_performing_arts',
                 DATE '2020-01-01', 'published') RETURNING id""")).scalar_one()
-    year = date.today().year
+    year = today_in_vietnam().year
 
     def met() -> bool:
         rows = indicators.indicator_rows(db, "d", year)
@@ -128,8 +127,7 @@ def test_a_digital_record_of_nationally_listed_heritage_counts_for_target_d(clie
 
 
 def test_the_national_listing_decides_whether_target_d_counts_it(client, db, auth, media):
-    from datetime import date
-
+    from gis_app.clock import today_in_vietnam
     from gis_app.services import indicators
 
     db.execute(text("INSERT INTO heritage_identifiers (id, kind) "
@@ -138,7 +136,7 @@ def test_the_national_listing_decides_whether_target_d_counts_it(client, db, aut
         INSERT INTO intangible_heritage (heritage_id, name_vi, ich_type, status)
         VALUES ('VN-HY-PVT-870002', 'Lễ hội thử', 'traditional_festival', 'published')
         RETURNING id""")).scalar_one()
-    year = date.today().year
+    year = today_in_vietnam().year
 
     def counted() -> bool:
         return ich in {r["record_id"] for r in indicators.indicator_rows(db, "d", year)}

@@ -139,6 +139,25 @@ def test_reviewers_see_draft_photos_privately(client, db, media_dir, auth):
     assert "public" not in response.headers["Cache-Control"]
 
 
+def test_an_official_sees_a_draft_relic_marked_as_such_without_a_share_link(client, db, auth):
+    draft = make_site(db, LON, LAT, name="Đình nháp", status="draft")
+    published = make_site(db, LON + 0.01, LAT, name="Đình công bố")
+    create_user(db, "reviewer-draft", "a long enough password", "district_reviewer")
+    auth.login("reviewer-draft", "a long enough password")
+    html = client.get(f"/sites/{draft}").get_data(as_text=True)
+    assert "<strong>Bản nháp — chưa công bố</strong>" in html
+    assert 'id="share-url"' not in html and 'id="share-copy"' not in html
+    assert "Chưa có đường dẫn chia sẻ: người dân chưa mở được trang này" in html
+    assert '<meta name="robots" content="noindex">' in html
+    english = client.get(f"/sites/{draft}?lang=en").get_data(as_text=True)
+    assert "<strong>Draft — not published</strong>" in english
+    assert "No share link yet: the public cannot open this page" in english
+    # A published relic: no banner, the share link is there.
+    shown = client.get(f"/sites/{published}").get_data(as_text=True)
+    assert "Bản nháp" not in shown and 'id="share-url"' in shown
+    assert "noindex" not in shown
+
+
 def test_media_needs_a_record_and_stays_inside_media_dir(client, db, media_dir):
     write_jpeg(media_dir, "stray.jpg")  # a file no record names
     assert client.get("/media/stray.jpg").status_code == 404

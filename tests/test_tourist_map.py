@@ -196,5 +196,49 @@ def test_near_me_lists_the_nearest_relic_with_its_distance(phone_context, page_w
     assert [a for a in items.locator("a").all_inner_texts()] == [n for n, _ in expected]
     metres = re.search(r"(\d+) m\b", items.first.locator(".explore-meta").inner_text())
     assert metres and abs(int(metres.group(1)) - expected[0][1]) <= 1
+    # Kilometres the Vietnamese way (Intl.NumberFormat with the page's language): "2,5 km".
+    far = [(i, d) for i, (_, d) in enumerate(expected) if d >= 1000]
+    assert far
+    for i, d in far:
+        shown = re.search(r"([\d.,]+) km", items.nth(i).locator(".explore-meta").inner_text())
+        assert shown and shown.group(1) == f"{d / 1000:.1f}".replace(".", ","), shown
     expect(page.locator(".leaflet-tooltip", has_text="Bạn đang ở đây")).to_be_visible()
     _clean(page_watch)
+
+
+@pytest.mark.parametrize("size", [{"width": 1366, "height": 900}, {"width": 390, "height": 844}])
+def test_the_home_map_opens_on_the_whole_district_clear_of_the_legend(browser, page_watch,
+                                                                      live_server, database_url,
+                                                                      size):
+    (minx, miny, maxx, maxy), = _demo(database_url, """
+        SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
+          SELECT ST_Extent(geom) AS e FROM admin_units
+           WHERE level IN ('commune', 'ward', 'town') AND valid_to IS NULL) x""")
+    context = browser.new_context(viewport=size, locale="vi-VN")
+    page = context.new_page()
+    _watch(page, page_watch)
+    try:
+        page.goto(live_server + "/")
+        page.wait_for_selector("[data-hm-ready]")
+        boxes = page.evaluate("""([minx, miny, maxx, maxy]) => {
+            const map = HeritageMap.map, box = map.getContainer().getBoundingClientRect();
+            const rect = n => { const r = n.getBoundingClientRect();
+                                return [r.left - box.left, r.top - box.top,
+                                        r.right - box.left, r.bottom - box.top]; };
+            const sw = map.latLngToContainerPoint([miny, minx]);
+            const ne = map.latLngToContainerPoint([maxy, maxx]);
+            return {district: [sw.x, ne.y, ne.x, sw.y], map: [0, 0, box.width, box.height],
+                    legend: rect(document.querySelector('.hm-legend'))}; }""",
+                              [minx, miny, maxx, maxy])
+        d, m, legend = boxes["district"], boxes["map"], boxes["legend"]
+        assert m[0] <= d[0] and m[1] <= d[1] and d[2] <= m[2] and d[3] <= m[3], boxes
+        overlap = (min(d[2], legend[2]) - max(d[0], legend[0]),
+                   min(d[3], legend[3]) - max(d[1], legend[1]))
+        assert overlap[0] <= 0 or overlap[1] <= 0, boxes  # not under the legend
+        # And not a speck: the district spans at least a third of the map's width or height.
+        assert d[2] - d[0] >= m[2] / 3 or d[3] - d[1] >= m[3] / 3, boxes
+        _clean(page_watch)
+    finally:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"district-fit-{size['width']}.png"))
+        context.close()

@@ -21,6 +21,7 @@ from shapely.geometry import Point, Polygon, box, mapping
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError
 from gis_app.services import zone_reports
 from gis_app.services.accounts import create_user
@@ -213,9 +214,9 @@ def expected_hits(db: Session, geometries: list) -> list[tuple[str, str]]:
             SELECT z.zone, s.heritage_id FROM protection_zones z JOIN sites s ON s.id = z.site_id
              WHERE ST_Intersects(z.geom, ST_GeomFromText(:w, 4326))
                AND s.status = 'published' AND NOT s.sensitive
-               AND (z.valid_from IS NULL OR z.valid_from <= CURRENT_DATE)
-               AND (z.valid_to IS NULL OR z.valid_to >= CURRENT_DATE)"""),
-            {"w": g.wkt}).all()
+               AND (z.valid_from IS NULL OR z.valid_from <= :today)
+               AND (z.valid_to IS NULL OR z.valid_to >= :today)"""),
+            {"w": g.wkt, "today": today_in_vietnam()}).all()
         zones = [z for z in ("I", "II", "buffer") if z in {r[0] for r in rows}]
         out.append((";".join(zones), ";".join(sorted({r[1] for r in rows}))))
     return out

@@ -33,6 +33,14 @@ from .base import (
 
 # A relic's life: draft -> published -> retired, or merged into another relic.
 SITE_STATUS = (*RECORD_STATUS, "retired", "merged")
+# No longer in the register: left out of counts, lists and choices (their pages answer).
+ENDED_STATUS = ("archived", "retired", "merged")
+
+
+def in_register(alias: str = "s") -> str:
+    """SQL: the relic `alias` is still in the register (not archived, retired, merged)."""
+    ended = ", ".join(f"'{v}'" for v in ENDED_STATUS)
+    return f"{alias}.status NOT IN ({ended})"
 
 
 class Site(Base):

@@ -7,13 +7,14 @@ conserved and digitised in the year, and the priority list.
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_app import vocab
+from gis_app.clock import VIETNAM_ZONE, now_in_vietnam, start_of_day_in_vietnam
 from gis_app.services import conditions, indicators, priorities
 
 DUE_MONTH, DUE_DAY = 11, 25
@@ -77,7 +78,7 @@ def build(db: Session, year: int) -> dict[str, Any]:
     return {
         "year": year,
         "due": due_date(year),
-        "generated_at": datetime.now(UTC),
+        "generated_at": now_in_vietnam(),
         "data_version": db.scalar(text("SELECT coalesce(max(id), 0) FROM revisions")),
         "indicators": board,
         "communes": sorted({c["unit_name"] for row in board for c in row["communes"]
@@ -105,14 +106,17 @@ def build(db: Session, year: int) -> dict[str, Any]:
                         ELSE 'artifact' END AS target,
                    coalesce(s.heritage_id, i.heritage_id, a.heritage_id) AS heritage_id,
                    coalesce(s.name_vi, i.name_vi, a.name_vi) AS name,
-                   d.media_type, d.credit, d.licence, d.created_at::date AS created_on,
+                   d.media_type, d.credit, d.licence,
+                   timezone(:zone, d.created_at)::date AS created_on,
                    ({indicators.DIGITISED}) AS with_metadata
               FROM digital_records d
               LEFT JOIN sites s ON s.id = d.site_id
               LEFT JOIN intangible_heritage i ON i.id = d.intangible_id
               LEFT JOIN artifacts a ON a.id = d.artifact_id
-             WHERE d.created_at >= :s AND d.created_at < :year_end
-             ORDER BY d.created_at""", s=start, year_end=end),
+             WHERE d.created_at >= :start_at AND d.created_at < :year_end_at
+             ORDER BY d.created_at""", zone=VIETNAM_ZONE,
+                           start_at=start_of_day_in_vietnam(start),
+                           year_end_at=start_of_day_in_vietnam(end)),
         "priorities": priorities.priority_list(db, year)[:PRIORITY_ROWS],
     }
 
@@ -152,7 +156,7 @@ def to_xlsx(report: dict[str, Any], lang: str = "vi") -> bytes:
     summary = [
         [t["report"].format(year=report["year"]), None],
         ["Hạn nộp" if vi else "Due", report["due"]],
-        ["Lập lúc (UTC)" if vi else "Generated (UTC)",
+        ["Lập lúc (giờ Việt Nam)" if vi else "Generated (Vietnam time)",
          report["generated_at"].replace(tzinfo=None, microsecond=0)],
         ["Phiên bản dữ liệu" if vi else "Data version", report["data_version"]],
         ["Số lượt đánh giá hiện trạng" if vi else "Condition assessments",

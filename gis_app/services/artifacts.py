@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, PermissionDenied, RecordNotFound
 from gis_app.models.base import ARTIFACT_KINDS, ARTIFACT_ORIGINS, CONSERVATION_KINDS
+from gis_app.models.relics import in_register
 from gis_app.services import digital_records, scopes
 from gis_app.services.audit import set_actor
 from gis_app.services.identifiers import mint_identifier
@@ -81,7 +82,7 @@ def holding_sites(db: Session, user: Any) -> list[dict[str, Any]]:
     """Relics the user may hold artifacts at (all, or those in the editor's units)."""
     return [dict(r) for r in db.execute(text(f"""
         SELECT s.id, s.name_vi, s.heritage_id FROM sites s
-         WHERE s.status <> 'archived' AND {in_user_units_today("s.id")}
+         WHERE {in_register("s")} AND {in_user_units_today("s.id")}
          ORDER BY s.name_vi"""), _scope(user)).mappings()]
 
 

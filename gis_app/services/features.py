@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
+from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, RecordNotFound
 from layers import Layer, all_layers, get_layer
 
@@ -164,11 +165,24 @@ def layer_geojson(db: Session, layer: Layer, bbox: BBox | None, page: Page,
     `role` is the acting user's role (None = public): the public sees only published,
     non-sensitive records. `next_href` is put in the `next` link when the page is full.
     """
-    params: dict[str, Any] = {"limit": page.limit, "offset": page.offset, "next": next_href}
+    params: dict[str, Any] = {"limit": page.limit, "offset": page.offset, "next": next_href,
+                              "today": today_in_vietnam()}
     if bbox is not None:
         params.update(minx=bbox.minx, miny=bbox.miny, maxx=bbox.maxx, maxy=bbox.maxy)
     statement = _geojson_statement(layer.name, bbox is not None, role in FULL_ACCESS_ROLES)
     return db.execute(statement, params).scalar_one()
+
+
+def layer_bounds(db: Session, name: str, role: str | None = None) -> list[float] | None:
+    """[minx, miny, maxx, maxy] (EPSG:4326) of a layer's features as `role` sees them,
+    e.g. the communes to fit a map to the district; None for an empty layer."""
+    layer = find_layer(name)
+    box = db.execute(text(
+        f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+        f"(SELECT ST_Extent(src.{layer.geom_column}) AS e "
+        f"   FROM {layer.source} AS src WHERE {_visibility(layer, role)}) AS x"),
+        {"today": today_in_vietnam()}).one()
+    return None if box[0] is None else [round(v, 6) for v in box]
 
 
 def layer_summaries(db: Session, role: str | None = None) -> list[dict[str, Any]]:
@@ -178,7 +192,8 @@ def layer_summaries(db: Session, role: str | None = None) -> list[dict[str, Any]
         count, *box = db.execute(text(
             f"SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
             f"(SELECT count(*) AS n, ST_Extent(src.{layer.geom_column}) AS e "
-            f"   FROM {layer.source} AS src WHERE {_visibility(layer, role)}) AS x")).one()
+            f"   FROM {layer.source} AS src WHERE {_visibility(layer, role)}) AS x"),
+            {"today": today_in_vietnam()}).one()
         out.append({"layer": layer, "count": count,
                     "bbox": None if box[0] is None else [round(v, 6) for v in box]})
     return out

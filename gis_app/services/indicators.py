@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis_app.clock import start_of_day_in_vietnam, today_in_vietnam
 from gis_app.errors import InputError, RecordNotFound
+from gis_app.models.relics import in_register
 
 FIRST_YEAR = 2021  # the national programme runs 2021–2030
 LAST_YEAR = 2030
@@ -73,7 +75,7 @@ def explain_detail(detail: str | None, lang: str) -> str:
 
 # A digital record counts as "media + metadata" when it has a file and some metadata.
 DIGITISED = ("d.uri <> '' AND d.metadata IS NOT NULL AND d.metadata <> '{}'::jsonb "
-             "AND d.created_at < :year_end")
+             "AND d.created_at < :year_end_at")
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,8 @@ INDICATORS: tuple[Indicator, ...] = (
                    nullif(concat_ws(', ',
                        CASE WHEN s.status <> 'published' THEN 'status=' || s.status END,
                        {missing}), '') AS detail
-              FROM sites s WHERE s.status <> 'archived'""".format(
+              FROM sites s WHERE {in_register}""".format(
+            in_register=in_register("s"),
             complete=" AND ".join(f"({c})" for c in SITE_REQUIRED.values()),
             missing=", ".join(f"CASE WHEN NOT ({c}) THEN '{name}' END"
                               for name, c in SITE_REQUIRED.items()))),
@@ -203,7 +206,7 @@ BY_CODE = {i.code: i for i in INDICATORS}
 def check_year(value: str | int | None) -> int:
     """The year asked for (this year if none), within the programme 2021–2030."""
     if value in (None, ""):
-        return date.today().year
+        return today_in_vietnam().year
     if isinstance(value, str) and not value.strip().isdigit():
         raise InputError(f"year={value!r} is not a year, e.g. year=2026.",
                          f"year={value!r} không phải năm, ví dụ year=2026.")
@@ -219,7 +222,8 @@ def check_year(value: str | int | None) -> int:
 def _params(year: int) -> dict[str, Any]:
     year_end = date(year + 1, 1, 1)
     return {"year": year, "year_start": date(year, 1, 1), "year_end": year_end,
-            "on_date": min(date(year, 12, 31), date.today())}
+            "year_end_at": start_of_day_in_vietnam(year_end),
+            "on_date": min(date(year, 12, 31), today_in_vietnam())}
 
 
 def indicator_rows(db: Session, code: str, year: int,

@@ -13,6 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_app import vocab
+from gis_app.clock import start_of_day_in_vietnam, today_in_vietnam
+from gis_app.errors import InputError
+from gis_app.models.relics import in_register
 from gis_app.services import conditions
 from gis_app.services.indicators import DIGITISED, FIELD_LABELS, SITE_REQUIRED
 
@@ -98,19 +101,21 @@ def describe(reason: dict[str, Any], lang: str) -> str:
     return (text_.get(lang) or text_["vi"]).format(**values) + f" (+{reason['points']})"
 
 SITES_SQL = f"""
-    SELECT s.id, s.heritage_id, s.name_vi, s.rank, s.status, u.name AS unit_name,
+    SELECT s.id, s.heritage_id, s.name_vi, s.rank, s.status, s.sensitive,
+           s.admin_unit_id AS unit_id, u.name AS unit_name,
            EXISTS (SELECT 1 FROM digital_records d WHERE d.site_id = s.id
                    AND {DIGITISED}) AS digitised,
            EXISTS (SELECT 1 FROM protection_zones z WHERE z.site_id = s.id
-                   AND (z.valid_to IS NULL OR z.valid_to >= current_date)) AS has_zone,
+                   AND (z.valid_to IS NULL OR z.valid_to >= :today)) AS has_zone,
            ARRAY[{", ".join(f"CASE WHEN NOT ({c}) THEN '{name}' END"
                             for name, c in SITE_REQUIRED.items())}] AS missing
       FROM sites s LEFT JOIN admin_units u ON u.id = s.admin_unit_id
-     WHERE s.status <> 'archived'"""
+     WHERE {in_register("s")}"""
 
 ARTIFACTS_SQL = f"""
     SELECT a.id, a.heritage_id, a.name_vi, a.kind, a.typical_value, a.at_risk,
-           a.holding_site_id, s.name_vi AS site_name, u.name AS unit_name,
+           a.holding_site_id, s.name_vi AS site_name, s.status, s.sensitive,
+           s.admin_unit_id AS unit_id, u.name AS unit_name,
            EXISTS (SELECT 1 FROM digital_records d WHERE d.artifact_id = a.id
                    AND {DIGITISED}) AS digitised,
            EXISTS (SELECT 1 FROM artifact_inventory_records r WHERE r.artifact_id = a.id
@@ -177,24 +182,68 @@ def _artifact_reasons(item: dict[str, Any],
     return reasons
 
 
+# The statuses the list can be filtered by (an artifact has its holding relic's).
+STATUS_FILTERS = ("draft", "published")
+
+
+def check_status(value: str | None) -> str | None:
+    """The status filter asked for (None for all); InputError for anything else."""
+    if value in (None, ""):
+        return None
+    if value not in STATUS_FILTERS:
+        raise InputError(f"status={value!r}: use status=draft or status=published, or none "
+                         "for every record.",
+                         f"status={value!r}: dùng status=draft (bản nháp) hoặc "
+                         "status=published (đã công bố), hoặc bỏ trống để xem tất cả.")
+    return value
+
+
+def communes(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The communes (today's unit of the relic) found in `items`, by name: `unit_id`,
+    `name`, `count`."""
+    found: dict[int, dict[str, Any]] = {}
+    for item in items:
+        if item["unit_id"] is not None:
+            entry = found.setdefault(item["unit_id"], {"unit_id": item["unit_id"],
+                                                       "name": item["unit_name"], "count": 0})
+            entry["count"] += 1
+    return sorted(found.values(), key=lambda c: c["name"] or "")
+
+
+def filter_items(items: list[dict[str, Any]], unit_id: int | None = None,
+                 status: str | None = None) -> list[dict[str, Any]]:
+    """The lines of one commune (`unit_id`) and/or one status, keeping their district
+    rank."""
+    return [i for i in items
+            if (unit_id is None or i["unit_id"] == unit_id)
+            and (status is None or i["status"] == status)]
+
+
 def priority_list(db: Session, year: int | None = None) -> list[dict[str, Any]]:
     """Sites and artifacts, highest score first, each with `score` and `reasons`
-    (code, points, values). Ties are broken by name."""
-    year = year or date.today().year
+    (code, points, values), `status` and `sensitive` (of the relic, or of the relic
+    holding the artifact) and `unit_id`/`unit_name` (the relic's commune today). Ties
+    are broken by name; `rank` is the place in the whole district's list."""
+    year = year or today_in_vietnam().year
     latest = conditions.latest_assessments(db)
     worse = {w["site_id"] for w in conditions.worsening(db)}
     items = []
-    params = {"year": year, "year_end": date(year + 1, 1, 1)}
+    params = {"year": year, "year_end": date(year + 1, 1, 1), "today": today_in_vietnam(),
+              "year_end_at": start_of_day_in_vietnam(date(year + 1, 1, 1))}
     for site in db.execute(text(SITES_SQL), params).mappings():
         reasons = _site_reasons(dict(site), latest.get(site["id"]), site["id"] in worse)
         items.append({"kind": "site", "id": site["id"], "heritage_id": site["heritage_id"],
                       "name": site["name_vi"], "where": site["unit_name"],
+                      "status": site["status"], "sensitive": site["sensitive"],
+                      "unit_id": site["unit_id"], "unit_name": site["unit_name"],
                       "reasons": reasons, "score": sum(r["points"] for r in reasons)})
     for item in db.execute(text(ARTIFACTS_SQL), params).mappings():
         reasons = _artifact_reasons(dict(item), latest.get(item["holding_site_id"]))
         where = ", ".join(x for x in (item["site_name"], item["unit_name"]) if x) or None
         items.append({"kind": "artifact", "id": item["id"], "heritage_id": item["heritage_id"],
                       "name": item["name_vi"], "where": where,
+                      "status": item["status"], "sensitive": item["sensitive"],
+                      "unit_id": item["unit_id"], "unit_name": item["unit_name"],
                       "reasons": reasons, "score": sum(r["points"] for r in reasons)})
     items.sort(key=lambda i: (-i["score"], i["name"], i["heritage_id"]))
     for rank, item in enumerate(items, start=1):

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, RecordGone, RecordMoved, RecordNotFound
 from gis_app.services import lifecycle
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
@@ -49,8 +50,8 @@ def get_site(db: Session, heritage_id: str, role: str | None = None) -> dict[str
                ST_XMin(geom) AS minx, ST_YMin(geom) AS miny,
                ST_XMax(geom) AS maxx, ST_YMax(geom) AS maxy
           FROM protection_zones
-         WHERE site_id = :id AND (valid_to IS NULL OR valid_to >= current_date)
-         ORDER BY zone"""), {"id": site["id"]}).mappings()]
+         WHERE site_id = :id AND (valid_to IS NULL OR valid_to >= :today)
+         ORDER BY zone"""), {"id": site["id"], "today": today_in_vietnam()}).mappings()]
     out["admin_history"] = [dict(r) for r in db.execute(text("""
         SELECT u.name, u.level, u.code, h.valid_from, h.valid_to
           FROM site_admin_units h JOIN admin_units u ON u.id = h.admin_unit_id

@@ -19,8 +19,10 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError
 from gis_app.geo import crs as crs_mod
+from gis_app.numbers import both
 from gis_app.services.features import FULL_ACCESS_ROLES
 
 MAX_AREA_M2 = 50_000_000  # 50 km²: larger is not a parcel or project, and too slow
@@ -150,9 +152,10 @@ def _parcel(geometry: Any, number: int, source_crs: Any) -> BaseGeometry:
                          "tọa độ (GeoJSON ghi kinh độ trước).")
     area = abs(GEOD.geometry_area_perimeter(shape)[0])
     if area > MAX_AREA_M2:
-        raise InputError(where_en + f"it covers {area / 1e6:,.1f} km²; at most 50 km² can be "
+        km2_en, km2_vi = both(area / 1e6, 1)
+        raise InputError(where_en + f"it covers {km2_en} km²; at most 50 km² can be "
                          f"checked at once.",
-                         where_vi + f"rộng {area / 1e6:,.1f} km²; mỗi lần chỉ kiểm tra được tối "
+                         where_vi + f"rộng {km2_vi} km²; mỗi lần chỉ kiểm tra được tối "
                          f"đa 50 km².")
     return shape
 
@@ -198,7 +201,7 @@ def check_parcel(db: Session, parcel: BaseGeometry, on_date: date | None = None,
 
     The public sees published, non-sensitive relics only; officials see all.
     """
-    on_date = on_date or date.today()
+    on_date = on_date or today_in_vietnam()
     row = db.execute(CHECK_SQL, {"wkb": shapely.to_wkb(parcel), "on_date": on_date,
                                  "full": role in FULL_ACCESS_ROLES}).one()
     area = float(row.area or 0.0)

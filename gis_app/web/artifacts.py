@@ -2,8 +2,6 @@
 conservation actions and digital records the plan's indicators a1, a2, a3 and b count."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,6 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from gis_app import vocab
 from gis_app.auth import roles_required
+from gis_app.clock import today_in_vietnam
 from gis_app.db import get_session
 from gis_app.errors import HeritageError
 from gis_app.i18n import current_lang
@@ -82,7 +81,7 @@ def _forms() -> dict[str, FlaskForm]:
 @bp.get("/")
 @roles_required(*OFFICIAL_ROLES)
 def index() -> str:
-    year = date.today().year
+    year = today_in_vietnam().year
     return render_template("artifacts/index.html", year=year,
                            items=artifacts.list_artifacts(get_session(), current_user, year),
                            form=_artifact_form())
@@ -110,7 +109,7 @@ def create() -> str | Response:
         except HeritageError as exc:
             db.rollback()
             error = exc
-    year = date.today().year
+    year = today_in_vietnam().year
     return render_template("artifacts/index.html", year=year, form=form, error=error,
                            items=artifacts.list_artifacts(db, current_user, year)), 400
 

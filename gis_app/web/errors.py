@@ -27,9 +27,30 @@ def _render(status: int, code: str, message: str) -> tuple[Response | str, int]:
 
 def _title(status: int) -> str:
     return {400: _("The request cannot be understood"), 403: _("Not allowed"),
-            404: _("Not found"), 410: _("No longer in the register"),
-            422: _("Nothing was imported")}.get(status,
-                                                                    _("Something went wrong"))
+            404: _("Not found"), 405: _("Not allowed"), 410: _("No longer in the register"),
+            413: _("Too large"),
+            422: _("Nothing was imported")}.get(status, _("Something went wrong"))
+
+
+def _http_message(error: HTTPException) -> str:
+    """What to tell the user, in the page's language. Werkzeug's own descriptions are
+    English: they are replaced; a description a view gave on purpose is kept."""
+    if error.description and error.description != type(error).description:
+        return error.description
+    status = error.code or 500
+    messages = {
+        400: _("The request cannot be understood. Go back and try again."),
+        401: _("Sign in to open this page."),
+        403: _("You may not open this page. Sign in with an account that may, or go "
+               "back to the map."),
+        404: _("There is no page at this address. Check the link, or start again from "
+               "the map."),
+        405: _("This address cannot be used that way. Open it from a link or a form "
+               "of the site."),
+        413: _("What you sent is too large. Send a smaller file."),
+        429: _("Too many requests. Wait a moment and try again."),
+    }
+    return messages.get(status, _("Something went wrong on our side. Try again later."))
 
 
 def handle_heritage_error(error: HeritageError) -> tuple[Response | str, int]:
@@ -43,7 +64,7 @@ def handle_heritage_error(error: HeritageError) -> tuple[Response | str, int]:
 def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
     status = error.code or 500
     return _render(status, (error.name or "error").lower().replace(" ", "_"),
-                   error.description or "")
+                   _http_message(error))
 
 
 def handle_unexpected(error: Exception) -> tuple[Response | str, int]:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
-from flask_babel import format_decimal
 
 from gis_app import vocab
-from gis_app.auth import roles_required
+from gis_app.auth import current_role, roles_required
+from gis_app.clock import today_in_vietnam
 from gis_app.db import get_session
 from gis_app.errors import InputError
 from gis_app.i18n import current_lang
+from gis_app.numbers import format_pct
 from gis_app.services import annual_report, indicators, priorities
-from gis_app.services.features import OFFICIAL_ROLES
+from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
 from gis_app.web.pdf import pdf_response
 
 bp = Blueprint("officials", __name__, url_prefix="/officials")
@@ -42,11 +42,11 @@ def _unit() -> int | None:
 
 
 def _pct(value: float | None) -> str:
-    return "–" if value is None else format_decimal(value, format="#,##0.0") + " %"
+    return format_pct(value, current_lang())
 
 
 def _years() -> list[int]:
-    return list(range(indicators.FIRST_YEAR, min(date.today().year, indicators.LAST_YEAR) + 1))
+    return list(range(indicators.FIRST_YEAR, min(today_in_vietnam().year, indicators.LAST_YEAR) + 1))
 
 
 def _helpers() -> dict[str, Any]:
@@ -80,7 +80,7 @@ def targets() -> str:
               "communes": [{"name": c["unit_name"] or "–", "pct": c["pct"]}
                            for c in row["communes"]]} for row in board]
     return render_template("officials/targets.html", year=year, board=board, chart=chart,
-                           due=annual_report.due_date(year), today=date.today(),
+                           due=annual_report.due_date(year), today=today_in_vietnam(),
                            **_helpers())
 
 
@@ -98,17 +98,24 @@ def indicator_records(code: str) -> str:
 @bp.get("/priorities")
 @roles_required(*OFFICIAL_ROLES)
 def priority_list() -> str | Response:
-    year = _year()
+    year, unit = _year(), _unit()
+    status = priorities.check_status(request.args.get("status"))
     fmt = request.args.get("format")
     if fmt not in (None, "", "csv"):
         raise InputError(f"format={fmt!r}: use format=csv, or none for the page.",
                          f"format={fmt!r}: dùng format=csv, hoặc bỏ trống để xem trang.")
-    items = priorities.priority_list(get_session(), year)
+    every = priorities.priority_list(get_session(), year)
+    items = priorities.filter_items(every, unit, status)
     if fmt == "csv":
         return _priorities_csv(items, year)
     shown = PRIORITY_PAGE_ROWS if request.args.get("all") != "1" else len(items)
+    filters = {"unit": unit, "status": status}
     return render_template("officials/priorities.html", year=year, items=items[:shown],
-                           total=len(items),
+                           total=len(items), district_total=len(every),
+                           communes=priorities.communes(every), unit=unit, status=status,
+                           query={k: v for k, v in filters.items() if v is not None},
+                           statuses=priorities.STATUS_FILTERS,
+                           record_link=_record_link,
                            weight_codes=[c for c in priorities.REASON_TEXT
                                          if c in priorities.WEIGHTS or c == "threats"],
                            explain_weight=lambda c: priorities.explain_weight(
@@ -117,15 +124,29 @@ def priority_list() -> str | Response:
                            condition_points=priorities.CONDITION_POINTS, **_helpers())
 
 
+def _record_link(item: dict[str, Any]) -> str | None:
+    """A page of the relic the signed-in official can open: the relic's page (district
+    reviewers and admins open drafts and sensitive relics there too; commune editors only
+    public ones), else None."""
+    if item["kind"] != "site":
+        return None
+    if current_role() in FULL_ACCESS_ROLES or (item["status"] == "published"
+                                               and not item["sensitive"]):
+        return url_for("public.site_page", heritage_id=item["heritage_id"])
+    return None
+
+
 def _priorities_csv(items: list[dict[str, Any]], year: int) -> Response:
     lang = current_lang()
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["rank", "score", "kind", "heritage_id", "name", "where", "reasons"])
+    writer.writerow(["rank", "score", "kind", "heritage_id", "name", "where", "reasons",
+                     "status"])
     for item in items:
         writer.writerow([item["rank"], item["score"], item["kind"], item["heritage_id"],
                          item["name"], item["where"] or "",
-                         "; ".join(priorities.describe(r, lang) for r in item["reasons"])])
+                         "; ".join(priorities.describe(r, lang) for r in item["reasons"]),
+                         item["status"] or ""])
     # A BOM so that Excel opens the Vietnamese names as UTF-8.
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition":
@@ -137,7 +158,7 @@ def _priorities_csv(items: list[dict[str, Any]], year: int) -> Response:
 def report() -> str:
     year = _year()
     data = annual_report.build(get_session(), year)
-    return render_template("officials/report.html", report=data, pdf=False,
+    return render_template("officials/report.html", report=data, pdf=False, year=year,
                            title=annual_report.TITLES[current_lang()]["report"].format(
                                year=year), **_helpers())
 

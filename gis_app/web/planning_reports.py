@@ -41,6 +41,7 @@ from gis_app.clock import VIETNAM_TIME, today_in_vietnam
 from gis_app.db import get_session
 from gis_app.errors import HeritageError, InputError, PermissionDenied, RecordNotFound
 from gis_app.i18n import current_lang
+from gis_app.numbers import format_number
 from gis_app.services import zone_reports
 from gis_app.services.zone_check import FULL_ACCESS_ROLES, read_date, read_geometry
 from gis_app.web.form_safety import create_once
@@ -157,12 +158,7 @@ def _report_context(reference: str) -> dict[str, Any]:
 
 def _number(value: float | None, digits: int = 2) -> str:
     """1234.5 → "1.234,50" in Vietnamese, "1,234.50" in English."""
-    if value is None:
-        return "–"
-    text = f"{value:,.{digits}f}"
-    if current_lang() == "vi":
-        text = text.replace(",", " ").replace(".", ",").replace(" ", ".")
-    return text
+    return format_number(value, current_lang(), digits)
 
 
 @bp.get("/report/<reference>")
@@ -198,7 +194,7 @@ def _bulk_root() -> Path:
 
 def _limit_label() -> str:
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
-    return f"{limit / (1024 * 1024):,.0f} MB"
+    return f"{format_number(limit / (1024 * 1024), current_lang(), 0)} MB"
 
 
 def _render_bulk(form: BulkForm, status: int = 200, **context: Any) -> tuple[str, int]:

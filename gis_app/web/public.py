@@ -1,7 +1,6 @@
 """Public pages: the map, the list of relics, a relic's permanent page, festivals."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
@@ -12,7 +11,7 @@ from gis_app.db import get_session
 from gis_app.errors import InputError, RecordMoved
 from gis_app.i18n import current_lang
 from gis_app.maps import build_map, tourist_config
-from gis_app.services import explore, festivals, sites
+from gis_app.services import explore, features, festivals, sites
 
 bp = Blueprint("public", __name__)
 
@@ -24,8 +23,10 @@ def index() -> str:
     db, role = get_session(), current_role()
     tourist = tourist_config(api=url_for("api_explore.sites"),
                              nearby=url_for("api_explore.nearby"))
+    # Fitted to the district (today's communes) whatever the screen, clear of the legend.
+    district = features.layer_bounds(db, "communes", role)
     return render_template(
-        "map.html", map=build_map(tourist=tourist),
+        "map.html", map=build_map(tourist=tourist, fit_bounds=district),
         sites=sites.list_sites(db, role),
         filters=explore.filter_options(db, current_lang(), today_in_vietnam(), role),
         chosen=request.args)
@@ -59,7 +60,10 @@ def site_page(heritage_id: str) -> str | Response:
                                   "protection_zones", "sites", "facilities"))
     links = page_links("public.site_page", {"heritage_id": heritage_id})
     images = [url_for("media.file", name=p["uri"], _external=True) for p in site["photos"]]
+    # Officials also open drafts and sensitive relics here; the public cannot (404).
+    public = site["status"] == "published" and not site["sensitive"]
     return render_template("site.html", site=site, map=small_map, images=images,
+                           public=public,
                            json_ld=site_json_ld(site, links["canonical"], images))
 
 
@@ -145,7 +149,7 @@ def robots() -> Response:
 
 def _year(value: str | None) -> int:
     if not value:
-        return date.today().year
+        return today_in_vietnam().year
     if not value.isdigit():
         raise InputError(f"year={value!r} is not a year, e.g. year=2026.",
                          f"year={value!r} không phải năm, ví dụ year=2026.")
@@ -157,7 +161,7 @@ def festival_calendar() -> str:
     year = _year(request.args.get("year"))
     events = festivals.calendar(get_session(), year, current_role())
     return render_template("festivals.html", year=year, events=events,
-                           this_month=date.today().month if year == date.today().year else None)
+                           this_month=today_in_vietnam().month if year == today_in_vietnam().year else None)
 
 
 @bp.get("/festivals.ics")

@@ -398,6 +398,34 @@
     return node;
   }
 
+  /* fitBounds options that keep `bounds` clear of the controls in the map's right-hand
+   * corners (the layers list at the top, the legend at the bottom): padding on the right
+   * as wide as the widest of them, or at the top and bottom as tall as they are,
+   * whichever lets the map zoom in further. */
+  function fitOptions(map, bounds, nodes) {
+    var box = map.getContainer().getBoundingClientRect();
+    var right = 0, top = 0, bottom = 0, margin = 20;
+    nodes.forEach(function (node) {
+      var r = node && node.getBoundingClientRect();
+      if (!r || !r.width || !r.height) return;
+      right = Math.max(right, box.right - r.left);
+      if ((r.top + r.bottom) / 2 < box.top + box.height / 2) top = Math.max(top, r.bottom - box.top);
+      else bottom = Math.max(bottom, box.bottom - r.top);
+    });
+    var sideways = { paddingTopLeft: [margin, margin], paddingBottomRight: [right + margin, margin] };
+    var stacked = { paddingTopLeft: [margin, top + margin], paddingBottomRight: [margin, bottom + margin] };
+    function zoomWith(o) {  // -Infinity when the padding leaves no room at all
+      var padding = L.point(o.paddingTopLeft).add(o.paddingBottomRight);
+      var room = map.getSize().subtract(padding);
+      return room.x > 0 && room.y > 0 ? map.getBoundsZoom(bounds, false, padding) : -Infinity;
+    }
+    var best = zoomWith(sideways) >= zoomWith(stacked) ? sideways : stacked;
+    if (zoomWith(best) === -Infinity) best = { padding: [margin, margin] };  // a tiny map
+    best.maxZoom = 17;
+    best.animate = false;
+    return best;
+  }
+
   var legendCount = 0;
 
   /* Built at init, not at load, so that this file does not need L when it loads. */
@@ -602,7 +630,9 @@
     map.on("moveend", refreshAll);
     if (config.fit_bounds) {
       var b = config.fit_bounds;
-      map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [20, 20], maxZoom: 17, animate: false });
+      var bounds = L.latLngBounds([[b[1], b[0]], [b[3], b[2]]]);
+      map.fitBounds(bounds, fitOptions(map, bounds,
+                                       [control.getContainer(), legend.getContainer()]));
     }
     refreshAll();  // a no-op for layers the fitBounds moveend already requested
     if (config.tourist && window.TouristMap) window.TouristMap.init(HeritageMap, map, config);

@@ -51,10 +51,13 @@
       node.hidden = false;
     });
 
+    // Numbers the page's way: 1.250 m and 2,5 km in Vietnamese, 1,250 m and 2.5 km in English.
+    var locale = lang === "vi" ? "vi-VN" : "en-GB";
+    var metresFormat = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
+    var kmFormat = new Intl.NumberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
     function formatDistance(metres) {
-      if (metres < 1000) return Math.round(metres) + " m";
-      var km = (metres / 1000).toFixed(1);
-      return (lang === "vi" ? km.replace(".", ",") : km) + " km";
+      if (metres < 1000) return metresFormat.format(metres) + " m";
+      return kmFormat.format(metres / 1000) + " km";
     }
 
     /* ---- the card (the relic's popup) ---- */
