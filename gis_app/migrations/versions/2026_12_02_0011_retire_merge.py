@@ -59,8 +59,8 @@ def upgrade() -> None:
                           ['merged_into_id'], ['id'])
     op.create_check_constraint(
         op.f('ck_sites_ended_with_reason'), 'sites',
-        "(status = 'retired') = (retired_reason IS NOT NULL AND retired_on IS NOT NULL) "
-        "AND (status = 'merged') = (merged_into_id IS NOT NULL)")
+        "(status <> 'retired' OR (retired_reason IS NOT NULL AND retired_on IS NOT NULL)) "
+        "AND (status <> 'merged' OR merged_into_id IS NOT NULL)")
     op.execute(APPEND_ONLY_WITH_MERGE)
 
 
