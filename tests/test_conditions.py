@@ -23,7 +23,6 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text

@@ -63,7 +63,8 @@ def save_draft(db: Session, path: str, data: dict[str, list[str]], had_files: bo
     draft_id = uuid.uuid4()
     db.execute(text("INSERT INTO form_drafts (id, path, data, had_files) "
                     "VALUES (:id, :path, CAST(:data AS jsonb), :files)"),
-               {"id": draft_id, "path": path, "data": json.dumps(data, ensure_ascii=False), "files": had_files})
+               {"id": draft_id, "path": path, "data": json.dumps(data, ensure_ascii=False),
+                "files": had_files})
     return str(draft_id)
 
 
