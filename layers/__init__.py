@@ -14,11 +14,17 @@ import pkgutil
 from dataclasses import dataclass, field
 from functools import cache
 
+from gis_app.models.relics import in_register
+
 Text = dict[str, str]  # {"vi": ..., "en": ...}
 
 # Public filters over a source exposing the owning site's `status` and `sensitive`.
 PUBLISHED_SITE = "src.status = 'published' AND NOT src.sensitive"
 NO_SITE_OR_PUBLISHED = f"src.heritage_id IS NULL OR ({PUBLISHED_SITE})"
+# What district reviewers and admins see: every relic still in the register (not those
+# retired or merged into another), as services.visibility says for relics.
+SITE_IN_REGISTER = in_register("src")
+NO_SITE_OR_IN_REGISTER = f"src.heritage_id IS NULL OR ({SITE_IN_REGISTER})"
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class Layer:
     id_column: str = "id"
     geom_column: str = "geom"
     public_filter: str | None = None  # rows the public may see (SQL over `src`)
+    official_filter: str | None = None  # rows reviewers and admins see (None: all)
     popup_title: str | None = None
     popup: tuple[PopupField, ...] = ()
     link: str | None = None  # e.g. "/sites/{heritage_id}"

@@ -1,4 +1,4 @@
-from layers import NO_SITE_OR_PUBLISHED, Layer, PopupField
+from layers import NO_SITE_OR_IN_REGISTER, NO_SITE_OR_PUBLISHED, Layer, PopupField
 
 LAYER = Layer(
     name="facilities",
@@ -16,6 +16,7 @@ LAYER = Layer(
         "heritage_id": "src.heritage_id",
     },
     public_filter=NO_SITE_OR_PUBLISHED,
+    official_filter=NO_SITE_OR_IN_REGISTER,
     popup_title="name_vi",
     popup=(
         PopupField("name_en", {"vi": "Tên tiếng Anh", "en": "English name"}),

@@ -1,4 +1,4 @@
-from layers import NO_SITE_OR_PUBLISHED, Layer, LegendEntry, PopupField
+from layers import NO_SITE_OR_IN_REGISTER, NO_SITE_OR_PUBLISHED, Layer, LegendEntry, PopupField
 
 LAYER = Layer(
     name="landscapes",
@@ -15,6 +15,7 @@ LAYER = Layer(
         "accuracy": "src.accuracy",
     },
     public_filter=NO_SITE_OR_PUBLISHED,
+    official_filter=NO_SITE_OR_IN_REGISTER,
     popup_title="name_vi",
     popup=(
         PopupField("name_en", {"vi": "Tên tiếng Anh", "en": "English name"}),

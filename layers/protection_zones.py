@@ -1,4 +1,4 @@
-from layers import PUBLISHED_SITE, Layer, LegendEntry, PopupField
+from layers import PUBLISHED_SITE, SITE_IN_REGISTER, Layer, LegendEntry, PopupField
 
 LAYER = Layer(
     name="protection_zones",
@@ -21,6 +21,7 @@ LAYER = Layer(
         "accuracy": "src.accuracy",
     },
     public_filter=PUBLISHED_SITE,
+    official_filter=SITE_IN_REGISTER,
     popup_title="site_name_vi",
     popup=(
         PopupField("zone", {"vi": "Khu vực", "en": "Zone"}, vocab="zone"),

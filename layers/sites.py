@@ -1,4 +1,4 @@
-from layers import PUBLISHED_SITE, Layer, LegendEntry, PopupField
+from layers import PUBLISHED_SITE, SITE_IN_REGISTER, Layer, LegendEntry, PopupField
 
 LAYER = Layer(
     name="sites",
@@ -17,6 +17,7 @@ LAYER = Layer(
         "accuracy": "src.accuracy",
     },
     public_filter=PUBLISHED_SITE,
+    official_filter=SITE_IN_REGISTER,
     popup_title="name_vi",
     popup=(
         PopupField("name_en", {"vi": "Tên tiếng Anh", "en": "English name"}),

@@ -309,3 +309,33 @@ def test_a_reviewer_retires_and_merges_and_the_public_meets_the_outcome(
             s.execute(text("DELETE FROM revisions WHERE id > :r"), {"r": first_revision})
             s.commit()
         engine.dispose()
+
+
+def test_a_reviewer_no_longer_meets_ended_relics_in_lists_maps_and_searches(client, auth, db):
+    signed_in(client, auth, db)
+    draft = make_site(db, 105.9555, 20.8405, status="draft", name="Đình Nháp Còn Đây")
+    gone = make_site(db, 105.9556, 20.8406, name="Miếu Đã Hủy Khỏi Danh Mục")
+    dup = make_site(db, 105.9557, 20.8407, name="Miếu Trùng Đã Hợp Nhất")
+    reviewer = create_user(db, "ended-reviewer", PASSWORD, "district_reviewer")
+    lifecycle.retire(db, reviewer, gone, "Không còn tồn tại")
+    lifecycle.merge(db, reviewer, dup, draft)
+    db.flush()
+    layer = client.get("/api/layers/sites.geojson").get_json()["features"]
+    seen = {
+        "layer": {f["properties"]["heritage_id"] for f in layer},
+        "tourist map": {f["properties"]["heritage_id"]
+                        for f in client.get("/api/sites").get_json()["features"]},
+        "list": set(re.findall(r"/sites/(VN-HY-DT-\d{6})", client.get("/sites").get_data(
+            as_text=True))),
+        "search": {r["heritage_id"] for r in client.get(
+            "/api/search?q=mieu da huy").get_json().get("results", [])},
+    }
+    for where, ids in seen.items():
+        assert gone not in ids and dup not in ids, where
+    assert draft in seen["layer"] and draft in seen["list"]
+    found = client.get("/api/search?q=dinh nhap con day").get_json()["results"]
+    assert draft in {r["heritage_id"] for r in found}  # the search itself works
+    zones = client.get("/api/layers/protection_zones.geojson").get_json()["features"]
+    assert gone not in {f["properties"]["heritage_id"] for f in zones}
+    near = client.get(f"/sites/{draft}").get_data(as_text=True)
+    assert "Miếu Đã Hủy Khỏi Danh Mục" not in near

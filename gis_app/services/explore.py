@@ -27,8 +27,9 @@ from gis_app import vocab
 from gis_app.errors import InputError
 from gis_app.models.base import RANKS, RELIC_TYPES
 from gis_app.services import festivals
-from gis_app.services.features import FULL_ACCESS_ROLES, BBox, read_bbox
+from gis_app.services.features import BBox, read_bbox
 from gis_app.services.sites import search_sites
+from gis_app.services.visibility import site_visible
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 5000
@@ -155,7 +156,6 @@ PHOTO_JOIN = """
          ORDER BY d.created_at, d.id LIMIT 1) p ON TRUE"""
 # Photos as the site page shows them (services.sites.PHOTO_SQL): files under MEDIA_DIR
 # only, never an address elsewhere, so the map loads nothing from off the host.
-PUBLIC = "s.status = 'published' AND NOT s.sensitive"
 
 
 def commune_units(db: Session, commune: str) -> list[int]:
@@ -193,7 +193,7 @@ def festival_sites(db: Session, year: int, month: int, role: str | None) -> list
 
 def _conditions(db: Session, flt: SiteFilter, role: str | None) -> tuple[list[str], dict]:
     """SQL conditions over `s` (fixed text, values bound) and their parameters."""
-    where = [] if role in FULL_ACCESS_ROLES else [PUBLIC]
+    where = [site_visible(role, "s")]
     params: dict[str, Any] = {}
     if flt.types:
         where.append("s.types && CAST(:types AS text[])")
@@ -264,7 +264,7 @@ def filter_options(db: Session, lang: str, today: date,
     """Choices for the map's filters in `lang`, each with how many relics it selects:
     types, ranks, communes (today's first, then former ones with their end date) and
     this month's festivals (solar month of `today`)."""
-    visible = "TRUE" if role in FULL_ACCESS_ROLES else PUBLIC
+    visible = site_visible(role, "s")
     type_counts = dict(db.execute(text(f"""
         SELECT t, count(*) FROM sites s, unnest(s.types) AS t WHERE {visible} GROUP BY t"""))
         .all())

@@ -106,9 +106,10 @@ def find_layer(name: str) -> Layer:
 
 
 def _visibility(layer: Layer, role: str | None) -> str:
-    if layer.public_filter and role not in FULL_ACCESS_ROLES:
-        return f"({layer.public_filter})"
-    return "TRUE"
+    """The layer's rows `role` may see (services.visibility's rule, declared per layer)."""
+    if role in FULL_ACCESS_ROLES:
+        return f"({layer.official_filter})" if layer.official_filter else "TRUE"
+    return f"({layer.public_filter})" if layer.public_filter else "TRUE"
 
 
 def _feature_sql(layer: Layer, where: str) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_app.errors import InputError
-from gis_app.services.features import FULL_ACCESS_ROLES
+from gis_app.services.visibility import site_visible
 
 VIETNAM_TZ = 7.0
 YEARS = (1900, 2100)  # lunar-vn's supported range
@@ -72,8 +72,7 @@ def calendar(db: Session, year: int, role: str | None = None) -> list[Occurrence
     if not YEARS[0] < year < YEARS[1]:
         raise InputError(f"year must be between {YEARS[0] + 1} and {YEARS[1] - 1}.",
                          f"Năm phải trong khoảng {YEARS[0] + 1}–{YEARS[1] - 1}.")
-    visible = "true" if role in FULL_ACCESS_ROLES else \
-        "s.status = 'published' AND NOT s.sensitive"
+    visible = site_visible(role, "s")
     out: list[Occurrence] = []
     for row in db.execute(text(EVENTS_SQL.format(visible=visible))).mappings():
         if row["lunar_month"] is not None:

@@ -11,6 +11,7 @@ from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, RecordGone, RecordMoved, RecordNotFound
 from gis_app.services import lifecycle
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
+from gis_app.services.visibility import site_visible
 
 
 def get_site(db: Session, heritage_id: str, role: str | None = None) -> dict[str, Any]:
@@ -114,8 +115,7 @@ def nearby_sites(db: Session, site_id: int, role: str | None = None,
                  radius_m: float = NEARBY_RADIUS_M, limit: int = 10) -> list[dict[str, Any]]:
     """Other sites the role may see within `radius_m` metres of the site, nearest first;
     `distance_m` is the distance on the WGS 84 spheroid (PostGIS geography) in metres."""
-    visible = "" if role in FULL_ACCESS_ROLES else \
-        "AND n.status = 'published' AND NOT n.sensitive"
+    visible = "AND " + site_visible(role, "n")
     return [dict(r) for r in db.execute(text(NEARBY_SQL.format(visible=visible)),
                                         {"id": site_id, "radius": radius_m, "limit": limit})
             .mappings()]
@@ -133,8 +133,7 @@ def sitemap_sites(db: Session) -> list[dict[str, Any]]:
 def list_sites(db: Session, role: str | None = None) -> list[dict[str, Any]]:
     """Every site the role may see, by name (the plain list of the map page); officials
     also get each relic's survey code."""
-    where = "" if role in FULL_ACCESS_ROLES else \
-        "WHERE s.status = 'published' AND NOT s.sensitive"
+    where = "WHERE " + site_visible(role, "s")
     return [dict(r) for r in db.execute(text(f"""
         SELECT s.heritage_id, s.name_vi, s.name_en, s.rank, u.name AS unit_name,
                CASE WHEN CAST(:official AS boolean) THEN s.survey_code END AS survey_code
@@ -185,8 +184,7 @@ def search_sites(db: Session, query: str, role: str | None = None,
     if len(query) > 100:
         raise InputError("The search text is too long (at most 100 characters).",
                          "Nội dung tìm kiếm quá dài (tối đa 100 ký tự).")
-    where = "" if role in FULL_ACCESS_ROLES else \
-        "WHERE s.status = 'published' AND NOT s.sensitive"
+    where = "WHERE " + site_visible(role, "s")
     folded = db.scalar(text("SELECT lower(f_unaccent(:q))"), {"q": query})
     pattern = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rows = db.execute(text(SEARCH_SQL.format(where=where)),

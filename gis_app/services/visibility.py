@@ -1,0 +1,25 @@
+"""Who sees which relics in lists, maps, searches and feeds: one rule, as SQL over a
+`sites` alias, for every query to use.
+
+- The public (and commune editors, outside their own desk pages) sees published,
+  non-sensitive relics.
+- District reviewers and admins see every relic still in the register: drafts and
+  sensitive ones too, but not those retired or merged into another (their pages still
+  answer, with 410 or a redirect: services.sites).
+"""
+from __future__ import annotations
+
+from gis_app.models.relics import in_register
+from gis_app.services.features import FULL_ACCESS_ROLES
+
+
+def public_site(alias: str = "s") -> str:
+    """SQL: the relic `alias` is one the public may see."""
+    return f"({alias}.status = 'published' AND NOT {alias}.sensitive)"
+
+
+def site_visible(role: str | None, alias: str = "s") -> str:
+    """SQL: the relic `alias` is shown to `role` in lists, maps, searches and feeds."""
+    if role in FULL_ACCESS_ROLES:
+        return f"({in_register(alias)})"
+    return public_site(alias)
