@@ -91,3 +91,17 @@ def png(width: int = 64, height: int = 48) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (width, height), (140, 30, 30)).save(out, "PNG")
     return out.getvalue()
+
+
+def forget_user(db: Session, username: str) -> None:
+    """Remove an account a test committed to the shared live-server database, with the
+    assessments it recorded (append-only by trigger, so triggers are off for this) and
+    its form tokens. The caller commits."""
+    who = {"u": username}
+    db.execute(text("SET LOCAL session_replication_role = replica"))
+    db.execute(text("DELETE FROM condition_assessments WHERE recorded_by = "
+                    "(SELECT id FROM users WHERE username = :u)"), who)
+    db.execute(text("SET LOCAL session_replication_role = origin"))
+    db.execute(text("DELETE FROM form_submissions WHERE user_id = "
+                    "(SELECT id FROM users WHERE username = :u)"), who)
+    db.execute(text("DELETE FROM users WHERE username = :u"), who)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from gis_app.services.accounts import create_user
 from tests.conftest import sign_in
+from tests.factories import forget_user
 
 PASSWORD = "a long enough password"
 BASE = "/officials/conditions"
@@ -188,13 +189,7 @@ def test_signed_out_while_filling_the_form_the_official_finds_it_filled_in(
         assert page_watch.console_errors == [] and page_watch.off_host == []
     finally:
         with Session(engine) as s:
-            s.execute(text("SET LOCAL session_replication_role = replica"))
-            s.execute(text("DELETE FROM condition_assessments WHERE recorded_by = "
-                           "(SELECT id FROM users WHERE username = :u)"), {"u": username})
-            s.execute(text("SET LOCAL session_replication_role = origin"))
-            s.execute(text("DELETE FROM form_submissions WHERE user_id = "
-                           "(SELECT id FROM users WHERE username = :u)"), {"u": username})
-            s.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})
+            forget_user(s, username)
             s.execute(text("DELETE FROM revisions WHERE id > :r"), {"r": first_revision})
             s.commit()
         engine.dispose()

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from gis_app.config import PROJECT_ROOT
 from gis_app.services.accounts import create_user
+from tests.factories import forget_user
 
 PASSWORD = "a long enough password"
 OFFICIAL_PAGES = ("/account", "/officials/targets", "/officials/priorities",
@@ -107,13 +108,7 @@ def official(database_url: str) -> Iterator[str]:
         s.commit()
     yield username
     with Session(engine) as s:
-        s.execute(text("SET LOCAL session_replication_role = replica"))
-        s.execute(text("DELETE FROM condition_assessments WHERE recorded_by = "
-                       "(SELECT id FROM users WHERE username = :u)"), {"u": username})
-        s.execute(text("SET LOCAL session_replication_role = origin"))
-        s.execute(text("DELETE FROM form_submissions WHERE user_id = "
-                       "(SELECT id FROM users WHERE username = :u)"), {"u": username})
-        s.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})
+        forget_user(s, username)
         s.commit()
     engine.dispose()
 
