@@ -166,12 +166,15 @@ def test_preview_then_confirm_then_undo(client, db, auth, reviewer, uploads, tmp
     listing = client.get(LIST).get_data(as_text=True)
     assert f'href="{LIST}/{import_id}"' in listing and "khoanh_vung.zip" in listing
 
-    undo = form_fields(page, f"{LIST}/{import_id}/undo")
+    confirm = client.get(f"{LIST}/{import_id}/undo").get_data(as_text=True)
+    assert "xóa 1 khu vực bảo vệ mà lần nhập đã thêm" in confirm
+    assert zones_of(db, hid) != []  # asking changes nothing
+    undo = form_fields(confirm, f"{LIST}/{import_id}/undo")
     response = client.post(f"{LIST}/{import_id}/undo", data=undo, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert f"Đã hoàn tác lần nhập #{import_id}: xóa 1 bản ghi" in page
     assert re.search(r'class="import-status">Đã hoàn tác', page)
-    assert "Hoàn tác lần nhập này" not in page  # no second undo button
+    assert "Hoàn tác lần nhập này" not in page  # no second undo link
     assert zones_of(db, hid) == []
     # Undoing twice is refused with the service's message.
     page = client.post(f"{LIST}/{import_id}/undo", data=undo,
@@ -327,7 +330,11 @@ def test_upload_preview_and_confirm_in_chromium(page, page_watch, live_server, d
         page.wait_for_url(re.compile(rf".*{LIST}/\d+$"))
         assert "Lần nhập #" in page.locator("h1").inner_text()
         assert page.locator('dd[data-count="inserted"]').inner_text() == "1"
-        page.get_by_role("button", name="Hoàn tác lần nhập này").click()
+        page.get_by_role("link", name="Hoàn tác lần nhập này…").click()
+        # Asked twice, with what will go: the one zone it added.
+        assert "xóa 1 khu vực bảo vệ mà lần nhập đã thêm" in page.locator(
+            ".undo-plan").inner_text()
+        page.get_by_role("button", name=re.compile(r"Có, hoàn tác lần nhập #\d+")).click()
         page.wait_for_load_state()
         assert page.locator(".import-status").inner_text().startswith("Đã hoàn tác")
         assert page_watch.off_host == [] and page_watch.console_errors == []

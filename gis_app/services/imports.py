@@ -224,6 +224,83 @@ def _blocked(import_id: int, error: DBAPIError) -> InputError:
         log=f"undo of import #{import_id} refused by the database: {error.orig}")
 
 
+def check_undoable(db: Session, import_id: int) -> ImportRun:
+    """The import, when it can be undone; else InputError saying why (already undone,
+    rows changed since, later work that depends on what it created)."""
+    run = get_import(db, import_id)
+    if run.status == "undone":
+        raise InputError(f"Import #{import_id} was already undone.",
+                         f"Lần nhập số {import_id} đã được hoàn tác.")
+    later = db.execute(text("""
+        SELECT DISTINCT r.table_name, r.row_id FROM revisions r
+          JOIN revisions mine ON mine.table_name = r.table_name AND mine.row_id = r.row_id
+         WHERE mine.import_id = :id AND r.id > mine.id
+           AND r.import_id IS DISTINCT FROM :id
+           AND NOT EXISTS (SELECT 1 FROM imports i
+                            WHERE i.id = r.import_id AND i.status = 'undone')
+         LIMIT 20"""), {"id": import_id}).all()
+    if later:
+        named = _name_rows(db, later)
+        raise InputError(
+            f"Import #{import_id} cannot be undone: these records were changed after it "
+            f"(edited, published, retired or merged): {named['en']}. Correct them by hand, "
+            f"or import a corrected file.",
+            f"Không hoàn tác được lần nhập số {import_id}: các bản ghi sau đã được sửa sau "
+            f"đó (chỉnh sửa, công bố, đưa ra khỏi danh mục hoặc hợp nhất): {named['vi']}. "
+            f"Hãy sửa trực tiếp, hoặc nhập tệp đã chỉnh sửa.")
+    found, names = _find_dependents(db, import_id)
+    if found:
+        raise _refusal(import_id, found, names)
+    return run
+
+
+def _name_rows(db: Session, rows: list[Any]) -> dict[str, str]:
+    """Rows named as a person reads them: relics by heritage identifier, others by kind."""
+    site_ids = [int(r) for t, r in rows if t == "sites" and r.isdigit()]
+    heritage = dict(db.execute(text("SELECT id, heritage_id FROM sites WHERE id = ANY(:i)"),
+                               {"i": site_ids}).all()) if site_ids else {}
+    out = {}
+    for lang, index in (("en", 0), ("vi", 1)):
+        names = []
+        for table, row_id in rows:
+            label = UNDO_TABLES.get(table, (table, table))[index]
+            if table == "sites" and row_id.isdigit() and int(row_id) in heritage:
+                names.append(f"{'relic' if lang == 'en' else 'di tích'} "
+                             f"{heritage[int(row_id)]}")
+            else:
+                names.append(f"{label} #{row_id}")
+        out[lang] = ", ".join(names)
+    return out
+
+
+UNDO_TABLES = {"sites": ("relics", "di tích"),
+               "protection_zones": ("protection zones", "khu vực bảo vệ"),
+               "site_admin_units": ("links of relics to communes", "liên kết di tích với xã"),
+               "landscapes": ("landscape features", "yếu tố cảnh quan"),
+               "facilities": ("facilities", "hạng mục hạ tầng")}
+
+
+def undo_preview(db: Session, import_id: int) -> dict[str, Any]:
+    """What undoing the import would do, without doing it: per table the rows it would
+    delete and restore ({"tables": [(table, deleted, restored)]}) and `refusal` (an
+    InputError) when it would be refused."""
+    refusal = None
+    try:
+        check_undoable(db, import_id)
+    except InputError as error:
+        refusal = error
+    rows = db.execute(text("""
+        SELECT table_name,
+               count(*) FILTER (WHERE action = 'insert') AS deleted,
+               count(*) FILTER (WHERE action = 'update') AS restored
+          FROM revisions WHERE import_id = :id GROUP BY table_name"""),
+        {"id": import_id}).all()
+    order = list(UNDO_TABLES)
+    tables = sorted(((t, d, r) for t, d, r in rows if d or r),
+                    key=lambda row: order.index(row[0]) if row[0] in order else len(order))
+    return {"tables": tables, "refusal": refusal}
+
+
 # --- undo ------------------------------------------------------------------------------
 
 def undo_import(db: Session, import_id: int, actor_id: int | None) -> dict[str, Any]:
@@ -236,30 +313,9 @@ def undo_import(db: Session, import_id: int, actor_id: int | None) -> dict[str, 
     (condition assessments, photos, media, artifacts, zones from a later import...): the
     message names the relics and what was added to them, and which imports to undo first.
     """
-    run = get_import(db, import_id)
-    if run.status == "undone":
-        raise InputError(f"Import #{import_id} was already undone.",
-                         f"Lần nhập số {import_id} đã được hoàn tác.")
+    run = check_undoable(db, import_id)
     revisions = list(db.scalars(select(Revision).where(Revision.import_id == import_id)
                                 .order_by(Revision.id.desc())))
-    later = db.execute(text("""
-        SELECT DISTINCT r.table_name, r.row_id FROM revisions r
-          JOIN revisions mine ON mine.table_name = r.table_name AND mine.row_id = r.row_id
-         WHERE mine.import_id = :id AND r.id > mine.id
-           AND r.import_id IS DISTINCT FROM :id
-           AND NOT EXISTS (SELECT 1 FROM imports i
-                            WHERE i.id = r.import_id AND i.status = 'undone')
-         LIMIT 20"""), {"id": import_id}).all()
-    if later:
-        rows = ", ".join(f"{t} #{r}" for t, r in later)
-        raise InputError(
-            f"Import #{import_id} cannot be undone: these records were changed after it: "
-            f"{rows}. Correct them by hand, or import a corrected file.",
-            f"Không hoàn tác được lần nhập số {import_id}: các bản ghi sau đã được sửa sau "
-            f"đó: {rows}. Hãy sửa trực tiếp, hoặc nhập tệp đã chỉnh sửa.")
-    found, names = _find_dependents(db, import_id)
-    if found:
-        raise _refusal(import_id, found, names)
     savepoint = db.begin_nested()
     try:
         set_actor(db, actor_id)

@@ -449,6 +449,23 @@ def show(import_id: int) -> str:
         if run.layer == "sites" else [], publish_form=PublishForm())
 
 
+@bp.get("/<int:import_id>/undo")
+@roles_required(ROLE)
+def confirm_undo(import_id: int) -> str:
+    """What undoing will remove and restore (or why it cannot), and the button that does
+    it: an undo is asked for twice."""
+    db = get_session()
+    run = import_service.get_import(db, import_id)
+    preview = import_service.undo_preview(db, import_id)
+    lang = current_lang()
+    index = 0 if lang == "en" else 1
+    tables = [(import_service.UNDO_TABLES.get(t, (t, t))[index], deleted, restored)
+              for t, deleted, restored in preview["tables"]]
+    refusal = preview["refusal"].user_message(lang) if preview["refusal"] else None
+    return render_template("imports/undo.html", run=run, tables=tables, refusal=refusal,
+                           undo_form=UndoForm())
+
+
 @bp.post("/<int:import_id>/undo")
 @roles_required(ROLE)
 def undo(import_id: int) -> Response:
