@@ -1,11 +1,12 @@
 """Khoái Châu heritage map service."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from flask import Flask
 
 from gis_app import assets, auth, cli, db, i18n, vocab
+from gis_app.clock import VIETNAM_TIME
 from gis_app.config import PROJECT_ROOT, Config
 from gis_app.numbers import format_number, format_pct
 
@@ -84,5 +85,8 @@ def _template_helpers(app: Flask) -> None:
         return format_pct(value, i18n.current_lang(), digits)
 
     @app.template_filter("date_short")
-    def date_short(value: date | None) -> str:
+    def date_short(value: date | datetime | None) -> str:
+        """dd/mm/yyyy; a timestamp is first put in Vietnam's time (its date there)."""
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(VIETNAM_TIME)
         return value.strftime("%d/%m/%Y") if value else ""

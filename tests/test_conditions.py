@@ -471,3 +471,53 @@ def test_map_json_and_worsening_page(client, db, auth, world):
     mine = [int(n) for n in names if int(n) in world.sites]
     assert mine == [world.s1, world.s4, world.s3]
     assert "Xu hướng: đang xấu đi" in listing
+
+
+# --- withdrawing an assessment recorded in error -----------------------------------------
+
+def test_a_withdrawn_assessment_stays_in_the_history_and_stops_counting(client, db, auth,
+                                                                       world):
+    user = login(client, db, auth)
+    latest_before = cond.latest_assessments(db, user=user)[world.s1]
+    assert latest_before["assessed_on"] == date(2025, 4, 2)  # "poor", the one to withdraw
+    wrong = latest_before["id"]
+    page = client.get(f"{BASE}/sites/{world.s1}").get_data(as_text=True)
+    token = re.search(r'action="/officials/conditions/assessments/%d/withdraw">\s*'
+                      r'<input type="hidden" name="csrf_token" value="([^"]+)"' % wrong,
+                      page).group(1)
+    refused = client.post(f"{BASE}/assessments/{wrong}/withdraw",
+                          data={"csrf_token": token, "reason": "  "})
+    assert "Hãy nêu lý do rút phiếu đánh giá." in page_text(client.get(
+        refused.headers["Location"]))
+    done = client.post(f"{BASE}/assessments/{wrong}/withdraw",
+                       data={"csrf_token": token, "reason": "Ghi nhầm di tích"})
+    assert done.status_code == 303
+    history = page_text(client.get(done.headers["Location"]))
+    assert f"Đã rút phiếu đánh giá #{wrong}." in history
+    assert "đã rút phiếu ngày" in history and "Ghi nhầm di tích" in history
+    # The assessment row is untouched; the relic's condition is the one before it.
+    assert db.scalar(text("SELECT overall FROM condition_assessments WHERE id = :i"),
+                     {"i": wrong}) == "poor"
+    assert cond.latest_assessments(db, user=user)[world.s1]["assessed_on"] == date(2024, 6, 1)
+    revision = db.execute(text("""SELECT actor_id, after ->> 'reason' FROM revisions
+                                   WHERE table_name = 'assessment_withdrawals'
+                                   ORDER BY id DESC LIMIT 1""")).one()
+    assert tuple(revision) == (user.id, "Ghi nhầm di tích")
+    again = client.post(f"{BASE}/assessments/{wrong}/withdraw",
+                        data={"csrf_token": token, "reason": "lần nữa"})
+    assert "đã được rút trước đó" in page_text(client.get(again.headers["Location"]))
+    with pytest.raises(InputError, match="was withdrawn"):
+        cond.record_assessment(db, user, world.s1, assessed_on=date(2025, 5, 1),
+                               overall="fair", element_scores={}, threats=[], trend=None,
+                               notes="", supersedes_id=wrong)
+
+
+def test_only_who_may_assess_may_withdraw(client, db, auth, world):
+    editor = login(client, db, auth, role="commune_editor", units=("TST-B",))
+    wrong = cond.latest_assessments(db)[world.s1]["id"]  # s1 is in commune A
+    with pytest.raises(PermissionDenied):
+        cond.withdraw_assessment(db, editor, wrong, "không phải của tôi")
+    response = client.post(f"{BASE}/assessments/{wrong}/withdraw",
+                           data={"csrf_token": auth.csrf(f"{BASE}"), "reason": "x"})
+    assert response.status_code == 403
+    assert db.scalar(text("SELECT count(*) FROM assessment_withdrawals")) == 0

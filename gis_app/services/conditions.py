@@ -64,8 +64,11 @@ VISIBLE = scopes.covers_site_on("a.site_id", "a.assessed_on")
 # Sites a commune editor may look at at all: covered by their scope at some time.
 SITE_VISIBLE = scopes.covers_site_ever("s.id")
 
+# The assessments that count: neither corrected by a later one nor withdrawn.
 NOT_SUPERSEDED = """NOT EXISTS (SELECT 1 FROM condition_assessments c
-                                  WHERE c.supersedes_id = a.id)"""
+                                  WHERE c.supersedes_id = a.id)
+                    AND NOT EXISTS (SELECT 1 FROM assessment_withdrawals w
+                                     WHERE w.assessment_id = a.id)"""
 
 
 def visibility(user: Any | None) -> dict[str, Any]:
@@ -145,6 +148,8 @@ def assessments_for_site(db: Session, site_id: int, user: Any | None = None
     id). With `user`, only those the user may see (see the module docstring)."""
     rows = db.execute(text(f"""
         SELECT {COLUMNS}, c.id AS superseded_by, c.id IS NOT NULL AS superseded,
+               w.reason AS withdrawn_reason, w.withdrawn_at,
+               coalesce(wu.display_name, wu.username) AS withdrawn_by_name,
                coalesce((SELECT json_agg(json_build_object(
                           'id', ph.id, 'uri', ph.uri, 'caption', ph.caption,
                           'credit', ph.credit, 'licence', ph.licence) ORDER BY ph.id)
@@ -152,6 +157,8 @@ def assessments_for_site(db: Session, site_id: int, user: Any | None = None
                         '[]') AS photos
           FROM {FROM}
           LEFT JOIN condition_assessments c ON c.supersedes_id = a.id
+          LEFT JOIN assessment_withdrawals w ON w.assessment_id = a.id
+          LEFT JOIN users wu ON wu.id = w.withdrawn_by
          WHERE a.site_id = :site AND {VISIBLE}
          ORDER BY a.assessed_on DESC, a.id DESC"""),
         {"site": site_id, **visibility(user)}).mappings()
@@ -502,7 +509,9 @@ def validate_photos(photos: Sequence[tuple[str, bytes, str | None, str | None, s
 def _check_supersedes(db: Session, site_id: int, supersedes_id: int) -> None:
     found = db.execute(text("""
         SELECT a.site_id, EXISTS (SELECT 1 FROM condition_assessments c
-                                   WHERE c.supersedes_id = a.id) AS superseded
+                                   WHERE c.supersedes_id = a.id) AS superseded,
+               EXISTS (SELECT 1 FROM assessment_withdrawals w
+                        WHERE w.assessment_id = a.id) AS withdrawn
           FROM condition_assessments a WHERE a.id = :id"""),
         {"id": supersedes_id}).first()
     if found is None:
@@ -513,6 +522,11 @@ def _check_supersedes(db: Session, site_id: int, supersedes_id: int) -> None:
                    "the same site.",
                    f"Phiếu đánh giá số {supersedes_id} thuộc di tích khác; bản sửa phải cùng "
                    "di tích.")
+    if found.withdrawn:
+        raise _bad(f"Assessment #{supersedes_id} was withdrawn; record a new assessment "
+                   "instead of correcting it.",
+                   f"Phiếu đánh giá số {supersedes_id} đã được rút; hãy ghi phiếu mới thay "
+                   "vì sửa phiếu này.")
     if found.superseded:
         raise _bad(f"Assessment #{supersedes_id} has already been corrected; correct its "
                    "latest version instead.",
@@ -593,3 +607,38 @@ def record_assessment(db: Session, user: Any, site_id: int, *, assessed_on: date
              assessment_id, site_id, values["overall"],
              f", superseding #{supersedes_id}" if supersedes_id else "")
     return int(assessment_id)
+
+
+MAX_WITHDRAW_REASON = 1000
+
+
+def withdraw_assessment(db: Session, user: Any, assessment_id: int, reason: str) -> None:
+    """Withdraw an assessment recorded in error, with `reason`: it stays in the history,
+    marked withdrawn, and no longer counts as a relic's condition. Who may: whoever may
+    correct it (see can_assess). Only the latest version can be withdrawn, once. Raises
+    InputError / PermissionDenied / RecordNotFound. The caller commits."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InputError("Give the reason for withdrawing the assessment.",
+                         "Hãy nêu lý do rút phiếu đánh giá.")
+    if len(reason) > MAX_WITHDRAW_REASON:
+        raise InputError(f"The reason is too long (at most {MAX_WITHDRAW_REASON} characters).",
+                         f"Lý do quá dài (tối đa {MAX_WITHDRAW_REASON} ký tự).")
+    found = get_assessment(db, assessment_id)
+    if not can_assess(db, user, found["site_id"], found["assessed_on"]):
+        raise PermissionDenied("You may not withdraw this assessment.",
+                               "Bạn không được rút phiếu đánh giá này.")
+    if found["superseded"]:
+        raise InputError(f"Assessment #{assessment_id} has been corrected; withdraw its "
+                         "latest version instead.",
+                         f"Phiếu đánh giá số {assessment_id} đã được sửa; hãy rút phiên bản "
+                         "mới nhất của nó.")
+    set_actor(db, user.id)
+    done = db.execute(text("""
+        INSERT INTO assessment_withdrawals (assessment_id, reason, withdrawn_by)
+        VALUES (:a, :reason, :user) ON CONFLICT (assessment_id) DO NOTHING
+        RETURNING id"""), {"a": assessment_id, "reason": reason, "user": user.id}).first()
+    if done is None:
+        raise InputError(f"Assessment #{assessment_id} was already withdrawn.",
+                         f"Phiếu đánh giá số {assessment_id} đã được rút trước đó.")
+    log.info("user %s withdrew assessment %d: %s", user.id, assessment_id, reason)

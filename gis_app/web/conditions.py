@@ -246,6 +246,26 @@ def record(site_id: int) -> Response | tuple[str, int]:
     return redirect(url_for(".site", site_id=site_id))
 
 
+@bp.post("/assessments/<int:assessment_id>/withdraw")
+@roles_required(*OFFICIAL_ROLES)
+def withdraw(assessment_id: int) -> Response:
+    """Withdraw an assessment recorded in error, with the reason; back to its relic."""
+    db = get_session()
+    found = service.get_assessment(db, assessment_id)
+    try:
+        service.withdraw_assessment(db, current_user, assessment_id,
+                                    request.form.get("reason", ""))
+        db.commit()
+        flash(_("Assessment #%(id)d withdrawn.", id=assessment_id))
+    except (InputError, PermissionDenied) as error:
+        db.rollback()
+        if isinstance(error, PermissionDenied):
+            raise
+        flash(error.user_message(current_lang()), "error")
+    return redirect(url_for(".site", site_id=found["site_id"]) + f"#assessment-{assessment_id}",
+                    303)
+
+
 def _compare_request() -> tuple[list[int], list[int], str | None, list[dict[str, Any]]]:
     """The chosen site ids and years (from the query string), a message if the choice
     cannot be compared, and the sites the user may choose from."""
