@@ -53,9 +53,10 @@ LAYER = Layer(
     order=90,
 )
 
-# Relic markers on the home map (gis_app/maps.py, tourist=): a round badge with a white glyph (16x16 SVG path), its colour by the
-# first recorded type, its diameter in pixels by rank. Every colour keeps white glyphs
-# above 7:1 and the badge above 3:1 against the light basemap (WCAG 1.4.11).
+# Relic markers on the home map (gis_app/maps.py, tourist=): a round badge with a white
+# glyph (16x16 SVG path), its colour by the first recorded type, its diameter in pixels by
+# rank. Every colour keeps white glyphs above 7:1 and the badge above 3:1 against the
+# light basemap (WCAG 1.4.11).
 MARKER = {
     "type_property": "types",
     "size_property": "rank",

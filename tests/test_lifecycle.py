@@ -339,3 +339,59 @@ def test_a_reviewer_no_longer_meets_ended_relics_in_lists_maps_and_searches(clie
     assert gone not in {f["properties"]["heritage_id"] for f in zones}
     near = client.get(f"/sites/{draft}").get_data(as_text=True)
     assert "Miếu Đã Hủy Khỏi Danh Mục" not in near
+
+
+# --- the register list and its bulk actions ------------------------------------------------
+
+def bulk_token(client, path: str = "/officials/records/") -> str:
+    page = client.get(path).get_data(as_text=True)
+    form = page[page.index('id="bulk-form"'):]
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+
+
+def test_the_register_lists_filters_and_acts_on_the_chosen_relics(client, auth, db):
+    signed_in(client, auth, db)
+    a = make_site(db, 105.951, 20.841, status="draft", name="Đình Hàng Loạt Một")
+    b = make_site(db, 105.952, 20.842, status="draft", name="Đình Hàng Loạt Hai")
+    c = make_site(db, 105.953, 20.843, name="Miếu Hàng Loạt Ba")
+    page = client.get("/officials/records/?q=hang loat&status=draft").get_data(as_text=True)
+    assert a in page and b in page and c not in page  # diacritics ignored, status filter
+    token = bulk_token(client)
+
+    done = client.post("/officials/records/bulk", data={
+        "csrf_token": token, "relic": [a, b], "action": "publish",
+        "back": "/officials/records/?q=hang+loat"})
+    assert done.status_code == 303 and done.headers["Location"] == "/officials/records/?q=hang+loat"
+    assert status(db, a) == status(db, b) == "published"
+    assert "Đã công bố 2 di tích." in client.get(done.headers["Location"]).get_data(as_text=True)
+
+    client.post("/officials/records/bulk", data={
+        "csrf_token": token, "relic": [a, c], "action": "custodian",
+        "new_organisation": "Ban quản lý di tích xã Thử Nghiệm"})
+    custodians = db.execute(text("""SELECT s.heritage_id, o.name FROM sites s
+                                      JOIN organisations o ON o.id = s.custodian_org_id
+                                     WHERE s.heritage_id = ANY(:ids)"""),
+                            {"ids": [a, b, c]}).all()
+    assert sorted(custodians) == sorted([(a, "Ban quản lý di tích xã Thử Nghiệm"),
+                                         (c, "Ban quản lý di tích xã Thử Nghiệm")])
+
+    refused = client.post("/officials/records/bulk", data={
+        "csrf_token": token, "relic": [b, c], "action": "retire", "reason": ""})
+    assert "Hãy nêu lý do hủy di tích" in client.get(refused.headers["Location"]).get_data(
+        as_text=True)
+    assert status(db, b) == status(db, c) == "published"  # all or none
+    client.post("/officials/records/bulk", data={
+        "csrf_token": token, "relic": [b, c], "action": "retire",
+        "reason": "Trùng lặp sau khảo sát 2026", "decision": "9/QĐ-UBND"})
+    assert status(db, b) == status(db, c) == "retired"
+    assert b not in client.get("/officials/records/?q=hang loat").get_data(as_text=True)
+
+
+def test_the_register_is_for_reviewers_only(client, auth, db):
+    hid = make_site(db, 105.95, 20.84, status="draft")
+    assert "/login" in client.get("/officials/records/").headers["Location"]
+    signed_in(client, auth, db, "commune_editor")
+    assert client.get("/officials/records/").status_code == 403
+    answer = client.post("/officials/records/bulk", data={
+        "csrf_token": auth.csrf("/account"), "relic": [hid], "action": "publish"})
+    assert answer.status_code == 403 and status(db, hid) == "draft"

@@ -681,7 +681,8 @@ def _misfit(field_name: str, row: int, raw: bytes, fits: tuple[str, ...], chosen
     return EncodingProblem(
         f"Mixed encodings: {support[chosen]} text values read as {LABELS[chosen]}, but field "
         f"{field_name}, row {row} ({shown!r}) is {LABELS[other]} ({decoded!r}). Convert the "
-        f"file to one encoding, or choose one encoding ({names}; --encoding on the command line) to read it all.",
+        f"file to one encoding, or choose one encoding ({names}; --encoding on the command "
+        f"line) to read it all.",
         f"Tệp lẫn nhiều bảng mã: {support[chosen]} giá trị văn bản đọc được theo "
         f"{LABELS[chosen]}, nhưng trường {field_name}, dòng {row} ({shown!r}) là "
         f"{LABELS[other]} ({decoded!r}). Hãy chuyển tệp về một bảng mã, hoặc chọn một bảng mã "

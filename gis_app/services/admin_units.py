@@ -135,3 +135,11 @@ def assign_units(db: Session, site_ids: Iterable[int], today: date | None = None
               "units_changed": changed, "units_removed": removed}
     log.info("administrative units of %d relics assigned: %s", len(ids), counts)
     return counts
+
+
+def current_communes(db: Session) -> list[dict[str, Any]]:
+    """Today's communes, wards and towns (id, name), by name: the choices of a filter."""
+    return [dict(r) for r in db.execute(text("""
+        SELECT id, name FROM admin_units
+         WHERE level IN ('commune', 'ward', 'town') AND valid_to IS NULL
+         ORDER BY name""")).mappings()]

@@ -229,3 +229,88 @@ def fate(db: Session, heritage_id: str) -> Fate | None:
     return Fate(status=row["status"], heritage_id=row["heritage_id"], name_vi=row["name_vi"],
                 retired_on=row["retired_on"], reason=row["retired_reason"],
                 decision=row["retired_decision"], survivor=survivor)
+
+
+# --- the register as a list, and actions on many relics at once --------------------------
+
+LIST_LIMIT = 1000
+
+
+def register_list(db: Session, role: str | None, *, status: str | None = None,
+                  unit_id: int | None = None, import_id: int | None = None,
+                  query: str | None = None) -> list[dict[str, Any]]:
+    """Relics still in the register that `role` sees (services.visibility), by name, with
+    their commune, status, survey code and custodian; narrowed by status, today's commune,
+    the import that created them, or a name/code fragment (diacritics ignored)."""
+    from gis_app.services.visibility import site_visible
+
+    where = [site_visible(role, "s")]
+    params: dict[str, Any] = {"limit": LIST_LIMIT}
+    if status:
+        where.append("s.status = :status")
+        params["status"] = status
+    if unit_id:
+        where.append("s.admin_unit_id = :unit")
+        params["unit"] = unit_id
+    if import_id:
+        where.append("""s.id::text IN (SELECT row_id FROM revisions WHERE import_id = :imp
+                          AND table_name = 'sites' AND action = 'insert')""")
+        params["imp"] = import_id
+    if query and query.strip():
+        where.append("""(f_unaccent(lower(s.name_vi)) LIKE '%' || f_unaccent(lower(:q)) || '%'
+                         OR lower(s.heritage_id) LIKE '%' || lower(:q) || '%'
+                         OR lower(coalesce(s.survey_code, '')) LIKE '%' || lower(:q) || '%')""")
+        params["q"] = query.strip()[:100]
+    return [dict(r) for r in db.execute(text(f"""
+        SELECT s.heritage_id, s.name_vi, s.survey_code, s.status, s.sensitive,
+               u.name AS unit_name, o.name AS custodian
+          FROM sites s
+          LEFT JOIN admin_units u ON u.id = s.admin_unit_id
+          LEFT JOIN organisations o ON o.id = s.custodian_org_id
+         WHERE {" AND ".join(where)}
+         ORDER BY s.name_vi, s.heritage_id LIMIT :limit"""), params).mappings()]
+
+
+def organisations(db: Session) -> list[dict[str, Any]]:
+    """Organisations a relic may be entrusted to, by name."""
+    return [dict(r) for r in db.execute(text(
+        "SELECT id, name FROM organisations ORDER BY name")).mappings()]
+
+
+def assign_custodian(db: Session, actor: Actor, heritage_ids: list[str],
+                     organisation_id: int | None = None, new_name: str | None = None) -> int:
+    """Entrust these relics to an organisation (an existing one, or a new one named
+    `new_name`); how many changed. The caller commits."""
+    _check_reviewer(actor)
+    new_name = (new_name or "").strip()
+    if not heritage_ids:
+        raise InputError("Choose at least one relic.", "Hãy chọn ít nhất một di tích.")
+    set_actor(db, actor.id)
+    if new_name:
+        if len(new_name) > 300:
+            raise InputError("The organisation's name is too long (at most 300 characters).",
+                             "Tên tổ chức quá dài (tối đa 300 ký tự).")
+        organisation_id = db.scalar(text("SELECT id FROM organisations WHERE name = :n"),
+                                    {"n": new_name}) or db.scalar(text(
+            "INSERT INTO organisations (name, kind) VALUES (:n, 'custodian') RETURNING id"),
+            {"n": new_name})
+    elif organisation_id is None or db.scalar(text(
+            "SELECT id FROM organisations WHERE id = :i"), {"i": organisation_id}) is None:
+        raise InputError("Choose the custodian organisation, or type the name of a new one.",
+                         "Hãy chọn tổ chức quản lý, hoặc nhập tên một tổ chức mới.")
+    for heritage_id in heritage_ids:
+        _not_ended(_site(db, heritage_id))
+    return db.execute(text("""
+        UPDATE sites SET custodian_org_id = :org, updated_at = now()
+         WHERE heritage_id = ANY(:ids) AND custodian_org_id IS DISTINCT FROM :org"""),
+        {"org": organisation_id, "ids": list(heritage_ids)}).rowcount
+
+
+def retire_many(db: Session, actor: Actor, heritage_ids: list[str], reason: str,
+                decision: str | None = None) -> int:
+    """Retire several relics with one reason and decision (all or none); how many."""
+    if not heritage_ids:
+        raise InputError("Choose at least one relic.", "Hãy chọn ít nhất một di tích.")
+    for heritage_id in dict.fromkeys(heritage_ids):
+        retire(db, actor, heritage_id, reason, decision)
+    return len(dict.fromkeys(heritage_ids))

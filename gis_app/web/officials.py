@@ -46,7 +46,8 @@ def _pct(value: float | None) -> str:
 
 
 def _years() -> list[int]:
-    return list(range(indicators.FIRST_YEAR, min(today_in_vietnam().year, indicators.LAST_YEAR) + 1))
+    last = min(today_in_vietnam().year, indicators.LAST_YEAR)
+    return list(range(indicators.FIRST_YEAR, last + 1))
 
 
 def _helpers() -> dict[str, Any]:

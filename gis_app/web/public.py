@@ -160,8 +160,9 @@ def _year(value: str | None) -> int:
 def festival_calendar() -> str:
     year = _year(request.args.get("year"))
     events = festivals.calendar(get_session(), year, current_role())
+    today = today_in_vietnam()
     return render_template("festivals.html", year=year, events=events,
-                           this_month=today_in_vietnam().month if year == today_in_vietnam().year else None)
+                           this_month=today.month if year == today.year else None)
 
 
 @bp.get("/festivals.ics")

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -21,7 +21,8 @@ from gis_app.auth import roles_required
 from gis_app.db import get_session
 from gis_app.errors import HeritageError
 from gis_app.i18n import current_lang
-from gis_app.services import lifecycle
+from gis_app.models.relics import ENDED_STATUS, SITE_STATUS
+from gis_app.services import admin_units, lifecycle
 
 log = logging.getLogger(__name__)
 bp = Blueprint("records", __name__, url_prefix="/officials/records")
@@ -113,3 +114,58 @@ def publish_import(import_id: int) -> Response:
         return _invalid(back)
     return _done(lambda db: lifecycle.publish_import(db, current_user, import_id),
                  lambda n: _("%(n)d relic(s) of this import published.", n=n), back)
+
+
+# --- the register as a list, with actions on the chosen relics ---------------------------
+
+BULK_ACTIONS = ("publish", "retire", "custodian")
+
+
+class BulkForm(FlaskForm):
+    """CSRF; the chosen relics and the action's values are read from the form."""
+
+
+@bp.get("/")
+@roles_required(REVIEWER)
+def register() -> str:
+    """Every relic still in the register, filtered, with actions on the chosen ones."""
+    db = get_session()
+    args = request.args
+    status = args.get("status") if args.get("status") in SITE_STATUS else None
+    unit = args.get("unit", type=int)
+    import_id = args.get("import", type=int)
+    rows = lifecycle.register_list(db, current_user.role, status=status, unit_id=unit,
+                                   import_id=import_id, query=args.get("q"))
+    units = admin_units.current_communes(db)
+    return render_template("records/list.html", rows=rows, units=units, status=status,
+                           unit=unit, import_id=import_id, query=args.get("q", ""),
+                           statuses=[s for s in SITE_STATUS if s not in ENDED_STATUS],
+                           organisations=lifecycle.organisations(db), form=BulkForm(),
+                           limit=lifecycle.LIST_LIMIT)
+
+
+@bp.post("/bulk")
+@roles_required(REVIEWER)
+def bulk() -> Response:
+    back = request.form.get("back") or url_for(".register")
+    if not back.startswith("/officials/records") or "//" in back:
+        back = url_for(".register")
+    if not BulkForm().validate_on_submit():
+        return _invalid(back)
+    chosen = request.form.getlist("relic")
+    action = request.form.get("action")
+    if action not in BULK_ACTIONS or not chosen:
+        flash(_("Choose one or more relics and an action."), "error")
+        return redirect(back, 303)
+    if action == "publish":
+        return _done(lambda db: lifecycle.publish(db, current_user, chosen),
+                     lambda n: _("%(n)d relic(s) published.", n=n), back)
+    if action == "retire":
+        return _done(lambda db: lifecycle.retire_many(
+                         db, current_user, chosen, request.form.get("reason", ""),
+                         request.form.get("decision")),
+                     lambda n: _("%(n)d relic(s) retired.", n=n), back)
+    return _done(lambda db: lifecycle.assign_custodian(
+                     db, current_user, chosen, request.form.get("organisation", type=int),
+                     request.form.get("new_organisation")),
+                 lambda n: _("Custodian assigned to %(n)d relic(s).", n=n), back)
