@@ -215,3 +215,107 @@ def test_photos_assessments_and_merges_appear_in_the_history(db, reviewer):
     assert gone[1].endswith(f"Merged into {keep}")
     assert "  Photo or document added: Triple gate" in gone
     assert "  Condition assessment of 02/11/2025: Fair" in gone
+
+
+# --- the page ---------------------------------------------------------------------------
+
+def history_url(story: dict, **args: str) -> str:
+    query = "&".join(f"{k}={v}" for k, v in args.items())
+    return f"/officials/records/{story['hid']}/history" + (f"?{query}" if query else "")
+
+
+def test_the_history_page_says_who_changed_what_in_both_languages(client, auth, story):
+    auth.login("history-reviewer", PASSWORD)
+    page = client.get(history_url(story))
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "Lịch sử của Đình Lịch Sử Mới" in body
+    assert "Trần Thị Sửa" in body and "Nguyễn Thẩm Định" in body
+    assert f'href="/officials/imports/{story["import_id"]}"' in body
+    assert f"lần nhập #{story['import_id']}" in body
+    assert "Hủy di tích: Trùng lặp hồ sơ" in body and "Công bố" in body
+    assert re.search(r'Xếp hạng:</span> <del>Di tích cấp tỉnh</del> → '
+                     r'<ins>Di tích quốc gia</ins>', body)
+    assert "16/03/2026 06:00" in body  # Vietnam's time, not the server's
+    assert body.index("Hủy di tích") < body.index("Công bố")  # newest first
+    geometries = json.loads(re.search(r'<script type="application/json" '
+                                      r'id="history-geometries">(.*?)</script>', body,
+                                      re.DOTALL).group(1))
+    moved = [g for g in geometries if g["before"] and g["after"]
+             and g["before"]["type"] == "Point"]
+    assert [moved[0]["before"]["coordinates"], moved[0]["after"]["coordinates"]] == \
+        [list(OLD), list(NEW)]
+    english = client.get(history_url(story, lang="en")).get_data(as_text=True)
+    assert "History of Đình Lịch Sử Mới" in english
+    assert re.search(r'Rank:</span> <del>Provincial relic</del> → <ins>National relic</ins>',
+                     english)
+    assert f"import #{story['import_id']}" in english and "Retired: Trùng lặp hồ sơ" in english
+
+
+def test_the_page_shows_the_record_as_of_a_date(client, auth, story):
+    auth.login("history-reviewer", PASSWORD)
+    body = client.get(history_url(story, as_of="2026-03-15")).get_data(as_text=True)
+    assert "Như vào cuối ngày 15/03/2026" in body
+    assert "<dt>Tên (tiếng Việt)</dt><dd>Đình Lịch Sử</dd>" in body
+    assert "<dt>Trạng thái</dt><dd>Đã công bố</dd>" in body
+    assert "Khôi phục phiên bản ngày 15/03/2026" in body
+    early = client.get(history_url(story, as_of="2026-01-01")).get_data(as_text=True)
+    assert "chưa có vào cuối ngày 01/01/2026 (di tích được tạo ngày 10/01/2026)" in early
+    assert "Khôi phục phiên bản" not in early
+    bad = client.get(history_url(story, as_of="15-03-2026"))
+    assert bad.status_code == 400 and "NNNN-TT-NN" in bad.get_data(as_text=True)
+
+
+def test_restore_through_the_page(client, auth, db, story):
+    auth.login("history-reviewer", PASSWORD)
+    token = auth.csrf(history_url(story, as_of="2026-03-15"))
+    done = client.post(f"/officials/records/{story['hid']}/restore",
+                       data={"csrf_token": token, "as_of": "2026-03-15"})
+    assert done.status_code == 303
+    assert done.headers["Location"].endswith(history_url(story))
+    after = row(db, story["hid"])
+    assert (after["status"], after["name_vi"], after["rank"]) == \
+        ("published", "Đình Lịch Sử", "provincial")
+    body = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Đã khôi phục về phiên bản ngày 15/03/2026:" in body
+    assert "Di tích hoạt động trở lại (bỏ hủy); 2 khu vực bảo vệ có hiệu lực trở lại." in body
+    newest = body[body.index('class="history-events"'):]
+    assert newest.index("Khôi phục về phiên bản ngày 15/03/2026") < newest.index("Hủy di tích")
+    refused = client.post(f"/officials/records/{story['hid']}/restore",
+                          data={"csrf_token": token, "as_of": "2026-03-15"},
+                          follow_redirects=True)
+    assert "không có gì để khôi phục" in refused.get_data(as_text=True)
+
+
+def test_who_may_open_the_history_and_restore(client, auth, db, story):
+    assert client.get(history_url(story)).status_code == 302
+    assert "/login" in client.get(history_url(story)).headers["Location"]
+    unit = row(db, story["hid"])["admin_unit_id"]
+    other = db.scalar(text("SELECT id FROM admin_units WHERE level = 'commune' AND "
+                           "valid_to IS NULL AND id <> :u ORDER BY id LIMIT 1"), {"u": unit})
+    create_user(db, "history-far", PASSWORD, "commune_editor", unit_ids=[other])
+    create_user(db, "history-near", PASSWORD, "commune_editor", unit_ids=[unit])
+    auth.login("history-far", PASSWORD)
+    far = client.get(history_url(story))
+    assert far.status_code == 403
+    assert "cán bộ phụ trách xã/phường có di tích" in far.get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": auth.csrf("/account")})
+    auth.login("history-near", PASSWORD)
+    near = client.get(history_url(story, as_of="2026-03-15"))
+    assert near.status_code == 200
+    body = near.get_data(as_text=True)
+    assert "Như vào cuối ngày 15/03/2026" in body and "Khôi phục phiên bản" not in body
+    refused = client.post(f"/officials/records/{story['hid']}/restore",
+                          data={"csrf_token": auth.csrf(history_url(story)),
+                                "as_of": "2026-03-15"})
+    assert refused.status_code == 403
+    assert row(db, story["hid"])["status"] == "retired"
+
+
+def test_the_relic_page_links_to_its_history(client, auth, db):
+    hid = make_site(db, 105.95, 20.84, name="Đình Có Lịch Sử")
+    link = f'href="/officials/records/{hid}/history"'
+    assert link not in client.get(f"/sites/{hid}").get_data(as_text=True)
+    create_user(db, "history-reader", PASSWORD, "district_reviewer")
+    auth.login("history-reader", PASSWORD)
+    assert link in client.get(f"/sites/{hid}").get_data(as_text=True)

@@ -703,7 +703,8 @@ def restore_plan(db: Session, heritage_id: str, on: date, lang: str = "vi"
     return snapshot, [c for c in changes if c.field in keys]
 
 
-def restore(db: Session, actor: Actor, heritage_id: str, on: date) -> Restored:
+def restore(db: Session, actor: Actor, heritage_id: str, on: date, lang: str = "en"
+            ) -> Restored:
     """Put relic `heritage_id`'s fields back as they stood at the end of `on` in Vietnam,
     in one UPDATE under `actor` (a new revision; logged in `restores`). Its communes
     follow from the restored position. Restoring a retired relic to a date when it was
@@ -711,10 +712,11 @@ def restore(db: Session, actor: Actor, heritage_id: str, on: date) -> Restored:
 
     Raises PermissionDenied (not a district reviewer or admin), RecordNotFound,
     InputError (did not exist then, merged, retired then, or nothing differs).
-    The caller commits."""
+    `Restored.fields` are the labels of the fields put back, in `lang`. The caller
+    commits."""
     _check_reviewer(actor)
     site = _find(db, heritage_id)
-    snapshot, changes = restore_plan(db, heritage_id, on, "en")
+    snapshot, changes = restore_plan(db, heritage_id, on, lang)
     current = _current_row(db, site["id"])
     keys = [c.field for c in changes]
     set_actor(db, actor.id)
