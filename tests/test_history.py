@@ -319,3 +319,27 @@ def test_the_relic_page_links_to_its_history(client, auth, db):
     create_user(db, "history-reader", PASSWORD, "district_reviewer")
     auth.login("history-reader", PASSWORD)
     assert link in client.get(f"/sites/{hid}").get_data(as_text=True)
+
+
+def test_a_version_that_refers_to_what_is_gone_is_refused_and_nothing_changes(db, story,
+                                                                               reviewer):
+    set_actor(db, reviewer.id)
+    org = db.scalar(text("INSERT INTO organisations (name) VALUES ('Ban quản lý cũ') "
+                         "RETURNING id"))
+    db.execute(text("UPDATE sites SET custodian_org_id = :o WHERE id = :s"),
+               {"o": org, "s": story["id"]})
+    backdate(db, "2026-04-01 10:00+07")
+    db.execute(text("UPDATE sites SET custodian_org_id = NULL WHERE id = :s"),
+               {"s": story["id"]})
+    db.execute(text("DELETE FROM organisations WHERE id = :o"), {"o": org})
+    before = row(db, story["hid"])
+    with pytest.raises(InputError, match="refers to something that no longer exists"):
+        history.restore(db, reviewer, story["hid"], history.parse_as_of("2026-04-01"))
+    assert row(db, story["hid"]) == before
+
+
+def test_any_date_the_form_accepts_is_answered(client, auth, story):
+    auth.login("history-reviewer", PASSWORD)
+    far = client.get(history_url(story, as_of="9999-12-31"))
+    assert far.status_code == 200
+    assert "Như vào cuối ngày 31/12/9999" in far.get_data(as_text=True)

@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gis_app import vocab
@@ -586,7 +587,7 @@ def parse_as_of(value: str | None) -> date | None:
 def _rows_as_of(db: Session, site_id: int, on: date) -> dict[str, list[dict[str, Any]]]:
     """The rows of the relic and of what hangs on it as they stood at the end of `on` in
     Vietnam (each row's newest revision before the next midnight there), by table."""
-    moment = start_of_day_in_vietnam(on + timedelta(days=1))
+    moment = start_of_day_in_vietnam(min(on, date.max - timedelta(days=1)) + timedelta(days=1))
     out: dict[str, list[dict[str, Any]]] = {}
     for row in db.execute(text(AS_OF_ROWS), {"moment": moment, "site": site_id}).mappings():
         after = row["after"]
@@ -722,11 +723,23 @@ def restore(db: Session, actor: Actor, heritage_id: str, on: date, lang: str = "
     set_actor(db, actor.id)
     columns = ", ".join(f'"{k}"' for k in keys)  # names checked against the live row
     sources = ", ".join(f'p."{k}"' for k in keys)
-    db.execute(text(f"""
-        UPDATE sites SET ({columns}, updated_at) =
-               (SELECT {sources}, now()
-                  FROM jsonb_populate_record(CAST(NULL AS sites), CAST(:snap AS jsonb)) p)
-         WHERE id = :id"""), {"snap": json.dumps(snapshot), "id": site["id"]})
+    try:
+        with db.begin_nested():
+            db.execute(text(f"""
+                UPDATE sites SET ({columns}, updated_at) =
+                       (SELECT {sources}, now()
+                          FROM jsonb_populate_record(CAST(NULL AS sites),
+                                                     CAST(:snap AS jsonb)) p)
+                 WHERE id = :id"""), {"snap": json.dumps(snapshot), "id": site["id"]})
+    except IntegrityError as error:
+        raise InputError(
+            f"The version of {on:%d/%m/%Y} cannot be restored as a whole: it refers to "
+            "something that no longer exists (e.g. a custodian organisation removed since). "
+            "Correct the relic's fields by hand instead.",
+            f"Không thể khôi phục nguyên phiên bản ngày {on:%d/%m/%Y}: phiên bản đó tham chiếu "
+            "đến dữ liệu nay không còn (ví dụ tổ chức quản lý đã bị xóa). Hãy sửa trực tiếp "
+            "các trường của di tích.", log=f"restore of {heritage_id} refused: {error}"
+        ) from None
     db.execute(text("""
         INSERT INTO restores (table_name, row_id, as_of, fields, actor_id)
         VALUES ('sites', :row, :on, :fields, :actor)"""),
