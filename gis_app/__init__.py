@@ -29,6 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
         artifacts,
         errors,
         form_safety,
+        history,
         imports,
         media,
         officials,
@@ -52,6 +53,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(officials.bp)
     app.register_blueprint(artifacts.bp)
     app.register_blueprint(records.bp)
+    app.register_blueprint(history.bp)
     app.register_blueprint(site_media.bp)
     app.register_blueprint(planning.bp)
     app.register_blueprint(planning_reports.bp)

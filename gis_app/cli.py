@@ -18,14 +18,15 @@ from gis_app.importers import targets
 from gis_app.importers.mapping import parse_manual
 from gis_app.importers.pipeline import ImportOptions, run_import
 from gis_app.models.base import ROLES
-from gis_app.services import accounts, demo, lifecycle, migrations
+from gis_app.services import accounts, demo, history, lifecycle, migrations
 from gis_app.services import imports as import_records
 
 db_cli = AppGroup("db", help="Database schema (Alembic revisions).")
 demo_cli = AppGroup("demo", help="The Khoái Châu demo data.")
 users_cli = AppGroup("users", help="Accounts of officials and editors.")
 imports_cli = AppGroup("imports", help="Survey imports: list them, publish or undo one.")
-records_cli = AppGroup("records", help="The life of relic records: publish, retire, merge.")
+records_cli = AppGroup("records", help="The life of relic records: publish, retire, merge, "
+                                    "history, restore.")
 
 
 @db_cli.command("upgrade")
@@ -331,13 +332,13 @@ USER_OPTION = click.option("--user", "username", required=True,
                                 "or admin)")
 
 
-def _run(action) -> object:
+def _run(action, lang: str = "en") -> Any:
     """Run `action(session)` in one transaction; a HeritageError becomes a clear message."""
     try:
         with database().session() as session, session.begin():
             return action(session)
     except HeritageError as error:
-        raise click.ClickException(error.message_en) from None
+        raise click.ClickException(error.user_message(lang)) from None
 
 
 @imports_cli.command("publish")
@@ -379,6 +380,38 @@ def records_merge(heritage_id: str, into: str, username: str) -> None:
     moved = _run(lambda s: lifecycle.merge(s, _acting(s, username), heritage_id, into))
     counts = ", ".join(f"{n} {k}" for k, n in moved.items() if n)
     click.echo(f"{heritage_id} merged into {into}" + (f"; moved {counts}" if counts else ""))
+
+
+@records_cli.command("history")
+@click.argument("heritage_id")
+@click.option("--lang", type=click.Choice(["en", "vi"]), default="en", show_default=True)
+def records_history(heritage_id: str, lang: str) -> None:
+    """Print a relic's history, newest first: when (Vietnam's time), who, what changed."""
+    found = _run(lambda s: history.relic_history(s, None, heritage_id, lang), lang)
+    for line in history.history_text(found, lang):
+        click.echo(line)
+
+
+@records_cli.command("restore")
+@click.argument("heritage_id")
+@click.option("--as-of", "as_of", required=True, metavar="YYYY-MM-DD",
+              help="Put the relic back as it stood at the end of this day (Vietnam)")
+@USER_OPTION
+def records_restore(heritage_id: str, as_of: str, username: str) -> None:
+    """Restore a relic's fields as they stood on a date, as a new revision (un-retiring
+    it when it was live then)."""
+    def act(session):
+        return history.restore(session, _acting(session, username), heritage_id,
+                               history.parse_as_of(as_of) or _no_date())
+    done = _run(act)
+    click.echo(f"{heritage_id} restored to {done.as_of:%Y-%m-%d}: {', '.join(done.fields)}")
+    if done.unretired:
+        click.echo(f"{heritage_id} is live again (un-retired); "
+                   f"{done.zones_reopened} protection zone(s) in force again")
+
+
+def _no_date():
+    raise click.ClickException("give the date as YYYY-MM-DD, e.g. --as-of 2026-01-31")
 
 
 def init_app(app: Flask) -> None:

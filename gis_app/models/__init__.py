@@ -1,7 +1,7 @@
 """ORM models, one module per criteria set of the plan (III.2.b)."""
 from .accounts import SignInAttempt, User, UserScope
 from .artifacts import Artifact, ConservationAction, DigitalRecord, InventoryRecord
-from .audit import AUDITED_TABLES, Revision
+from .audit import AUDITED_TABLES, Restore, Revision
 from .base import Base
 from .conditions import ConditionAssessment, ConditionPhoto
 from .digital_map import (
@@ -52,6 +52,7 @@ __all__ = [
                           "Organisation",
                           "Person",
                           "ProtectionZone",
+                          "Restore",
                           "Revision",
                           "SignInAttempt",
                           "Site",

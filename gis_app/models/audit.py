@@ -3,10 +3,21 @@ code path can skip it. The acting user comes from the `gis.actor_id` setting
 (`services.audit.set_actor`)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, one_of
@@ -35,3 +46,19 @@ class Revision(Base):
     after: Mapped[dict | None] = mapped_column(JSONB)
     # The import that made this change (from the `gis.import_id` setting), if any.
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)
+
+
+class Restore(Base):
+    """A record put back as it stood on `as_of` (migration 0014): the revisions written in
+    the same transaction (same `changed_at`) are that restore."""
+
+    __tablename__ = "restores"
+    __table_args__ = (Index("ix_restores_row", "table_name", "row_id", "restored_at"),)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(63))
+    row_id: Mapped[str] = mapped_column(Text)
+    as_of: Mapped[date] = mapped_column(Date)
+    fields: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    restored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                  server_default=func.now())
