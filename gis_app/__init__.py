@@ -26,6 +26,7 @@ def create_app(config: Config | None = None) -> Flask:
     from gis_app.web import (
         admin,
         artifacts,
+        editor,
         errors,
         form_safety,
         imports,
@@ -51,6 +52,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(officials.bp)
     app.register_blueprint(artifacts.bp)
     app.register_blueprint(records.bp)
+    app.register_blueprint(editor.bp)
     app.register_blueprint(site_media.bp)
     app.register_blueprint(planning.bp)
     app.register_blueprint(planning_reports.bp)
