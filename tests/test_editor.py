@@ -418,3 +418,24 @@ def test_the_service_refuses_the_public_and_other_communes(db):
         with pytest.raises(PermissionDenied):
             proposals.submit_edit(db, user, hid, {**current, "period": "x"}, where)
     assert row(db, hid)["period"] is None
+
+
+def test_the_vn2000_coordinates_shown_typed_back_are_no_move(app, db):
+    hid = relic_in(db)
+    reviewer = signed_in(app, db, "ed-reviewer", "district_reviewer")
+    form = edit_form(reviewer, hid, position_mode="vn2000")
+    assert form["east"].startswith("5") and form["north"].startswith("23")
+    answer = reviewer.post(f"/officials/relics/{hid}/edit", data=form)
+    assert answer.status_code == 400
+    assert "Không có gì thay đổi" in answer.get_data(as_text=True)
+
+
+def test_the_editor_speaks_english_when_asked(app, db):
+    hid = relic_in(db)
+    editor = signed_in(app, db, "ed-editor", "commune_editor", "12223")
+    page = editor.get(f"/officials/relics/{hid}/edit?lang=en").get_data(as_text=True)
+    assert "Opening hours (English)" in page and "Propose the changes" in page
+    assert "Drag the marker" in page
+    refused = editor.post(f"/officials/relics/{hid}/edit?lang=en",
+                          data=edit_form(editor, hid, rank="world"))
+    assert "&#39;world&#39; is not a rank" in refused.get_data(as_text=True)

@@ -57,7 +57,8 @@ log = logging.getLogger(__name__)
 
 MAX_COMMENT = 2000
 MAX_OTHER_NAMES = 20
-COORD_DECIMALS = 7  # ~1 cm: a position that moved less is unchanged
+COORD_DECIMALS = 7  # positions are kept to ~1 cm
+MOVE_TOLERANCE = 5e-7  # degrees (~5 cm): a position that moved less is unchanged
 ENDED = ("retired", "merged", "archived")
 
 
@@ -455,9 +456,17 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
     """{field: [before, after]} for every field (and `position`) that differs."""
     changes = {f.name: [before.get(f.name), after.get(f.name)] for f in FIELDS
                if f.name in after and before.get(f.name) != after.get(f.name)}
-    if "position" in after and before.get("position") != after["position"]:
+    if "position" in after and _moved(before.get("position"), after["position"]):
         changes["position"] = [before.get("position"), after["position"]]
     return changes
+
+
+def _moved(before: list[float] | None, after: list[float]) -> bool:
+    """Whether a position moved by more than MOVE_TOLERANCE degrees (~5 cm): VN-2000
+    coordinates typed back as shown (to the centimetre) are no move."""
+    if before is None:
+        return True
+    return max(abs(before[0] - after[0]), abs(before[1] - after[1])) > MOVE_TOLERANCE
 
 
 def _organisation(db: Session, name: str | None) -> int | None:

@@ -44,7 +44,9 @@ def upgrade() -> None:
         sa.Column('reviewed_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('comment', sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_change_proposals')),
-        sa.ForeignKeyConstraint(['record_id'], ['sites.id'], ondelete='CASCADE',
+        # No cascade into heritage records: a relic with proposals is never deleted
+        # silently (an import's undo lists them as later work).
+        sa.ForeignKeyConstraint(['record_id'], ['sites.id'],
                                 name=op.f('fk_change_proposals_record_id_sites')),
         sa.ForeignKeyConstraint(['author_id'], ['users.id'], ondelete='SET NULL',
                                 name=op.f('fk_change_proposals_author_id_users')),
@@ -58,6 +60,9 @@ def upgrade() -> None:
     )
     op.create_index('ix_change_proposals_pending', 'change_proposals',
                     ['record_kind', 'record_id'], postgresql_where=sa.text("status = 'pending'"))
+    for column in ('geom_before', 'geom_after'):
+        op.create_index(f'idx_change_proposals_{column}', 'change_proposals', [column],
+                        postgresql_using='gist')
     op.create_index('ix_change_proposals_author', 'change_proposals',
                     ['author_id', 'created_at'])
 
