@@ -27,6 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
     from gis_app.web import (
         admin,
         artifacts,
+        editor,
         errors,
         form_safety,
         history,
@@ -54,6 +55,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(artifacts.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(history.bp)
+    app.register_blueprint(editor.bp)
     app.register_blueprint(site_media.bp)
     app.register_blueprint(planning.bp)
     app.register_blueprint(planning_reports.bp)

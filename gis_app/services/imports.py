@@ -94,6 +94,8 @@ DEPENDENTS: dict[str, tuple[Dependent, ...]] = {
         _on_site("heritage_events", "festival date", "festival dates", "ngày lễ hội"),
         _on_site("sites", "relic merged into it", "relics merged into it",
                  "di tích đã hợp nhất vào", column="merged_into_id"),
+        _on_site("change_proposals", "proposed change", "proposed changes",
+                 "đề xuất sửa", column="record_id"),
         Dependent("intangible_sites",
                   "SELECT NULL::text AS id, site_id AS parent FROM intangible_sites",
                   "link to an intangible heritage", "links to intangible heritage",
