@@ -1,0 +1,301 @@
+"""Protection zones as chains of dated versions (services/zones.py, web/zones.py): a new
+boundary or decision closes the version in force and adds a new one, so that the map,
+the relic's page and the zone check show the new state while a check as of last month
+still finds the old zone; the survey re-import versions zones the same way and its undo
+still works; who may save versions; the checks of a boundary."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from pyproj import Transformer
+from shapely.geometry import LineString, Polygon, box, mapping
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis_app.clock import today_in_vietnam
+from gis_app.errors import ImportFailed, InputError, PermissionDenied
+from gis_app.importers.pipeline import ImportOptions, run_import
+from gis_app.numbers import both
+from gis_app.services import lifecycle, priorities, zone_reports, zones
+from gis_app.services.accounts import create_user
+from gis_app.services.imports import undo_import
+from tests import surveyfiles as sf
+from tests.factories import make_site
+
+PASSWORD = "a long enough password"
+LON, LAT = 105.925, 20.805  # away from the demo relics and other tests' relics
+DEMO_SITE = "VN-HY-DT-000001"  # Đền Đa Hòa, with zones I and II in the demo set
+TO_UTM = Transformer.from_crs(4326, 32648, always_xy=True)
+TO_LONLAT = Transformer.from_crs(32648, 4326, always_xy=True)
+
+
+def square(cx: float, cy: float, half: float, lon: float = LON, lat: float = LAT) -> Polygon:
+    """A square of side 2 * half metres centred cx, cy metres east/north of lon/lat."""
+    x, y = TO_UTM.transform(lon, lat)
+    return Polygon([TO_LONLAT.transform(x + cx + sx * half, y + cy + sy * half)
+                    for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))])
+
+
+@pytest.fixture
+def reviewer(db: Session):
+    return create_user(db, "zones-reviewer", PASSWORD, "district_reviewer")
+
+
+@pytest.fixture
+def relic(db: Session) -> str:
+    """A published relic whose zones I (100 m square) and II (300 m) are in force since
+    1 Jan 2020 under decision 12/QĐ-UBND."""
+    hid = make_site(db, LON, LAT, name="Đình Phiên Bản", zone_radius_m=None)
+    for zone, half in (("I", 50), ("II", 150)):
+        db.execute(text("""
+            INSERT INTO protection_zones (site_id, zone, geom, decision_no, decision_date,
+                                          valid_from, accuracy)
+            SELECT id, :z, ST_Multi(ST_GeomFromText(:g, 4326)), '12/QĐ-UBND',
+                   DATE '2019-12-20', DATE '2020-01-01', 'surveyed'
+              FROM sites WHERE heritage_id = :h"""),
+            {"z": zone, "g": square(0, 0, half).wkt, "h": hid})
+    return hid
+
+
+def chain(db: Session, hid: str, zone: str) -> list[dict]:
+    return [dict(r) for r in db.execute(text("""
+        SELECT z.id, z.valid_from, z.valid_to, z.decision_no, ST_AsText(z.geom) AS wkt
+          FROM protection_zones z JOIN sites s ON s.id = z.site_id
+         WHERE s.heritage_id = :h AND z.zone = :z ORDER BY z.valid_from NULLS FIRST"""),
+        {"h": hid, "z": zone}).mappings()]
+
+
+def hits(client, parcel: Polygon, on: date | None = None) -> set[tuple[str, str]]:
+    query = f"?date={on.isoformat()}" if on else ""
+    answer = client.post(f"/api/zone-check{query}", json=mapping(parcel))
+    assert answer.status_code == 200, answer.get_json()
+    return {(h["heritage_id"], h["zone"]) for h in answer.get_json()["results"][0]["hits"]}
+
+
+# --- the chain of versions --------------------------------------------------------------
+
+def test_a_new_boundary_closes_the_version_in_force_and_keeps_it(db, reviewer, relic):
+    today = today_in_vietnam()
+    before = chain(db, relic, "II")
+    saved = zones.save_version(db, reviewer, relic, zone="II", geometry=square(100, 0, 200),
+                               valid_from=today - timedelta(days=10),
+                               decision_no="45/QĐ-UBND", decision_date=today - timedelta(days=12))
+    old, new = chain(db, relic, "II")
+    assert saved.closed_id == old["id"] == before[0]["id"] and saved.id == new["id"]
+    # The old version is untouched but for its end, the day before the new one starts.
+    assert old["wkt"] == before[0]["wkt"] and old["decision_no"] == "12/QĐ-UBND"
+    assert old["valid_to"] == today - timedelta(days=11)
+    assert (new["valid_from"], new["valid_to"], new["decision_no"]) == \
+        (today - timedelta(days=10), None, "45/QĐ-UBND")
+    (change,) = db.execute(text("""
+        SELECT before, after FROM revisions WHERE table_name = 'protection_zones'
+           AND row_id = :id AND action = 'update'"""), {"id": str(old["id"])}).all()
+    assert {k for k in change.after if change.after[k] != change.before[k]} == {"valid_to"}
+
+    now = zones.relic_zones(db, relic)
+    assert {(v.zone, v.id) for v in now.current} == {("I", chain(db, relic, "I")[0]["id"]),
+                                                    ("II", new["id"])}
+    month_ago = zones.relic_zones(db, relic, today - timedelta(days=30))
+    assert ("II", old["id"]) in {(v.zone, v.id) for v in month_ago.current}
+    assert [v.id for v in now.versions if v.zone == "II"] == [new["id"], old["id"]]
+    assert saved.warnings == []
+
+
+def test_a_check_as_of_last_month_finds_the_old_zone_and_today_the_new(
+        client, db, reviewer, relic):
+    today = today_in_vietnam()
+    # The new zone II lies 250 m further east: a parcel 110 m west of the relic was in
+    # the old zone II only.
+    zones.save_version(db, reviewer, relic, zone="II", geometry=square(100, 0, 200),
+                       valid_from=today - timedelta(days=5), decision_no="45/QĐ-UBND")
+    parcel = square(-130, 0, 10)
+    last_month = today - timedelta(days=30)
+    assert (relic, "II") in hits(client, parcel, last_month)
+    assert (relic, "II") not in hits(client, parcel)
+    assert (relic, "II") not in hits(client, parcel, today - timedelta(days=5))
+    # ...and the day before the new version, the old one still holds.
+    assert (relic, "II") in hits(client, parcel, today - timedelta(days=6))
+    # The stored report of a check as of last month says so too, and so does its map.
+    record = zone_reports.create_check(db, parcel, last_month, None, None)
+    assert (relic, "II") in {(h["heritage_id"], h["zone"]) for h in record.result["hits"]}
+    assert "Đình Phiên Bản – II" in zone_reports.report_svg(db, record)
+
+
+def test_the_map_the_relic_page_and_priorities_show_only_versions_in_force(
+        client, db, reviewer, relic):
+    today = today_in_vietnam()
+    zones.save_version(db, reviewer, relic, zone="II", geometry=square(0, 0, 180),
+                       valid_from=today, decision_no="45/QĐ-UBND")
+    # A buffer zone decided for next week is not in force yet.
+    zones.save_version(db, reviewer, relic, zone="buffer", geometry=square(0, 0, 400),
+                       valid_from=today + timedelta(days=7), decision_no="46/QĐ-UBND")
+    minx, miny, maxx, maxy = square(0, 0, 500).bounds
+    layer = client.get(f"/api/layers/protection_zones.geojson?bbox={minx},{miny},{maxx},{maxy}")
+    shown = {(f["properties"]["zone"], f["properties"]["decision_no"])
+             for f in layer.get_json()["features"]
+             if f["properties"]["heritage_id"] == relic}
+    assert shown == {("I", "12/QĐ-UBND"), ("II", "45/QĐ-UBND")}
+
+    page = client.get(f"/sites/{relic}").get_data(as_text=True)
+    table = page[page.index('<table class="zones">'):]
+    table = table[:table.index("</table>")]
+    assert "45/QĐ-UBND" in table and "46/QĐ-UBND" not in table and "Vùng đệm" not in table
+
+    # A relic whose only zone starts next week has no zone today (a priority reason).
+    other = make_site(db, LON + 0.02, LAT, name="Miếu Chưa Khoanh", zone_radius_m=None)
+    zones.save_version(db, reviewer, other, zone="I",
+                       geometry=square(0, 0, 40, LON + 0.02, LAT),
+                       valid_from=today + timedelta(days=7))
+    items = {i["heritage_id"]: i for i in priorities.priority_list(db)}
+    assert "no_zone" in {r["code"] for r in items[other]["reasons"]}
+    assert "no_zone" not in {r["code"] for r in items[relic]["reasons"]}
+
+
+def test_versions_must_move_forward_and_change_something(db, reviewer, relic):
+    with pytest.raises(InputError, match=r"Protection zone II of VN-HY-DT-\d+ has a version "
+                       r"in force from 2020-01-01; a new version must start after it "
+                       r"\(from 2020-01-02 on\)") as refused:
+        zones.save_version(db, reviewer, relic, zone="II", geometry=square(0, 0, 200),
+                           valid_from=date(2020, 1, 1))
+    assert "phải bắt đầu sau ngày đó (từ 02/01/2020)" in refused.value.message_vi
+    with pytest.raises(InputError, match="same boundary and decision"):
+        zones.save_version(db, reviewer, relic, zone="II", geometry=square(0, 0, 150),
+                           valid_from=date(2024, 1, 1), decision_no="12/QĐ-UBND",
+                           decision_date=date(2019, 12, 20), accuracy="surveyed")
+    tomorrow = today_in_vietnam() + timedelta(days=1)
+    with pytest.raises(InputError, match="is in the future"):
+        zones.save_version(db, reviewer, relic, zone="II", geometry=square(0, 0, 200),
+                           valid_from=date(2024, 1, 1), decision_date=tomorrow)
+    with pytest.raises(InputError, match="Choose the zone"):
+        zones.save_version(db, reviewer, relic, zone="III", geometry=square(0, 0, 200),
+                           valid_from=date(2024, 1, 1))
+    with pytest.raises(InputError, match="Give the date the zone is in force from"):
+        zones.save_version(db, reviewer, relic, zone="II", geometry=square(0, 0, 200),
+                           valid_from=None)
+    editor = create_user(db, "zones-editor", PASSWORD, "commune_editor", unit_codes=[
+        db.scalar(text("SELECT code FROM admin_units WHERE level = 'commune' "
+                       "AND valid_to IS NULL ORDER BY code LIMIT 1"))])
+    with pytest.raises(PermissionDenied):
+        zones.save_version(db, editor, relic, zone="II", geometry=square(0, 0, 200),
+                           valid_from=date(2024, 1, 1))
+    assert len(chain(db, relic, "II")) == 1
+    # A new decision for the same boundary is a new version.
+    zones.save_version(db, reviewer, relic, zone="II", geometry=square(0, 0, 150),
+                       valid_from=date(2024, 1, 1), decision_no="99/QĐ-UBND",
+                       decision_date=date(2023, 12, 1), accuracy="surveyed")
+    assert [v["decision_no"] for v in chain(db, relic, "II")] == ["12/QĐ-UBND", "99/QĐ-UBND"]
+
+
+def test_the_boundary_is_checked_and_repaired_with_a_warning(db, reviewer, relic):
+    x0, y0, x1, y1 = square(0, 0, 200).bounds
+    bowtie = Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    saved = zones.save_version(db, reviewer, relic, zone="II", geometry=bowtie,
+                               valid_from=date(2024, 1, 1))
+    assert any("crossed itself" in en and "tự cắt nhau" in vi for en, vi in saved.warnings)
+    assert db.scalar(text("SELECT ST_IsValid(geom) AND ST_GeometryType(geom) = "
+                          "'ST_MultiPolygon' FROM protection_zones WHERE id = :i"),
+                     {"i": saved.id})
+    for shape, message in (
+            (LineString([(x0, y0), (x1, y1)]), "A zone is an area"),
+            (box(2.0, 48.0, 2.1, 48.1), "outside Vietnam"),
+            (Polygon([(x0, y0), (x0 + 1e-7, y0), (x0, y0 + 1e-7)]), "no area"),
+            (box(105.5, 20.5, 106.5, 21.5), "a relic's zone is smaller than 50 km²")):
+        with pytest.raises(InputError, match=message):
+            zones.save_version(db, reviewer, relic, zone="II", geometry=shape,
+                               valid_from=date(2025, 1, 1))
+    with pytest.raises(InputError, match="Draw the zone on the map"):
+        zones.read_zone_geometry("")
+    with pytest.raises(InputError, match="not a GeoJSON polygon"):
+        zones.read_zone_geometry('{"type": "Polygon", "coordinates": "x"}')
+
+
+def test_zone_i_outside_zone_ii_is_saved_with_a_warning(db, reviewer, relic):
+    saved = zones.save_version(db, reviewer, relic, zone="I", geometry=square(120, 0, 50),
+                               valid_from=date(2024, 6, 1))
+    (en, vi), = saved.warnings
+    # 20 m of the 100 m square lie east of zone II: about 2,000 m², as PostGIS measures it.
+    outside = db.scalar(text("""
+        SELECT ST_Area(ST_Difference(i.geom, ii.geom)::geography)
+          FROM protection_zones i, protection_zones ii
+         WHERE i.id = :i AND ii.id = :ii"""), {"i": saved.id, "ii": chain(db, relic, "II")[0]["id"]})
+    assert 1990 < outside < 2010
+    m2_en, m2_vi = both(outside, 0)
+    assert en.startswith(f"Zone I reaches {m2_en} m² outside zone II from 2024-06-01")
+    assert vi.startswith(f"Khu vực I vượt ra ngoài khu vực II {m2_vi} m² từ 01/06/2024")
+
+
+def test_retiring_a_relic_ends_its_zones_even_one_starting_today(db, reviewer, relic):
+    today = today_in_vietnam()
+    zones.save_version(db, reviewer, relic, zone="II", geometry=square(0, 0, 200),
+                       valid_from=today)
+    lifecycle.retire(db, reviewer, relic, "Đã bị phá dỡ")
+    # The version that was to start today never came into force; the one before ends
+    # yesterday and stays for checks of earlier dates.
+    (old,) = chain(db, relic, "II")
+    assert old["valid_from"] == date(2020, 1, 1) and old["valid_to"] == today - timedelta(1)
+    with pytest.raises(InputError, match="no longer in the register"):
+        zones.save_version(db, reviewer, relic, zone="II", geometry=square(0, 0, 220),
+                           valid_from=today + timedelta(days=1))
+
+
+# --- the survey re-import ---------------------------------------------------------------
+
+def zone_file(tmp_path: Path, records: list[dict], half: float = 20.0) -> Path:
+    x, y = sf.tm3(105.9405, 20.8585)
+    ring = Polygon([(x - half, y - half), (x + half, y - half), (x + half, y + half),
+                    (x - half, y + half)])
+    shp = sf.write_shapefile(tmp_path, "kvbv", records, [ring] * len(records))
+    return sf.zip_files(tmp_path / f"kvbv-{half:g}.zip", sf.shapefile_parts(shp))
+
+
+def import_zones(db: Session, path: Path):
+    return run_import(db, path, ImportOptions(layer="protection_zones",
+                                              preset="khoanh-vung-bao-ve"))
+
+
+def test_a_zone_reimport_makes_a_new_version_and_its_undo_reopens_the_old(
+        client, db, tmp_path: Path):
+    today = today_in_vietnam()
+    (old,) = [v for v in chain(db, DEMO_SITE, "I") if v["valid_to"] is None]
+    records = sf.zone_records([DEMO_SITE])  # decision 12/QĐ-UBND, no valid-from column
+    result = import_zones(db, zone_file(tmp_path, records))
+    assert (result.counts["inserted"], result.counts["updated"]) == (0, 1)
+    before_new, new = chain(db, DEMO_SITE, "I")[-2:]
+    assert before_new["id"] == old["id"] and before_new["wkt"] == old["wkt"]
+    assert before_new["valid_to"] == today - timedelta(days=1)
+    assert (new["valid_from"], new["valid_to"], new["decision_no"]) == \
+        (today, None, "12/QĐ-UBND")
+    versions = {v.id for v in zones.relic_zones(db, DEMO_SITE, today - timedelta(1)).current}
+    assert old["id"] in versions and new["id"] not in versions
+
+    # The same file again changes nothing.
+    again = import_zones(db, zone_file(tmp_path, records))
+    assert (again.counts["inserted"], again.counts["updated"],
+            again.counts["unchanged"]) == (0, 0, 1)
+    undo_import(db, again.import_id, None)
+
+    undo_import(db, result.import_id, None)
+    (back,) = [v for v in chain(db, DEMO_SITE, "I") if v["valid_to"] is None]
+    assert back == old
+    assert new["id"] not in {v["id"] for v in chain(db, DEMO_SITE, "I")}
+
+
+def test_a_reimported_version_may_not_start_before_the_one_in_force(db, tmp_path: Path):
+    (current,) = [v for v in chain(db, DEMO_SITE, "II") if v["valid_to"] is None]
+    before = db.execute(text("SELECT count(*), max(id) FROM protection_zones")).one()
+    day = current["valid_from"].strftime("%d/%m/%Y")
+    records = [{**sf.zone_records([DEMO_SITE], ("II",))[0], "HIEU_LUC": day}]
+    with pytest.raises(ImportFailed) as failed:
+        import_zones(db, zone_file(tmp_path, records, half=60))
+    report = failed.value.details["report"]
+    (error,) = report["errors"]
+    assert error["row"] == 1
+    assert error["en"].startswith(
+        f"Zone II of {DEMO_SITE} has a version in force from "
+        f"{current['valid_from'].isoformat()}; this row would start a new one on "
+        f"{current['valid_from'].isoformat()}.")
+    assert f"Khu vực bảo vệ II của {DEMO_SITE} đã có phiên bản hiệu lực từ {day}" \
+        in error["vi"]
+    assert db.execute(text("SELECT count(*), max(id) FROM protection_zones")).one() == before
