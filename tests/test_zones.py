@@ -5,6 +5,8 @@ still finds the old zone; the survey re-import versions zones the same way and i
 still works; who may save versions; the checks of a boundary."""
 from __future__ import annotations
 
+import json
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -299,3 +301,116 @@ def test_a_reimported_version_may_not_start_before_the_one_in_force(db, tmp_path
     assert f"Khu vực bảo vệ II của {DEMO_SITE} đã có phiên bản hiệu lực từ {day}" \
         in error["vi"]
     assert db.execute(text("SELECT count(*), max(id) FROM protection_zones")).one() == before
+
+
+# --- the page ---------------------------------------------------------------------------
+
+def sign_in(client, auth, db, role: str) -> None:
+    units = ()
+    if role == "commune_editor":
+        units = (db.scalar(text("SELECT code FROM admin_units WHERE level = 'commune' AND "
+                                "valid_to IS NULL ORDER BY code LIMIT 1")),)
+    create_user(db, f"zones-{role}", PASSWORD, role, unit_codes=units)
+    assert auth.login(f"zones-{role}", PASSWORD).status_code == 302
+
+
+def form_fields(html: str) -> dict[str, str]:
+    form = html[html.index('id="zone-form"'):]
+    return {name: re.search(rf'name="{name}" value="([^"]*)"', form).group(1)
+            for name in ("csrf_token", "form_token")}
+
+
+def test_a_reviewer_saves_a_drawn_boundary_from_the_page(client, auth, db, relic):
+    sign_in(client, auth, db, "district_reviewer")
+    page = client.get(f"/officials/relics/{relic}/zones")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Khu vực bảo vệ của Đình Phiên Bản" in html and "12/QĐ-UBND" in html
+    config = json.loads(re.search(r'<script type="application/json" id="zones-config">(.*?)'
+                                  r'</script>', html, re.DOTALL).group(1))
+    assert {z["zone"] for z in config["zones"]} == {"I", "II"}
+
+    today = today_in_vietnam()
+    answer = client.post(f"/officials/relics/{relic}/zones", data={
+        **form_fields(html), "zone": "II", "geometry": json.dumps(mapping(square(0, 0, 180))),
+        "decision_no": "45/QĐ-UBND", "decision_date": (today - timedelta(3)).isoformat(),
+        "valid_from": today.isoformat(), "accuracy": "digitised"})
+    assert answer.status_code == 303
+    shown = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert (f"Đã lưu: Khu vực bảo vệ II, phiên bản mới có hiệu lực từ "
+            f"{today.strftime('%d/%m/%Y')}") in shown
+    versions = shown[shown.index("zones-versions"):]
+    assert versions.count('data-zone="II"') == 2 and "45/QĐ-UBND" in versions
+    assert "drawn by zones-district_reviewer on the map" in versions
+
+    # A date before the version in force: the page says why, nothing is saved.
+    refused = client.post(f"/officials/relics/{relic}/zones", data={
+        **form_fields(shown), "zone": "II", "geometry": json.dumps(mapping(square(0, 0, 190))),
+        "valid_from": "01/01/2021", "accuracy": "digitised"})
+    assert refused.status_code == 400
+    body = refused.get_data(as_text=True)
+    assert "phiên bản mới phải bắt đầu sau ngày đó" in body
+    assert len(chain(db, relic, "II")) == 2
+
+
+def test_a_zone_is_read_from_an_uploaded_vn2000_file(client, auth, db, relic, tmp_path):
+    sign_in(client, auth, db, "district_reviewer")
+    x, y = sf.tm3(LON, LAT)
+    ring = Polygon([(x - 170, y - 170), (x + 170, y - 170), (x + 170, y + 170),
+                    (x - 170, y + 170)])
+    shp = sf.write_shapefile(tmp_path, "kv2", [{"KVBV": "II"}], [ring])
+    archive = sf.zip_files(tmp_path / "kv2.zip", sf.shapefile_parts(shp))
+    html = client.get(f"/officials/relics/{relic}/zones").get_data(as_text=True)
+    fields = form_fields(html)
+    preview = client.post(f"/officials/relics/{relic}/zones/upload", data={
+        "csrf_token": fields["csrf_token"], "file": (archive.open("rb"), "kv2.zip")},
+        content_type="multipart/form-data")
+    assert preview.status_code == 200, preview.get_json()
+    body = preview.get_json()
+    assert body["geometry"]["type"] == "MultiPolygon" and "9209" in body["crs"]["crs"]
+    # Without JavaScript the file itself is saved.
+    saved = client.post(f"/officials/relics/{relic}/zones", data={
+        **fields, "zone": "II", "geometry": "", "valid_from": "2024-03-01",
+        "accuracy": "surveyed", "file": (archive.open("rb"), "kv2.zip")},
+        content_type="multipart/form-data")
+    assert saved.status_code == 303
+    new = chain(db, relic, "II")[-1]
+    assert new["valid_from"] == date(2024, 3, 1)
+    area = db.scalar(text("SELECT ST_Area(geom::geography) FROM protection_zones WHERE id = :i"),
+                     {"i": new["id"]})
+    assert abs(area - 340 * 340) < 0.01 * 340 * 340
+    two = sf.write_shapefile(tmp_path / "two", "kv", [{"KVBV": "I"}, {"KVBV": "II"}],
+                             [ring, ring])
+    refused = client.post(f"/officials/relics/{relic}/zones/upload", data={
+        "csrf_token": fields["csrf_token"],
+        "file": (sf.zip_files(tmp_path / "two.zip", sf.shapefile_parts(two)).open("rb"),
+                 "two.zip")}, content_type="multipart/form-data")
+    assert refused.status_code == 400
+    assert "Hãy chỉ giữ lại một khu vực cần lưu" in refused.get_json()["message"]
+
+
+@pytest.mark.parametrize("role", ["commune_editor", None])
+def test_editors_are_refused_and_the_public_is_sent_to_sign_in(client, auth, db, relic,
+                                                               role):
+    if role:
+        sign_in(client, auth, db, role)
+    token = auth.csrf("/login")
+    data = {"csrf_token": token, "zone": "II", "valid_from": "2024-01-01",
+            "geometry": json.dumps(mapping(square(0, 0, 200)))}
+    for answer in (client.get(f"/officials/relics/{relic}/zones"),
+                   client.post(f"/officials/relics/{relic}/zones", data=data),
+                   client.post(f"/officials/relics/{relic}/zones/upload",
+                               data={"csrf_token": token})):
+        if role:
+            assert answer.status_code == 403
+        else:
+            assert answer.status_code in (302, 303)  # a form POST: 303 (form_safety)
+            assert "/login" in answer.headers["Location"]
+    assert len(chain(db, relic, "II")) == 1
+
+
+def test_the_relic_page_links_reviewers_to_its_zones(client, auth, db, relic):
+    link = f'href="/officials/relics/{relic}/zones"'
+    assert link not in client.get(f"/sites/{relic}").get_data(as_text=True)
+    sign_in(client, auth, db, "district_reviewer")
+    assert link in client.get(f"/sites/{relic}").get_data(as_text=True)
