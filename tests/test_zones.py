@@ -6,6 +6,7 @@ still works; who may save versions; the checks of a boundary."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from pyproj import Transformer
 from shapely.geometry import LineString, Polygon, box, mapping
+from shapely.geometry import shape as from_geojson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -414,3 +416,152 @@ def test_the_relic_page_links_reviewers_to_its_zones(client, auth, db, relic):
     assert link not in client.get(f"/sites/{relic}").get_data(as_text=True)
     sign_in(client, auth, db, "district_reviewer")
     assert link in client.get(f"/sites/{relic}").get_data(as_text=True)
+
+
+# --- in Chromium ------------------------------------------------------------------------
+
+def _screen(page, lat: float, lon: float, dx: float = 0, dy: float = 0) -> tuple[float, float]:
+    """Where (lat, lon) is on the screen, shifted by (dx, dy) pixels."""
+    return tuple(page.evaluate(
+        f"() => {{ const m = HeritageMap.map; const p = m.latLngToContainerPoint([{lat}, {lon}]);"
+        f" const r = m.getContainer().getBoundingClientRect();"
+        f" return [r.left + p.x + {dx}, r.top + p.y + {dy}]; }}"))
+
+
+def _click(page, x: float, y: float) -> None:
+    page.mouse.move(x, y, steps=4)  # Geoman snaps the hint marker as the mouse moves
+    page.mouse.click(x, y)
+    page.wait_for_timeout(150)
+
+
+@pytest.mark.browser
+def test_a_reviewer_draws_and_edits_zone_ii_and_the_public_meets_it(
+        page, page_watch, live_server, database_url):
+    from sqlalchemy import create_engine
+
+    from tests.conftest import sign_in as browser_sign_in
+
+    lon, lat = 105.915, 20.815  # a corner of the district no other test uses
+    engine = create_engine(database_url)
+    username = f"browser-zones-{os.getpid()}"
+    with Session(engine) as s:
+        first_revision = s.scalar(text("SELECT coalesce(max(id), 0) FROM revisions"))
+        create_user(s, username, PASSWORD, "district_reviewer")
+        hid = make_site(s, lon, lat, name="Đình Vẽ Ranh Giới", zone_radius_m=None)
+        for zone, half in (("I", 50), ("II", 150)):
+            s.execute(text("""
+                INSERT INTO protection_zones (site_id, zone, geom, decision_no, valid_from,
+                                              accuracy)
+                SELECT id, :z, ST_Multi(ST_GeomFromText(:g, 4326)), '12/QĐ-UBND',
+                       DATE '2020-01-01', 'surveyed' FROM sites WHERE heritage_id = :h"""),
+                {"z": zone, "g": square(0, 0, half, lon, lat).wkt, "h": hid})
+        s.commit()
+    zone_i_corner = square(0, 0, 50, lon, lat).exterior.coords[0]  # its south-west corner
+    try:
+        browser_sign_in(page, live_server, username, PASSWORD)
+        page.goto(f"{live_server}/sites/{hid}")
+        page.get_by_role("link", name="Khu vực bảo vệ", exact=True).click()
+        page.wait_for_selector("#zone-form[data-ready='1']")
+        page.select_option("#zone-kind", "II")
+        page.wait_for_timeout(300)
+        # The relic left of the middle: the corners stay clear of the legend and controls.
+        view_lon, view_lat = TO_LONLAT.transform(*(a + b for a, b in zip(
+            TO_UTM.transform(lon, lat), (100, 0))))
+        page.evaluate(f"() => HeritageMap.map.setView([{view_lat}, {view_lon}], 17, "
+                      f"{{animate: false}})")
+
+        # Draw a new zone II reaching further east, with one corner put 8 px off zone I's
+        # south-west corner: it snaps onto it. Corners in metres east/north of the relic,
+        # clear of the old zone II's edges (those would snap too).
+        page.wait_for_timeout(300)
+        page.get_by_role("button", name="Vẽ ranh giới mới").click()
+
+        def at(east: float, north: float, dx: float = 0, dy: float = 0) -> tuple[float, float]:
+            x, y = TO_UTM.transform(lon, lat)
+            corner_lon, corner_lat = TO_LONLAT.transform(x + east, y + north)
+            return _screen(page, corner_lat, corner_lon, dx, dy)
+
+        for east, north in ((-67, 200), (200, 200), (200, -200), (-67, -200)):
+            _click(page, *at(east, north))
+        _click(page, *_screen(page, zone_i_corner[1], zone_i_corner[0], 8, -6))
+        _click(page, *at(-67, 200))  # the first corner again: done
+        page.wait_for_selector("#zone-form[data-changed='1']", state="attached")
+        drawn = json.loads(page.locator("#zone-geometry").input_value())
+        # (to the 8 decimals the page was given zone I with)
+        assert any(abs(x - zone_i_corner[0]) < 1e-7 and abs(y - zone_i_corner[1]) < 1e-7
+                   for x, y in drawn["coordinates"][0])
+        assert len(drawn["coordinates"][0]) == 6
+
+        # Edit: drag the north-east corner 40 px further east.
+        page.get_by_role("button", name="Sửa các đỉnh").click()
+        # The corner handle furthest north-east (Geoman's vertex markers).
+        x, y = page.evaluate("""() => {
+            const corners = Array.from(document.querySelectorAll(
+                '.marker-icon:not(.marker-icon-middle)')).map(e => {
+                const r = e.getBoundingClientRect();
+                return [r.left + r.width / 2, r.top + r.height / 2]; });
+            corners.sort((a, b) => (b[0] - b[1]) - (a[0] - a[1]));
+            return corners[0]; }""")
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 40, y, steps=8)
+        page.mouse.up()
+        page.wait_for_timeout(200)
+        edited = json.loads(page.locator("#zone-geometry").input_value())
+        # 40 px at zoom 17 here are about 45 m: well over 25 m further east.
+        assert max(p[0] for p in edited["coordinates"][0]) > \
+            max(p[0] for p in drawn["coordinates"][0]) + 25 / 104000
+
+        page.fill("#zone-decision-no", "45/QĐ-UBND")
+        page.get_by_role("button", name="Lưu phiên bản mới").click()
+        page.wait_for_selector(".flash")
+        assert "Đã lưu: Khu vực bảo vệ II" in page.locator(".flash").first.inner_text()
+        versions = page.locator("table.zones-versions").inner_text()
+        assert versions.count("Khu vực bảo vệ II") == 2 and "45/QĐ-UBND" in versions
+
+        # The public: the relic's page, the map's layer and the zone check show the new
+        # zone II; a check as of last month still finds the old one.
+        public = page.context.browser.new_context(locale="vi-VN")
+        visitor = public.new_page()
+        visitor.goto(f"{live_server}/sites/{hid}")
+        assert "45/QĐ-UBND" in visitor.locator("table.zones").inner_text()
+        minx, miny, maxx, maxy = square(0, 0, 600, lon, lat).bounds
+        layer = visitor.request.get(f"{live_server}/api/layers/protection_zones.geojson"
+                                    f"?bbox={minx},{miny},{maxx},{maxy}").json()
+        mine = {f["properties"]["zone"]: f for f in layer["features"]
+                if f["properties"]["heritage_id"] == hid}
+        assert mine["II"]["properties"]["decision_no"] == "45/QĐ-UBND"
+        served = from_geojson(mine["II"]["geometry"])
+        assert served.hausdorff_distance(from_geojson(edited)) < 1e-6  # 7 decimals served
+        parcel = mapping(square(-120, 0, 10, lon, lat))  # in the old zone II only
+        month_ago = (today_in_vietnam() - timedelta(days=30)).isoformat()
+        then = visitor.request.post(f"{live_server}/api/zone-check?date={month_ago}",
+                                    data=json.dumps(parcel),
+                                    headers={"Content-Type": "application/json"}).json()
+        now = visitor.request.post(f"{live_server}/api/zone-check", data=json.dumps(parcel),
+                                   headers={"Content-Type": "application/json"}).json()
+        assert (hid, "II") in {(h["heritage_id"], h["zone"]) for h in then["results"][0]["hits"]}
+        assert (hid, "II") not in {(h["heritage_id"], h["zone"])
+                                   for h in now["results"][0]["hits"]}
+        public.close()
+        assert page_watch.console_errors == [] and page_watch.off_host == []
+        assert page_watch.failed == []
+    finally:
+        with Session(engine) as s:
+            # The live server's database is shared by the session: remove what this test
+            # made (identifiers are permanent by trigger, so triggers are off for this).
+            ids = {"ids": [hid]}
+            s.execute(text("SET LOCAL session_replication_role = replica"))
+            s.execute(text("DELETE FROM protection_zones WHERE site_id IN (SELECT id FROM sites "
+                           "WHERE heritage_id = ANY(:ids))"), ids)
+            s.execute(text("DELETE FROM site_admin_units WHERE site_id IN (SELECT id FROM sites "
+                           "WHERE heritage_id = ANY(:ids))"), ids)
+            s.execute(text("DELETE FROM sites WHERE heritage_id = ANY(:ids)"), ids)
+            s.execute(text("DELETE FROM heritage_identifiers WHERE id = ANY(:ids)"), ids)
+            s.execute(text("DELETE FROM form_submissions WHERE user_id IN (SELECT id FROM users "
+                           "WHERE username = :u)"), {"u": username})
+            s.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})
+            s.execute(text("SET LOCAL session_replication_role = origin"))
+            s.execute(text("DELETE FROM revisions WHERE id > :r"), {"r": first_revision})
+            s.commit()
+        engine.dispose()
