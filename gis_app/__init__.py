@@ -39,6 +39,7 @@ def create_app(config: Config | None = None) -> Flask:
         public,
         records,
         site_media,
+        zones,
     )
     from gis_app.web import auth as web_auth
     from gis_app.web import conditions as web_conditions
@@ -57,6 +58,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(history.bp)
     app.register_blueprint(editor.bp)
     app.register_blueprint(site_media.bp)
+    app.register_blueprint(zones.bp)
     app.register_blueprint(planning.bp)
     app.register_blueprint(planning_reports.bp)
     app.register_blueprint(api_layers.bp)

@@ -1,16 +1,27 @@
 from layers import PUBLISHED_SITE, SITE_IN_REGISTER, Layer, LegendEntry, PopupField
 
+
+def valid_on(alias: str = "z", on: str = ":today") -> str:
+    """SQL: the zone version `alias` is in force on the date `on` (a bind or SQL date
+    expression). A zone of a relic is a chain of dated versions (services/zones.py);
+    NULL bounds are open. Every read of "the zones" goes through this."""
+    return (f"(({alias}.valid_from IS NULL OR {alias}.valid_from <= {on}) "
+            f"AND ({alias}.valid_to IS NULL OR {alias}.valid_to >= {on}))")
+
+
 LAYER = Layer(
     name="protection_zones",
     title={"vi": "Khu vực bảo vệ di tích", "en": "Protection zones"},
-    description={"vi": "Khu vực bảo vệ I, II của di tích (Luật Di sản văn hóa)",
-                 "en": "Relic protection zones I and II (Law on Cultural Heritage)"},
+    description={"vi": "Khu vực bảo vệ I, II và vùng đệm của di tích, đang có hiệu lực "
+                       "(Luật Di sản văn hóa)",
+                 "en": "Relic protection zones I and II and buffer zones in force (Law on "
+                       "Cultural Heritage)"},
     geometry_type="MultiPolygon",
-    source="""(SELECT z.id, z.geom, z.zone, z.decision_no, z.decision_date, z.valid_from,
+    source=f"""(SELECT z.id, z.geom, z.zone, z.decision_no, z.decision_date, z.valid_from,
                       z.accuracy, s.heritage_id, s.name_vi AS site_name_vi,
                       s.name_en AS site_name_en, s.status, s.sensitive
                  FROM protection_zones z JOIN sites s ON s.id = z.site_id
-                WHERE z.valid_to IS NULL OR z.valid_to >= :today)""",
+                WHERE {valid_on("z", ":today")})""",
     properties={
         "zone": "src.zone",
         "heritage_id": "src.heritage_id",
@@ -44,6 +55,9 @@ LAYER = Layer(
         LegendEntry({"vi": "Khu vực bảo vệ II", "en": "Protection zone II"},
                     {"color": "#ef6c00", "fillColor": "#ffb74d", "fillOpacity": 0.2,
                      "dashArray": "6 4"}),
+        LegendEntry({"vi": "Vùng đệm", "en": "Buffer zone"},
+                    {"color": "#6a1b9a", "fillColor": "#ce93d8", "fillOpacity": 0.12,
+                     "dashArray": "2 4"}),
     ),
     min_zoom=12,
     order=50,

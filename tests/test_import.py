@@ -178,21 +178,6 @@ def test_reimport_changes_nothing_and_correction_updates_with_revisions(
         undo_import(db, first.import_id, None)
 
 
-def test_zone_import_replaces_the_current_zone_of_a_relic(db: Session, tmp_path: Path) -> None:
-    old = db.execute(text("SELECT z.id, ST_AsText(z.geom) FROM protection_zones z JOIN sites s "
-                          "ON s.id = z.site_id WHERE s.heritage_id = :h AND z.zone = 'I'"),
-                     {"h": DEMO_SITE}).one()
-    result = do_import(db, reference_zone(tmp_path, DEMO_SITE))
-    assert (result.counts["inserted"], result.counts["updated"]) == (0, 1)
-    (rev,) = db.execute(text("SELECT row_id, before, after FROM revisions WHERE import_id = :i"),
-                        {"i": result.import_id}).all()
-    assert rev.row_id == str(old.id)
-    assert rev.before["decision_no"] != rev.after["decision_no"] == "12/QĐ-UBND"
-    undo_import(db, result.import_id, None)
-    assert db.execute(text("SELECT ST_AsText(geom) FROM protection_zones WHERE id = :i"),
-                      {"i": old.id}).scalar_one() == old[1]
-
-
 def test_undo_refuses_when_rows_were_edited_later(db: Session, relics: list[str], tmp_path: Path) -> None:
     result = do_import(db, reference_zone(tmp_path, relics[0]))
     db.execute(text("UPDATE protection_zones SET decision_no = 'sửa tay' WHERE source LIKE "

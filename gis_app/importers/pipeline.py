@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from gis_app.clock import VIETNAM_TIME
+from gis_app.clock import VIETNAM_TIME, today_in_vietnam
 from gis_app.errors import ImportFailed, InputError
 from gis_app.geo import crs as crs_mod
 from gis_app.geo import encodings
@@ -570,8 +570,8 @@ def _stage_and_load(db: Session, savepoint: Any, source: Source, target: targets
                     stager.outside_region)
     if not report.error_count:
         db.execute(text("ANALYZE import_stage"))
-        for sql in targets.prepare_statements(target):
-            db.execute(text(sql))
+        for sql in targets.prepare_statements(target, stager.columns):
+            db.execute(text(sql), {"today": today_in_vietnam()})
         _check_staged(db, target, report)
         if stager.code_source:
             _check_identifiers(db, report)
@@ -736,6 +736,10 @@ def _check_staged(db: Session, target: targets.Target, report: Report) -> None:
                          f"first or correct the identifier.",
                          f"Không có di tích nào mang mã định danh {value}; hãy nhập di tích "
                          f"trước hoặc sửa mã.")
+    sql = targets.row_errors_sql(target)
+    if sql:
+        for row_no, en, vi in db.execute(text(sql)):
+            report.error(row_no, None, en, vi)
 
 
 DUPLICATE_RADIUS_M = 100

@@ -121,12 +121,17 @@ def stage_columns(target: Target) -> str:
     """Columns the stage has besides the mapped fields: matches found before loading."""
     extra = "target_id integer"
     if target.layer == "protection_zones":
-        extra += ", site_id integer"
+        # The relic; the open version's start, whether the row changes it, and the
+        # start of the new version it makes (see _zone_statements).
+        extra += ", site_id integer, cur_from date, changed boolean, new_from date"
     return extra
 
 
-def prepare_statements(target: Target) -> list[str]:
+def prepare_statements(target: Target, mapped: list[str] | tuple[str, ...] = ()
+                       ) -> list[str]:
     """Resolve references and find the existing record of each staged row (target_id).
+    Bind :today (Vietnam's date) when running them. `mapped`: the target fields the file
+    provides.
 
     Matching is done into the stage first, so that the statements that write never
     probe the table they are writing (a NOT EXISTS over a table growing under the same
@@ -154,6 +159,7 @@ def prepare_statements(target: Target) -> list[str]:
                          FROM protection_zones z
                         WHERE z.valid_to IS NULL ORDER BY z.site_id, z.zone, z.id) cur
                 WHERE cur.site_id = st.site_id AND cur.zone = st.zone""",
+            _zone_changes(mapped),
         ]
     raise KeyError(target.layer)
 
@@ -217,16 +223,50 @@ def _site_statements(mapped: list[str]) -> list[tuple[str, str]]:
     ]
 
 
+# A zone is a chain of dated versions (services/zones.py): a row that changes the open
+# version of its relic's zone (boundary, decision, accuracy, or a new valid_from) ends it
+# the day before the new version starts and adds the new version, which starts on the
+# row's valid_from, else on the day of the import. Nothing is overwritten: a check as of
+# an earlier date still finds the old boundary, and undoing the import deletes the new
+# version and reopens the old one.
+_ZONE_KEEP = ("site_heritage_id", "zone", "valid_from")
+
+
+def _zone_changes(mapped: list[str] | tuple[str, ...]) -> str:
+    """Fill cur_from, changed and new_from for rows matching an open version."""
+    cols = [c for c in mapped if c not in _ZONE_KEEP] + ["geom"]
+    changed = _distinct(cols, "z")
+    if "valid_from" in mapped:
+        changed += " OR (st.valid_from IS NOT NULL AND st.valid_from IS DISTINCT FROM z.valid_from)"
+    new_from = "coalesce(st.valid_from, CAST(:today AS date))" if "valid_from" in mapped \
+        else "CAST(:today AS date)"
+    return f"""UPDATE import_stage st SET cur_from = z.valid_from, changed = ({changed}),
+                      new_from = {new_from}
+                 FROM protection_zones z WHERE z.id = st.target_id"""
+
+
 def _zone_statements(mapped: list[str]) -> list[tuple[str, str]]:
     cols = [c for c in mapped if c not in ("site_heritage_id", "zone")] + ["geom"]
     insert_cols = cols + ([] if "accuracy" in mapped else ["accuracy"]) + ["source"]
     insert_vals = ([f"st.{c}" for c in cols]
                    + ([] if "accuracy" in mapped else ["'surveyed'"]) + [":source"])
+    # A new version takes what the file gives and keeps the rest from the version it
+    # follows (a file without decision numbers does not blank them).
+    carried = {c: f"st.{c}" if c in mapped else f"z.{c}"
+               for c in ("decision_no", "decision_date")}
+    carried["accuracy"] = "st.accuracy" if "accuracy" in mapped else "'surveyed'"
     return [
-        ("updated", f"""
-            UPDATE protection_zones z SET {_assign(cols)}
+        ("updated", """
+            UPDATE protection_zones z SET valid_to = st.new_from - 1
               FROM import_stage st
-             WHERE z.id = st.target_id AND {_distinct(cols, 'z')}"""),
+             WHERE z.id = st.target_id AND st.changed"""),
+        ("", f"""
+            INSERT INTO protection_zones (site_id, zone, geom, valid_from, source,
+                                          {", ".join(carried)})
+            SELECT st.site_id, st.zone, st.geom, st.new_from, :source,
+                   {", ".join(carried.values())}
+              FROM import_stage st JOIN protection_zones z ON z.id = st.target_id
+             WHERE st.changed ORDER BY st.row_no"""),
         ("inserted", f"""
             INSERT INTO protection_zones (site_id, zone, {", ".join(insert_cols)})
             SELECT st.site_id, st.zone, {", ".join(insert_vals)} FROM import_stage st
@@ -240,4 +280,38 @@ def unknown_reference_sql(target: Target) -> str | None:
     if target.layer == "protection_zones":
         return """SELECT row_no, site_heritage_id FROM import_stage
                    WHERE site_id IS NULL ORDER BY row_no LIMIT 50"""
+    return None
+
+
+def row_errors_sql(target: Target) -> str | None:
+    """SQL listing staged rows that cannot be loaded as they are, as (row_no, English
+    message, Vietnamese message); run after `prepare_statements`, binding nothing."""
+    if target.layer == "protection_zones":
+        return """
+            SELECT st.row_no,
+                   format('Zone %s of %s has a version in force from %s; this row would '
+                          'start a new one on %s. A new version must start later: give a '
+                          'later valid-from date (or none, for the day of the import). '
+                          'Earlier boundaries are kept as they were.', st.zone,
+                          st.site_heritage_id, to_char(st.cur_from, 'YYYY-MM-DD'),
+                          to_char(st.new_from, 'YYYY-MM-DD')),
+                   format('%s của %s đã có phiên bản hiệu lực từ %s; dòng này sẽ tạo phiên '
+                          'bản mới từ %s. Phiên bản mới phải bắt đầu muộn hơn: hãy ghi ngày '
+                          'hiệu lực muộn hơn (hoặc để trống để lấy ngày nhập). Các ranh giới '
+                          'trước được giữ nguyên.',
+                          CASE st.zone WHEN 'buffer' THEN 'Vùng đệm'
+                                       ELSE 'Khu vực bảo vệ ' || st.zone END,
+                          st.site_heritage_id, to_char(st.cur_from, 'DD/MM/YYYY'),
+                          to_char(st.new_from, 'DD/MM/YYYY'))
+              FROM import_stage st
+             WHERE st.changed AND st.cur_from IS NOT NULL AND st.new_from <= st.cur_from
+            UNION ALL
+            SELECT st.row_no,
+                   format('%s is no longer in the register (%s): its zones have ended and '
+                          'cannot change.', s.heritage_id, s.status),
+                   format('%s không còn trong danh mục: các khu vực bảo vệ của di tích đã '
+                          'hết hiệu lực và không thay đổi được.', s.heritage_id)
+              FROM import_stage st JOIN sites s ON s.id = st.site_id
+             WHERE s.status IN ('retired', 'merged')
+             ORDER BY 1 LIMIT 50"""
     return None

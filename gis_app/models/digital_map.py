@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import ACCURACY, LANDSCAPE_KINDS, ZONES, Base, geometry, one_of, valid_geometry
 
 
 class ProtectionZone(Base):
-    """Khu vực bảo vệ I / II (or a buffer), with its legal decision and validity."""
+    """Khu vực bảo vệ I / II (or a buffer), with its legal decision and validity: one
+    version of the relic's zone (services/zones.py)."""
 
     __tablename__ = "protection_zones"
     __table_args__ = (
@@ -19,6 +20,10 @@ class ProtectionZone(Base):
         one_of("accuracy", ACCURACY),
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="dates_ordered"),
         valid_geometry(),
+        # A zone is a chain of dated versions with one open version (migration 0013).
+        Index("uq_protection_zones_open_version", "site_id", "zone", unique=True,
+              postgresql_where=text("valid_to IS NULL")),
+        Index("ix_protection_zones_chain", "site_id", "zone", "valid_from"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"), index=True)

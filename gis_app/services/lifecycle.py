@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy import text
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, PermissionDenied, RecordNotFound
+from gis_app.services import zones
 from gis_app.services.audit import set_actor
 from gis_app.services.features import FULL_ACCESS_ROLES
 
@@ -198,11 +199,9 @@ def merge(db: Session, actor: Actor, heritage_id: str, into: str) -> dict[str, i
 
 
 def _end_zones(db: Session, site_id: int, on: date) -> None:
-    """End the zones of a relic that leaves: they stay for checks as of earlier dates."""
-    db.execute(text("""
-        UPDATE protection_zones SET valid_to = :last
-         WHERE site_id = :id AND (valid_to IS NULL OR valid_to > :last)"""),
-        {"id": site_id, "last": on - timedelta(days=1)})
+    """End the zones of a relic that leaves: they stay for checks as of earlier dates
+    (a version saved to start today or later never comes into force: services/zones)."""
+    zones.end_zones(db, site_id, on)
 
 
 def fate(db: Session, heritage_id: str) -> Fate | None:

@@ -18,6 +18,7 @@ from gis_app.errors import InputError
 from gis_app.models.relics import in_register
 from gis_app.services import conditions
 from gis_app.services.indicators import DIGITISED, FIELD_LABELS, SITE_REQUIRED
+from layers.protection_zones import valid_on
 
 RANK_POINTS = {"special_national": 4, "national": 3, "provincial": 2, "inventoried": 1}
 UNVERIFIED_RANK_POINTS = 2  # ranked, level not yet verified
@@ -106,7 +107,7 @@ SITES_SQL = f"""
            EXISTS (SELECT 1 FROM digital_records d WHERE d.site_id = s.id
                    AND {DIGITISED}) AS digitised,
            EXISTS (SELECT 1 FROM protection_zones z WHERE z.site_id = s.id
-                   AND (z.valid_to IS NULL OR z.valid_to >= :today)) AS has_zone,
+                   AND {valid_on("z", ":today")}) AS has_zone,
            ARRAY[{", ".join(f"CASE WHEN NOT ({c}) THEN '{name}' END"
                             for name, c in SITE_REQUIRED.items())}] AS missing
       FROM sites s LEFT JOIN admin_units u ON u.id = s.admin_unit_id

@@ -12,6 +12,7 @@ from gis_app.errors import InputError, RecordGone, RecordMoved, RecordNotFound
 from gis_app.services import lifecycle
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
 from gis_app.services.visibility import site_visible
+from layers.protection_zones import valid_on
 
 
 def get_site(db: Session, heritage_id: str, role: str | None = None) -> dict[str, Any]:
@@ -45,13 +46,13 @@ def get_site(db: Session, heritage_id: str, role: str | None = None) -> dict[str
     out = dict(site)
     if role not in OFFICIAL_ROLES:
         out["survey_code"] = None
-    out["zones"] = [dict(r) for r in db.execute(text("""
+    out["zones"] = [dict(r) for r in db.execute(text(f"""
         SELECT zone, decision_no, decision_date, valid_from, valid_to, accuracy,
                round(ST_Area(geom::geography)::numeric) AS area_m2,
                ST_XMin(geom) AS minx, ST_YMin(geom) AS miny,
                ST_XMax(geom) AS maxx, ST_YMax(geom) AS maxy
           FROM protection_zones
-         WHERE site_id = :id AND (valid_to IS NULL OR valid_to >= :today)
+         WHERE site_id = :id AND {valid_on("protection_zones", ":today")}
          ORDER BY zone"""), {"id": site["id"], "today": today_in_vietnam()}).mappings()]
     out["admin_history"] = [dict(r) for r in db.execute(text("""
         SELECT u.name, u.level, u.code, h.valid_from, h.valid_to

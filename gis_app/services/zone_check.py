@@ -24,6 +24,7 @@ from gis_app.errors import InputError
 from gis_app.geo import crs as crs_mod
 from gis_app.numbers import both
 from gis_app.services.features import FULL_ACCESS_ROLES
+from layers.protection_zones import valid_on
 
 MAX_AREA_M2 = 50_000_000  # 50 km²: larger is not a parcel or project, and too slow
 GEOD = Geod(ellps="WGS84")
@@ -163,7 +164,7 @@ def _parcel(geometry: Any, number: int, source_crs: Any) -> BaseGeometry:
 # The nearest relic: the GIST index orders by planar distance (against a subquery, not
 # a CTE column, or the index is not used); the 8 nearest are then ranked on the
 # spheroid, so near ties go the right way.
-CHECK_SQL = text("""
+CHECK_SQL = text(f"""
     WITH p AS (SELECT ST_GeomFromWKB(:wkb, 4326) AS g),
     pa AS (SELECT g, ST_Area(g::geography) AS area FROM p),
     hits AS (
@@ -173,8 +174,7 @@ CHECK_SQL = text("""
              ST_Distance(s.geom::geography, pa.g::geography) AS relic_distance
         FROM protection_zones z JOIN sites s ON s.id = z.site_id, pa
        WHERE ST_Intersects(z.geom, pa.g)
-         AND (z.valid_from IS NULL OR z.valid_from <= :on_date)
-         AND (z.valid_to IS NULL OR z.valid_to >= :on_date)
+         AND {valid_on("z", ":on_date")}
          AND (:full OR (s.status = 'published' AND NOT s.sensitive))
     )
     SELECT (SELECT area FROM pa) AS area,

@@ -33,6 +33,7 @@ from gis_app.geo import crs as crs_mod
 from gis_app.importers.parcels import ParcelFile, read_parcel_file
 from gis_app.models import ZoneCheckRecord
 from gis_app.services.zone_check import FULL_ACCESS_ROLES, GEOD, MAX_AREA_M2, check_parcel
+from layers.protection_zones import valid_on
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ def compare_checks(before: dict[str, Any], after: dict[str, Any]) -> Changes:
 
 ZONE_STYLE = {"I": ("#c62828", 0.35), "II": ("#ef6c00", 0.25), "buffer": ("#f9a825", 0.15)}
 
-MAP_SQL = text("""
+MAP_SQL = text(f"""
     WITH p AS (SELECT ST_Transform(parcel, :srid) AS g, parcel FROM zone_checks WHERE id = :id),
     box AS (SELECT ST_Expand(ST_Envelope(g), :margin) AS b FROM p),
     look AS (SELECT ST_Transform(b, 4326) AS b4 FROM box)
@@ -151,8 +152,7 @@ MAP_SQL = text("""
                     0, 1) AS svg
       FROM protection_zones z JOIN sites s ON s.id = z.site_id, box, look
      WHERE z.geom && look.b4
-       AND (z.valid_from IS NULL OR z.valid_from <= :on_date)
-       AND (z.valid_to IS NULL OR z.valid_to >= :on_date)
+       AND {valid_on("z", ":on_date")}
        AND (:full OR (s.status = 'published' AND NOT s.sensitive))
     UNION ALL
     SELECT 'relic', NULL, s.heritage_id, s.name_vi, ST_AsSVG(ST_Transform(s.geom, :srid), 0, 1)
@@ -266,12 +266,11 @@ class BulkResult:
                 "none": self.none, "on_date": self.on_date, "crs": self.crs}
 
 
-BULK_SQL = text("""
+BULK_SQL = text(f"""
     WITH z AS (
       SELECT z.geom, z.zone, s.heritage_id
         FROM protection_zones z JOIN sites s ON s.id = z.site_id
-       WHERE (z.valid_from IS NULL OR z.valid_from <= :on_date)
-         AND (z.valid_to IS NULL OR z.valid_to >= :on_date)
+       WHERE {valid_on("z", ":on_date")}
          AND (:full OR (s.status = 'published' AND NOT s.sensitive))
     ),
     hits AS (
