@@ -15,8 +15,8 @@ Target (issue 6): the first view of each page is at most 300 KB compressed.
 
     .venv/bin/python bench/page_weight.py [--site VN-HY-DT-000001] [--timeout 60]
 
-Only 127.0.0.1 is contacted (no other host name resolves; any attempt is reported); the run is bounded
-(each page load times out, the whole run stays under two minutes).
+Only 127.0.0.1 is contacted (no other host name resolves; any attempt is reported); the
+run is bounded (each page load times out, the whole run stays under two minutes).
 """
 from __future__ import annotations
 

@@ -105,3 +105,19 @@ def forget_user(db: Session, username: str) -> None:
     db.execute(text("DELETE FROM form_submissions WHERE user_id = "
                     "(SELECT id FROM users WHERE username = :u)"), who)
     db.execute(text("DELETE FROM users WHERE username = :u"), who)
+
+
+def forget_sites(db: Session, heritage_ids: list[str]) -> None:
+    """Remove relics a browser test committed to the shared live-server database, with
+    their zones, commune rows and restore log (identifiers are permanent by trigger, so
+    triggers are off for this). Runs with replica triggers off until the transaction ends;
+    the caller commits."""
+    ids = {"ids": list(heritage_ids)}
+    of_sites = "(SELECT id FROM sites WHERE heritage_id = ANY(:ids))"
+    db.execute(text("SET LOCAL session_replication_role = replica"))
+    db.execute(text(f"DELETE FROM restores WHERE row_id IN (SELECT id::text FROM {of_sites} x)"),
+               ids)
+    for table in ("protection_zones", "site_admin_units"):
+        db.execute(text(f"DELETE FROM {table} WHERE site_id IN {of_sites}"), ids)
+    db.execute(text("DELETE FROM sites WHERE heritage_id = ANY(:ids)"), ids)
+    db.execute(text("DELETE FROM heritage_identifiers WHERE id = ANY(:ids)"), ids)

@@ -66,7 +66,9 @@ def three(db: Session) -> dict[str, str]:
 
 
 def test_filters_by_type_and_rank(client, three):
-    ids = lambda q: sorted(_ids(client.get(f"/api/sites?bbox={BOX}&{q}")))
+    def ids(q: str) -> list[str]:
+        return sorted(_ids(client.get(f"/api/sites?bbox={BOX}&{q}")))
+
     assert ids("") == sorted(three.values())
     assert ids("type=scenic") == sorted([three["lake"], three["mound"]])
     assert ids("type=historical,archaeological") == sorted([three["temple"], three["mound"]])
@@ -249,8 +251,9 @@ def test_drafts_and_sensitive_relics_only_for_reviewers(client, db, auth, three)
     auth.login("reviewer_explore", "a long enough password")
     assert hidden <= seen()
     reviewer_counts = client.get("/api/sites/filters").get_json()
-    count = lambda body, code: next(t["count"] for t in body["types"]
-                                    if t["value"] == code)
+    def count(body: dict, code: str) -> int:
+        return next(t["count"] for t in body["types"] if t["value"] == code)
+
     assert count(reviewer_counts, "archaeological") == count(public_counts, "archaeological") + 1
     assert client.get(f"/api/sites?bbox={BOX}").headers["Cache-Control"] == "private, no-store"
 

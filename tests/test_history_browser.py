@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from gis_app.services.accounts import create_user
 from gis_app.services.audit import set_actor
 from tests.conftest import sign_in
-from tests.factories import make_site
+from tests.factories import forget_sites, make_site
 
 PASSWORD = "a long enough password"
 
@@ -80,18 +80,8 @@ def test_a_reviewer_reads_the_history_and_restores_on_a_phone(phone_page, page_w
         assert page_watch.off_host == []
     finally:
         with Session(engine) as s:
-            # The live server's database is shared by the session: remove what this test
-            # made (identifiers are permanent by trigger, so triggers are off for this).
-            ids = {"ids": [hid]}
-            s.execute(text("SET LOCAL session_replication_role = replica"))
-            s.execute(text("DELETE FROM restores WHERE row_id IN (SELECT id::text FROM sites "
-                           "WHERE heritage_id = ANY(:ids))"), ids)
-            s.execute(text("DELETE FROM protection_zones WHERE site_id IN (SELECT id FROM sites "
-                           "WHERE heritage_id = ANY(:ids))"), ids)
-            s.execute(text("DELETE FROM site_admin_units WHERE site_id IN (SELECT id FROM sites "
-                           "WHERE heritage_id = ANY(:ids))"), ids)
-            s.execute(text("DELETE FROM sites WHERE heritage_id = ANY(:ids)"), ids)
-            s.execute(text("DELETE FROM heritage_identifiers WHERE id = ANY(:ids)"), ids)
+            # The live server's database is shared by the session.
+            forget_sites(s, [hid])
             s.execute(text("DELETE FROM sign_in_attempts WHERE username = :u"),
                       {"u": username})
             s.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})

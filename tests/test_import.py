@@ -79,7 +79,8 @@ def test_vn2000_zone_with_prj_lands_within_5_cm(db: Session, relics: list[str], 
     assert decision == "Số 12/QĐ-UBND Khoái Châu"
 
 
-def test_every_vertex_matches_pyproj_reference(db: Session, relics: list[str], tmp_path: Path) -> None:
+def test_every_vertex_matches_pyproj_reference(db: Session, relics: list[str],
+                                               tmp_path: Path) -> None:
     lonlats = [(105.95, 20.82), (105.951, 20.82), (105.951, 20.821), (105.95, 20.8212)]
     ring = Polygon([sf.tm3(*p) for p in lonlats])
     shp = sf.write_shapefile(tmp_path, "kvbv", sf.zone_records(relics[:1]), [ring])
@@ -110,7 +111,8 @@ def test_wgs84_datum_prj_with_tm3_parameters_is_read_as_vn2000(db: Session, reli
     assert GEOD.inv(*first, *sf.REF_LONLAT)[2] < 0.05
 
 
-def test_explicit_crs_overrides_and_ambiguous_zone_asks(db: Session, relics: list[str], tmp_path: Path) -> None:
+def test_explicit_crs_overrides_and_ambiguous_zone_asks(db: Session, relics: list[str],
+                                                        tmp_path: Path) -> None:
     # E ~600 km fits Khoái Châu in both TM-3 105-00 and UTM 48N (30 m apart): ask.
     east, north = Transformer.from_crs(4326, 5897, always_xy=True).transform(*sf.REF_LONLAT)
     shp = sf.write_shapefile(tmp_path, "kvbv", sf.zone_records(relics[:1]),
@@ -178,7 +180,8 @@ def test_reimport_changes_nothing_and_correction_updates_with_revisions(
         undo_import(db, first.import_id, None)
 
 
-def test_undo_refuses_when_rows_were_edited_later(db: Session, relics: list[str], tmp_path: Path) -> None:
+def test_undo_refuses_when_rows_were_edited_later(db: Session, relics: list[str],
+                                                  tmp_path: Path) -> None:
     result = do_import(db, reference_zone(tmp_path, relics[0]))
     db.execute(text("UPDATE protection_zones SET decision_no = 'sửa tay' WHERE source LIKE "
                     "'import%'"))
@@ -186,7 +189,8 @@ def test_undo_refuses_when_rows_were_edited_later(db: Session, relics: list[str]
         undo_import(db, result.import_id, None)
 
 
-def test_dry_run_reports_counts_and_changes_nothing(db: Session, relics: list[str], tmp_path: Path) -> None:
+def test_dry_run_reports_counts_and_changes_nothing(db: Session, relics: list[str],
+                                                    tmp_path: Path) -> None:
     before = snapshot(db)
     result = do_import(db, reference_zone(tmp_path, relics[0]), dry_run=True)
     assert result.dry_run and result.import_id is None
@@ -228,7 +232,8 @@ def test_clockwise_geojson_rings_are_turned_and_reported(db: Session, relics: li
                            "LIKE 'import%'")).scalar_one()
 
 
-def test_row_errors_are_listed_and_nothing_is_loaded(db: Session, relics: list[str], tmp_path: Path) -> None:
+def test_row_errors_are_listed_and_nothing_is_loaded(db: Session, relics: list[str],
+                                                     tmp_path: Path) -> None:
     x, y = sf.tm3(105.97, 20.84)
     records = [{"MA_DT": relics[0], "KVBV": "I"},
                {"MA_DT": "VN-HY-DT-999999", "KVBV": "II"},      # unknown relic
@@ -253,7 +258,8 @@ def test_row_errors_are_listed_and_nothing_is_loaded(db: Session, relics: list[s
     assert snapshot(db) == before
 
 
-def test_out_of_vietnam_is_rejected_with_row(db: Session, relics: list[str], tmp_path: Path) -> None:
+def test_out_of_vietnam_is_rejected_with_row(db: Session, relics: list[str],
+                                             tmp_path: Path) -> None:
     shp = sf.write_shapefile(tmp_path, "kvbv", sf.zone_records(relics[:1]),
                              [sf.square(2.35, 48.85, half=0.001)], epsg=4326)
     before = snapshot(db)
@@ -271,7 +277,8 @@ def test_out_of_vietnam_is_rejected_with_row(db: Session, relics: list[str], tmp
     ("traversal", "unsafe file path"),
     ("unknown_encoding", "--encoding"),
 ])
-def test_broken_files_fail_clearly_and_change_nothing(db: Session, relics: list[str], tmp_path: Path,
+def test_broken_files_fail_clearly_and_change_nothing(db: Session, relics: list[str],
+                                                      tmp_path: Path,
                                                       damage: str, message: str) -> None:
     shp = reference_zone(tmp_path / "src", relics[0])
     target = shp
@@ -372,7 +379,8 @@ def test_geopackage_layers_and_kml(db: Session, tmp_path: Path) -> None:
     with pytest.raises(ImportFailed, match="has no layer 'di_tich'"):
         do_import(db, gpkg, layer="sites", source_layer="di_tich")
     assert do_import(db, gpkg, layer="sites", source_layer="ditich").counts["inserted"] == 1
-    kml = sf.write_vector(tmp_path / "ditich.kml", [{"Name": "Chùa Đa Hòa", "TEN_DT": "Chùa Đa Hòa"}],
+    kml = sf.write_vector(tmp_path / "ditich.kml",
+                          [{"Name": "Chùa Đa Hòa", "TEN_DT": "Chùa Đa Hòa"}],
                           [sf.point(105.981, 20.861)], driver="KML")
     assert do_import(db, kml, layer="sites").counts["inserted"] == 1
 

@@ -16,7 +16,7 @@ from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, PermissionDenied
 from gis_app.services import lifecycle
 from gis_app.services.accounts import create_user
-from tests.factories import make_assessment, make_site
+from tests.factories import forget_sites, make_assessment, make_site
 from tests.surveyfiles import point, write_vector
 
 PASSWORD = "a long enough password"
@@ -294,16 +294,8 @@ def test_a_reviewer_retires_and_merges_and_the_public_meets_the_outcome(
         assert page_watch.off_host == []
     finally:
         with Session(engine) as s:
-            # The live server's database is shared by the session: remove what this test
-            # made (identifiers are permanent by trigger, so triggers are off for this).
-            ids = {"ids": [gone, dup, keep]}
-            s.execute(text("SET LOCAL session_replication_role = replica"))
-            s.execute(text("DELETE FROM protection_zones WHERE site_id IN (SELECT id FROM sites "
-                           "WHERE heritage_id = ANY(:ids))"), ids)
-            s.execute(text("DELETE FROM site_admin_units WHERE site_id IN (SELECT id FROM sites "
-                           "WHERE heritage_id = ANY(:ids))"), ids)
-            s.execute(text("DELETE FROM sites WHERE heritage_id = ANY(:ids)"), ids)
-            s.execute(text("DELETE FROM heritage_identifiers WHERE id = ANY(:ids)"), ids)
+            # The live server's database is shared by the session.
+            forget_sites(s, [gone, dup, keep])
             s.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})
             s.execute(text("SET LOCAL session_replication_role = origin"))
             s.execute(text("DELETE FROM revisions WHERE id > :r"), {"r": first_revision})

@@ -207,7 +207,8 @@ def test_condition_photos_are_for_signed_in_officials_only(client, db, media_dir
                             "AND valid_to IS NULL ORDER BY code LIMIT 2")).all()
     # The relic was in the first commune on the assessment date.
     db.execute(text("INSERT INTO site_admin_units (site_id, admin_unit_id, valid_from) "
-                    "VALUES (:s, :u, DATE '2025-07-01')"), {"s": site_id(db, hid), "u": units[0].id})
+                    "VALUES (:s, :u, DATE '2025-07-01')"),
+               {"s": site_id(db, hid), "u": units[0].id})
     for n, (_id, code) in enumerate(reversed(units)):
         create_user(db, f"editor-media-{n}", "a long enough password", "commune_editor",
                     unit_codes=(code,))

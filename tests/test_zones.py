@@ -26,7 +26,7 @@ from gis_app.services import lifecycle, priorities, zone_reports, zones
 from gis_app.services.accounts import create_user
 from gis_app.services.imports import undo_import
 from tests import surveyfiles as sf
-from tests.factories import make_site
+from tests.factories import forget_sites, make_site
 
 PASSWORD = "a long enough password"
 LON, LAT = 105.925, 20.805  # away from the demo relics and other tests' relics
@@ -549,16 +549,8 @@ def test_a_reviewer_draws_and_edits_zone_ii_and_the_public_meets_it(
         assert page_watch.failed == []
     finally:
         with Session(engine) as s:
-            # The live server's database is shared by the session: remove what this test
-            # made (identifiers are permanent by trigger, so triggers are off for this).
-            ids = {"ids": [hid]}
-            s.execute(text("SET LOCAL session_replication_role = replica"))
-            s.execute(text("DELETE FROM protection_zones WHERE site_id IN (SELECT id FROM sites "
-                           "WHERE heritage_id = ANY(:ids))"), ids)
-            s.execute(text("DELETE FROM site_admin_units WHERE site_id IN (SELECT id FROM sites "
-                           "WHERE heritage_id = ANY(:ids))"), ids)
-            s.execute(text("DELETE FROM sites WHERE heritage_id = ANY(:ids)"), ids)
-            s.execute(text("DELETE FROM heritage_identifiers WHERE id = ANY(:ids)"), ids)
+            # The live server's database is shared by the session.
+            forget_sites(s, [hid])
             s.execute(text("DELETE FROM form_submissions WHERE user_id IN (SELECT id FROM users "
                            "WHERE username = :u)"), {"u": username})
             s.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})
