@@ -316,7 +316,8 @@ def imports_undo(import_id: int, username: str | None, lang: str) -> None:
     except HeritageError as error:
         raise click.ClickException(error.user_message(lang)) from None
     click.echo(f"import #{import_id} undone: {counts['deleted']} rows deleted, "
-               f"{counts['restored']} restored")
+               f"{counts['restored']} restored, {counts.get('proposals', 0)} proposals "
+               f"deleted")
 
 
 def _acting(session, username: str):

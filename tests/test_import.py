@@ -134,8 +134,8 @@ def test_tcvn3_sites_names_come_out_in_unicode(db: Session, tmp_path: Path) -> N
     geoms = [sf.point(*sf.tm3(105.95 + i * 0.01, 20.8)) for i in range(len(names))]
     shp = sf.write_shapefile(tmp_path, "ditich", records, geoms, encoding="tcvn3")
     result = do_import(db, shp, layer="sites")
-    assert result.counts == {"read": 4, "inserted": 4, "updated": 0, "unchanged": 0,
-                             "repaired": 0}
+    assert result.counts == {"read": 4, "inserted": 4, "updated": 0, "proposed": 0,
+                             "unchanged": 0, "repaired": 0}
     enc = result.report["encoding"]
     assert enc["encoding"] == "tcvn3" and enc["how"] == "detected"
     assert any(s["after"] in names for s in enc["samples"])

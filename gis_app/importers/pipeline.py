@@ -30,6 +30,7 @@ from gis_app.errors import ImportFailed, InputError
 from gis_app.geo import crs as crs_mod
 from gis_app.geo import encodings
 from gis_app.models import ImportRun
+from gis_app.services import proposals
 from gis_app.services.admin_units import assign_units
 from gis_app.services.audit import set_actor, set_import
 
@@ -596,10 +597,14 @@ def _stage_and_load(db: Session, savepoint: Any, source: Source, target: targets
         rowcount = _execute_load(db, sql, params)
         if counter:
             counts[counter] += rowcount
+    if target.layer == "sites":
+        counts["proposed"] = _propose_published(db, stager.columns, actor_id,
+                                                params["source"], report, options.dry_run)
     if target.located:
-        _assign_units(db, report)
+        _assign_units(db, report, target.layer == "sites")
     set_import(db, None)
-    counts["unchanged"] = source.count - counts["inserted"] - counts["updated"]
+    counts["unchanged"] = (source.count - counts["inserted"] - counts["updated"]
+                           - counts.get("proposed", 0))
     counts["repaired"] = sum(r["count"] for r in report.repairs.values())
     run.counts = counts
     run.report = report.as_dict()
@@ -695,14 +700,63 @@ def _database_failure(error: Exception, rows: list[int], report: Report) -> Impo
         log=_error_text(error), details={"report": report.as_dict()})
 
 
-def _assign_units(db: Session, report: Report) -> None:
-    """Each imported relic's communes, today's and former, from its location."""
-    site_ids = db.scalars(text("SELECT target_id FROM import_stage "
-                               "WHERE target_id IS NOT NULL")).all()
+def _propose_published(db: Session, columns: list[str], actor_id: int | None, note: str,
+                       report: Report, dry_run: bool) -> int:
+    """Rows matching a published relic change nothing in place: what differs (the
+    fields an official edits, and the position) becomes one pending proposal per relic,
+    authored by the importing user (none for an import without one), with `note`
+    naming the import. The proposals' ids go in the report (undo removes them); their
+    number is returned."""
+    fields = [c for c in columns if c in proposals.FIELD_BY_NAME]
+    listed = "".join(f", st.{c}" for c in fields)
+    rows = db.execute(text(
+        f"SELECT st.row_no, st.target_id, ST_X(st.geom), ST_Y(st.geom){listed} "
+        f"FROM import_stage st WHERE st.published ORDER BY st.row_no")).all()
+    made: list[tuple[int, int]] = []
+    for row in rows:
+        proposal_id = proposals.propose_imported(
+            db, row[1], actor_id, dict(zip(fields, row[4:], strict=True)), row[2], row[3],
+            note)
+        if proposal_id is not None:
+            made.append((row[0], proposal_id))
+    kept = db.scalars(text(
+        "SELECT st.row_no FROM import_stage st JOIN sites s ON s.id = st.target_id "
+        "WHERE st.published AND ("
+        + ("s.accuracy IS DISTINCT FROM st.accuracy" if "accuracy" in columns else "false")
+        + " OR "
+        + ("s.survey_code IS DISTINCT FROM coalesce(st.survey_code, s.survey_code)"
+           if "survey_code" in columns else "false")
+        + ") ORDER BY st.row_no")).all()
+    if kept:
+        report.warn("These rows match published relics and give another accuracy or survey "
+                    "code; those are kept as they are (a published relic is not changed by an "
+                    "import). Change them on the relic if the file is right.",
+                    "Các dòng này khớp với di tích đã công bố và ghi độ chính xác hoặc mã khảo "
+                    "sát khác; các giá trị đó được giữ nguyên (lần nhập không sửa di tích đã "
+                    "công bố). Nếu tệp đúng, hãy sửa trực tiếp trên di tích.", list(kept))
+    if made:
+        ids = "" if dry_run else " (" + ", ".join(f"#{p}" for _row, p in made) + ")"
+        report.warn(f"{len(made)} published relic(s) are not changed: what the file changes "
+                    f"becomes proposals for review{ids}; a reviewer approves or sends each "
+                    f"back.",
+                    f"{len(made)} di tích đã công bố không bị sửa: các thay đổi trong tệp được "
+                    f"chuyển thành đề xuất chờ duyệt{ids}; cán bộ thẩm định sẽ duyệt hoặc "
+                    f"trả lại từng đề xuất.", [row for row, _p in made])
+    report.info["proposals"] = [p for _row, p in made]
+    return len(made)
+
+
+def _assign_units(db: Session, report: Report, skip_published: bool) -> None:
+    """Each imported relic's communes, today's and former, from its location (not those
+    of published relics, which the import leaves as they are: `skip_published`)."""
+    site_ids = db.scalars(text("SELECT target_id FROM import_stage WHERE target_id IS NOT "
+                               "NULL" + (" AND NOT published" if skip_published else ""))
+                          ).all()
     assign_units(db, site_ids)
     outside = db.scalars(text("""
         SELECT st.row_no FROM import_stage st JOIN sites s ON s.id = st.target_id
-         WHERE s.admin_unit_id IS NULL ORDER BY st.row_no""")).all()
+         WHERE s.admin_unit_id IS NULL AND s.id = ANY(:ids) ORDER BY st.row_no"""),
+        {"ids": list(site_ids)}).all()
     if outside:
         report.warn("These relics lie in no commune of today: they will not appear under any "
                     "commune (filter, commune editors, targets). Check their coordinates.",

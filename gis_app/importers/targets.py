@@ -120,6 +120,10 @@ def _distinct(columns: list[str], left: str, right: str = "st") -> str:
 def stage_columns(target: Target) -> str:
     """Columns the stage has besides the mapped fields: matches found before loading."""
     extra = "target_id integer"
+    if target.layer == "sites":
+        # The matched relic is published: the row's changes become proposals for review
+        # (services/proposals.propose_imported), never an overwrite.
+        extra += ", published boolean NOT NULL DEFAULT false"
     if target.layer == "protection_zones":
         # The relic; the open version's start, whether the row changes it, and the
         # start of the new version it makes (see _zone_statements).
@@ -149,6 +153,8 @@ def prepare_statements(target: Target, mapped: list[str] | tuple[str, ...] = ()
                         GROUP BY survey_code HAVING count(*) = 1) m
                 WHERE st.target_id IS NULL AND st.heritage_id IS NULL
                   AND m.survey_code = st.survey_code""",
+            """UPDATE import_stage st SET published = true FROM sites s
+                WHERE s.id = st.target_id AND s.status = 'published'""",
         ]
     if target.layer == "protection_zones":
         return [
@@ -211,7 +217,7 @@ def _site_statements(mapped: list[str]) -> list[tuple[str, str]]:
         ("updated", f"""
             UPDATE sites s SET {assign}, updated_at = now()
               FROM import_stage st
-             WHERE s.id = st.target_id AND {changed}"""),
+             WHERE s.id = st.target_id AND NOT st.published AND {changed}"""),
         ("inserted", f"""
             INSERT INTO sites (heritage_id, {", ".join(insert_cols)})
             SELECT st.heritage_id, {", ".join(insert_vals)} FROM import_stage st

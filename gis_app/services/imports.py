@@ -253,7 +253,25 @@ def check_undoable(db: Session, import_id: int) -> ImportRun:
     found, names = _find_dependents(db, import_id)
     if found:
         raise _refusal(import_id, found, names)
+    approved = db.execute(text("""
+        SELECT p.id, s.heritage_id FROM change_proposals p JOIN sites s ON s.id = p.record_id
+         WHERE p.id = ANY(:ids) AND p.status = 'approved' ORDER BY p.id"""),
+        {"ids": _proposals_of(run)}).all()
+    if approved:
+        listed = ", ".join(f"#{pid} ({hid})" for pid, hid in approved)
+        raise InputError(
+            f"Import #{import_id} cannot be undone: a reviewer already approved what it "
+            f"proposed ({listed}), and the relics carry those changes. Nothing was changed; "
+            f"edit those relics directly to take a change back.",
+            f"Không hoàn tác được lần nhập số {import_id}: cán bộ thẩm định đã duyệt đề xuất "
+            f"của lần nhập này ({listed}) và di tích đã mang các thay đổi đó. Chưa có gì bị "
+            f"thay đổi; hãy sửa trực tiếp các di tích đó để lấy lại giá trị cũ.")
     return run
+
+
+def _proposals_of(run: ImportRun) -> list[int]:
+    """The change proposals an import made for published relics (pipeline.py)."""
+    return [int(p) for p in (run.report or {}).get("proposals", [])]
 
 
 def _name_rows(db: Session, rows: list[Any]) -> dict[str, str]:
@@ -307,13 +325,14 @@ def undo_preview(db: Session, import_id: int) -> dict[str, Any]:
 
 def undo_import(db: Session, import_id: int, actor_id: int | None) -> dict[str, Any]:
     """Reverse every change an import made: delete the rows it inserted, restore the rows
-    it updated to their state before it. The identifiers of relics it created are retired
-    (never reused). The caller commits.
+    it updated to their state before it, delete the change proposals it made. The
+    identifiers of relics it created are retired (never reused). The caller commits.
 
     Raises InputError, changing nothing, when the import was already undone, when a row
-    it touched was changed again later, or when later work depends on a record it created
-    (condition assessments, photos, media, artifacts, zones from a later import...): the
-    message names the relics and what was added to them, and which imports to undo first.
+    it touched was changed again later, when a proposal it made was approved, or when
+    later work depends on a record it created (condition assessments, photos, media,
+    artifacts, zones from a later import...): the message names the relics and what was
+    added to them, and which imports to undo first.
     """
     run = check_undoable(db, import_id)
     revisions = list(db.scalars(select(Revision).where(Revision.import_id == import_id)
@@ -325,6 +344,10 @@ def undo_import(db: Session, import_id: int, actor_id: int | None) -> dict[str, 
         # changes and their reversal cancel out for the undo of an earlier import.
         set_import(db, import_id)
         counts = {"deleted": 0, "restored": 0}
+        # Its proposals go with it (none approved: check_undoable refused that).
+        counts["proposals"] = db.execute(text(
+            "DELETE FROM change_proposals WHERE id = ANY(:ids) AND status <> 'approved'"),
+            {"ids": _proposals_of(run)}).rowcount
         retired: list[str] = []
         for rev in revisions:
             table = _table(rev.table_name)

@@ -607,24 +607,59 @@ def submit_edit(db: Session, user: Actor, heritage_id: str, raw: Mapping[str, An
             f"or wait for the reviewer's answer.",
             f"Bạn đã có một đề xuất đang chờ duyệt (số {waiting}) cho di tích này: hãy rút "
             f"lại hoặc chờ ý kiến của cán bộ thẩm định.")
+    proposal_id = _insert_proposal(db, site["id"], user.id, changes, note)
+    log.info("user %s proposed changes to relic %s (#%d): %s", user.id, heritage_id,
+             proposal_id, sorted(changes))
+    return Outcome("proposed", heritage_id, list(changes), proposal_id=int(proposal_id),
+                   warnings=warnings)
+
+
+def _insert_proposal(db: Session, site_id: int, author_id: int | None,
+                     changes: Mapping[str, list[Any]], note: str | None) -> int:
+    """Store a pending proposal of `changes` ({field: [before, after]}) to relic
+    `site_id`; its id."""
     moved = "position" in changes
-    proposal_id = db.execute(text("""
+    return int(db.execute(text("""
         INSERT INTO change_proposals (record_kind, record_id, author_id, base_revision_id,
                                       changes, geom_before, geom_after, note)
         VALUES ('site', :s, :u, :base, CAST(:changes AS jsonb),
                 CASE WHEN :moved THEN ST_SetSRID(ST_MakePoint(:bx, :by), 4326) END,
                 CASE WHEN :moved THEN ST_SetSRID(ST_MakePoint(:ax, :ay), 4326) END, :note)
         RETURNING id"""),
-        {"s": site["id"], "u": user.id, "base": _latest_revision(db, site["id"]),
+        {"s": site_id, "u": author_id, "base": _latest_revision(db, site_id),
          "changes": _json(changes), "moved": moved,
-         "bx": changes["position"][0][0] if moved else None,
-         "by": changes["position"][0][1] if moved else None,
+         "bx": changes["position"][0][0] if moved and changes["position"][0] else None,
+         "by": changes["position"][0][1] if moved and changes["position"][0] else None,
          "ax": changes["position"][1][0] if moved else None,
-         "ay": changes["position"][1][1] if moved else None, "note": note}).scalar_one()
-    log.info("user %s proposed changes to relic %s (#%d): %s", user.id, heritage_id,
-             proposal_id, sorted(changes))
-    return Outcome("proposed", heritage_id, list(changes), proposal_id=int(proposal_id),
-                   warnings=warnings)
+         "ay": changes["position"][1][1] if moved else None, "note": note}).scalar_one())
+
+
+def propose_imported(db: Session, site_id: int, author_id: int | None,
+                     values: Mapping[str, Any], lon: float | None, lat: float | None,
+                     note: str) -> int | None:
+    """A survey import's values for a published relic, kept as a pending proposal instead
+    of overwriting the record: only the fields in `values` (raw values of the file, as
+    staged: text, lists, dates) and the position that differ from the record. The id of
+    the new proposal, or None when nothing differs or the same change already waits for
+    review (an import run twice proposes once). `author_id` None: an import without an
+    acting user (the proposal shows no author; `note` names the import)."""
+    site = dict(db.execute(text(
+        "SELECT s.heritage_id FROM sites s WHERE s.id = :s"), {"s": site_id}).mappings().one())
+    now = current_values(_site(db, site["heritage_id"], lock=True))
+    after = {name: _normal(FIELD_BY_NAME[name], value) for name, value in values.items()
+             if name in FIELD_BY_NAME}
+    if lon is not None and lat is not None:
+        after["position"] = Position(lon, lat).rounded()
+    changes = diff(now, after)
+    if not changes:
+        return None
+    waiting = db.scalar(text("""
+        SELECT id FROM change_proposals WHERE record_kind = 'site' AND record_id = :s
+           AND status = 'pending' AND changes = CAST(:changes AS jsonb) LIMIT 1"""),
+        {"s": site_id, "changes": _json(changes)})
+    if waiting is not None:
+        return None
+    return _insert_proposal(db, site_id, author_id, changes, note)
 
 
 def _json(value: Any) -> str:

@@ -417,6 +417,9 @@ def confirm() -> Response | tuple[str, int]:
     flash(_("Import #%(id)d done: %(inserted)d added, %(updated)d updated, %(unchanged)d "
             "unchanged.", id=result.import_id, inserted=counts.get("inserted", 0),
             updated=counts.get("updated", 0), unchanged=counts.get("unchanged", 0)))
+    if counts.get("proposed"):
+        flash(_("%(count)d published relic(s) were not changed: the file's changes wait for "
+                "review as proposals.", count=counts["proposed"]))
     return redirect(url_for(".show", import_id=result.import_id))
 
 
@@ -482,6 +485,9 @@ def undo(import_id: int) -> Response:
         flash(_("Import #%(id)d undone: %(deleted)d records deleted, %(restored)d restored.",
                 id=import_id, deleted=counts.get("deleted", 0),
                 restored=counts.get("restored", 0)))
+        if counts.get("proposals"):
+            flash(_("%(count)d change proposal(s) made by the import were removed.",
+                    count=counts["proposals"]))
     return redirect(url_for(".show", import_id=import_id))
 
 
