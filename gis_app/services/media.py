@@ -3,8 +3,9 @@ names it decides.
 
 A file is served only if a row names it (`digital_records.uri` or
 `condition_photos.uri`, a path relative to MEDIA_DIR) and the role may see that row:
-- the public: records of published, non-sensitive sites; of published intangible
-  heritage; of artifacts held at a published, non-sensitive site;
+- the public: records shown (approved, not removed: digital_records.SHOWN) of
+  published, non-sensitive sites; of published intangible heritage; of artifacts held
+  at a published, non-sensitive site;
 - commune editors, district reviewers, admins: also the photos of the condition
   assessments they may see (a commune editor's: relics in their units on that date);
 - district reviewers and admins (FULL_ACCESS_ROLES): every digital record.
@@ -18,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_app.services import conditions
+from gis_app.services.digital_records import SHOWN as RECORD_SHOWN
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
 
 PUBLIC_SITE = "s.status = 'published' AND NOT s.sensitive"
@@ -28,7 +30,7 @@ PUBLIC_RECORD_SQL = f"""
         LEFT JOIN intangible_heritage i ON i.id = d.intangible_id
         LEFT JOIN artifacts a ON a.id = d.artifact_id
         LEFT JOIN sites h ON h.id = a.holding_site_id
-       WHERE d.uri = :uri
+       WHERE d.uri = :uri AND {RECORD_SHOWN}
          AND ((d.site_id IS NOT NULL AND {PUBLIC_SITE})
               OR (d.intangible_id IS NOT NULL AND i.status = 'published')
               OR (d.artifact_id IS NOT NULL AND h.status = 'published' AND NOT h.sensitive)))"""
