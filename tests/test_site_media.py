@@ -124,6 +124,17 @@ def test_a_digital_record_of_nationally_listed_heritage_counts_for_target_d(clie
                                  "file": (io.BytesIO(png()), "hat.png")})
     assert response.status_code == 303
     assert met() is True
+    # Removed, the record no longer counts; put back, it counts again.
+    record = db.scalar(text("SELECT id FROM digital_records WHERE intangible_id = :i"),
+                       {"i": ich})
+    page = client.get(f"/officials/relic-media/intangible/{ich}").get_data(as_text=True)
+    removed = client.post(f"/officials/relic-media/intangible/{ich}/records/{record}/remove",
+                          data={"csrf_token": _csrf(page), "reason": "Nhầm tệp"})
+    assert removed.status_code == 303
+    assert met() is False
+    client.post(f"/officials/relic-media/intangible/{ich}/records/{record}/restore",
+                data={"csrf_token": _csrf(page)})
+    assert met() is True
 
 
 def test_the_national_listing_decides_whether_target_d_counts_it(client, db, auth, media):
