@@ -282,6 +282,9 @@ def test_a_commune_editors_photo_waits_for_a_reviewer(client, db, auth, media):
     assert "Chờ duyệt" in page and "Giếng đình" in page
     (record,) = _records(db, site_id)
     assert record["approved_at"] is None
+    # The editor sees the waiting photo itself (private to officials).
+    own = client.get(f"/media/{record['uri']}")
+    assert own.status_code == 200 and "private" in own.headers["Cache-Control"]
     # The editor may not approve their own photo.
     assert _act(client, site_id, record["id"], "approve").status_code == 403
     assert _records(db, site_id)[0]["approved_at"] is None

@@ -8,6 +8,8 @@ A file is served only if a row names it (`digital_records.uri` or
   at a published, non-sensitive site;
 - commune editors, district reviewers, admins: also the photos of the condition
   assessments they may see (a commune editor's: relics in their units on that date);
+- commune editors: also every record (waiting, removed) of a relic their scope covers,
+  so they see the photos they sent for review;
 - district reviewers and admins (FULL_ACCESS_ROLES): every digital record.
 Anything else is answered as unknown, so drafts and sensitive records do not leak.
 """
@@ -18,7 +20,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis_app.services import conditions
+from gis_app.services import conditions, scopes
 from gis_app.services.digital_records import SHOWN as RECORD_SHOWN
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
 
@@ -35,6 +37,11 @@ PUBLIC_RECORD_SQL = f"""
               OR (d.intangible_id IS NOT NULL AND i.status = 'published')
               OR (d.artifact_id IS NOT NULL AND h.status = 'published' AND NOT h.sensitive)))"""
 ANY_RECORD_SQL = "SELECT EXISTS (SELECT 1 FROM digital_records WHERE uri = :uri)"
+# A relic's record, for a user whose scope covers the relic (see services.scopes).
+SCOPED_RECORD_SQL = f"""
+    SELECT EXISTS (SELECT 1 FROM digital_records d
+                    WHERE d.uri = :uri AND d.site_id IS NOT NULL
+                      AND {scopes.covers_site_ever("d.site_id")})"""
 # A condition photo, for a user who may see its assessment (commune editors: the relic
 # was in one of their units on the assessment date; see services.conditions).
 CONDITION_PHOTO_SQL = f"""
@@ -60,6 +67,9 @@ def media_access(db: Session, name: str, user: Any | None) -> str | None:
         return "public"
     role = getattr(user, "role", None)
     if role in FULL_ACCESS_ROLES and db.scalar(text(ANY_RECORD_SQL), {"uri": name}):
+        return "private"
+    if role == "commune_editor" and db.scalar(text(SCOPED_RECORD_SQL),
+                                              {"uri": name, **scopes.bind(user)}):
         return "private"
     if role in OFFICIAL_ROLES and db.scalar(
             text(CONDITION_PHOTO_SQL), {"uri": name, **conditions.visibility(user)}):
