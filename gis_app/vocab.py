@@ -118,6 +118,18 @@ VOCAB: dict[str, dict[str, tuple[str, str]]] = {
         "neglect": ("Thiếu chăm sóc", "Neglect"),
         "other": ("Khác", "Other"),
     },
+    # Licences of photos and documents (digital_records.licence). The Creative Commons
+    # names are the same in both languages; a free-text value typed before this list
+    # existed is kept and shown as typed (label() returns it unchanged).
+    "licence": {
+        "CC BY 4.0": ("CC BY 4.0", "CC BY 4.0"),
+        "CC BY-SA 4.0": ("CC BY-SA 4.0", "CC BY-SA 4.0"),
+        "CC0 1.0": ("CC0 1.0", "CC0 1.0"),
+        "public_domain": ("Phạm vi công cộng", "Public domain"),
+        "all_rights_reserved": ("Giữ bản quyền (dùng khi được phép)",
+                                "All rights reserved (used with permission)"),
+        "unknown": ("Chưa rõ giấy phép", "Licence unknown"),
+    },
     "trend": {
         "improving": ("Đang tốt lên", "Improving"),
         "stable": ("Ổn định", "Stable"),

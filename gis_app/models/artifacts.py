@@ -7,8 +7,10 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    DateTime,
     ForeignKey,
     Index,
+    Integer,
     Numeric,
     SmallInteger,
     String,
@@ -73,6 +75,8 @@ class DigitalRecord(Base):
     __table_args__ = (
         CheckConstraint("num_nonnulls(site_id, intangible_id, artifact_id) = 1",
                         name="one_target"),
+        CheckConstraint("removed_at IS NULL OR length(btrim(removed_reason)) > 0",
+                        name="removal_has_reason"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"),
@@ -87,3 +91,13 @@ class DigitalRecord(Base):
     credit: Mapped[str | None] = mapped_column(Text)
     licence: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at()
+    # Order among the target's records (public page, map card); see services.digital_records.
+    position: Mapped[int] = mapped_column(Integer, server_default="0")
+    # A commune editor's upload is not public until a district reviewer approves it.
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                         server_default=text("now()"))
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Removed = hidden from everyone but officials, and restorable; never deleted.
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    removed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    removed_reason: Mapped[str | None] = mapped_column(Text)

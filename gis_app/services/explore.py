@@ -27,6 +27,8 @@ from gis_app import vocab
 from gis_app.errors import InputError
 from gis_app.models.base import RANKS, RELIC_TYPES
 from gis_app.services import festivals
+from gis_app.services.digital_records import ORDER as RECORD_ORDER
+from gis_app.services.digital_records import SHOWN as RECORD_SHOWN
 from gis_app.services.features import BBox, read_bbox
 from gis_app.services.sites import search_sites
 from gis_app.services.visibility import site_visible
@@ -147,13 +149,13 @@ SITE_COLUMNS = """
     s.description_en, s.opening_hours_vi, s.opening_hours_en,
     ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
     p.uri AS photo_uri, p.credit AS photo_credit, p.licence AS photo_licence"""
-PHOTO_JOIN = """
+PHOTO_JOIN = f"""
     LEFT JOIN LATERAL (
         SELECT d.uri, d.credit, d.licence FROM digital_records d
-         WHERE d.site_id = s.id
+         WHERE d.site_id = s.id AND {RECORD_SHOWN}
            AND (d.media_type IN ('photo', 'image') OR d.media_type LIKE 'image/%')
            AND d.uri !~ '^[a-zA-Z][a-zA-Z0-9+.-]*:' AND d.uri NOT LIKE '/%'
-         ORDER BY d.created_at, d.id LIMIT 1) p ON TRUE"""
+         ORDER BY {RECORD_ORDER} LIMIT 1) p ON TRUE"""
 # Photos as the site page shows them (services.sites.PHOTO_SQL): files under MEDIA_DIR
 # only, never an address elsewhere, so the map loads nothing from off the host.
 
@@ -347,7 +349,7 @@ def to_feature(row: Mapping[str, Any], lang: str, site_url: Callable[[str], str]
         "opening_hours": _in_lang(row, "opening_hours", lang),
         "photo": None if not row.get("photo_uri") else {
             "url": media_url(row["photo_uri"]), "credit": row["photo_credit"],
-            "licence": row["photo_licence"]},
+            "licence": vocab.label("licence", row["photo_licence"], lang) or None},
         "url": site_url(row["heritage_id"]),
         "directions_url": ("https://www.openstreetmap.org/directions?route="
                            + quote(f";{lat},{lon}", safe="")),

@@ -106,6 +106,12 @@ FIELD_LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "credit": ("Tác giả", "Credit"),
         "licence": ("Giấy phép", "Licence"),
         "media_type": ("Loại tệp", "File type"),
+        "position": ("Thứ tự", "Order"),
+        "approved_at": ("Duyệt lúc", "Approved at"),
+        "approved_by": ("Người duyệt", "Approved by"),
+        "removed_at": ("Gỡ lúc", "Removed at"),
+        "removed_by": ("Người gỡ", "Removed by"),
+        "removed_reason": ("Lý do gỡ", "Reason for removal"),
     },
     "condition_assessments": {
         "assessed_on": ("Ngày đánh giá", "Assessed on"),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from gis_app.clock import start_of_day_in_vietnam, today_in_vietnam
 from gis_app.errors import InputError, RecordNotFound
 from gis_app.models.relics import in_register
+from gis_app.services.digital_records import SHOWN
 
 FIRST_YEAR = 2021  # the national programme runs 2021–2030
 LAST_YEAR = 2030
@@ -73,9 +74,10 @@ def explain_detail(detail: str | None, lang: str) -> str:
     return ", ".join(words)
 
 
-# A digital record counts as "media + metadata" when it has a file and some metadata.
+# A digital record counts as "media + metadata" when it has a file and some metadata,
+# and is shown (approved, not removed: digital_records.SHOWN).
 DIGITISED = ("d.uri <> '' AND d.metadata IS NOT NULL AND d.metadata <> '{}'::jsonb "
-             "AND d.created_at < :year_end_at")
+             f"AND d.created_at < :year_end_at AND {SHOWN}")
 
 
 @dataclass(frozen=True)

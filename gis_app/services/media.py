@@ -3,10 +3,13 @@ names it decides.
 
 A file is served only if a row names it (`digital_records.uri` or
 `condition_photos.uri`, a path relative to MEDIA_DIR) and the role may see that row:
-- the public: records of published, non-sensitive sites; of published intangible
-  heritage; of artifacts held at a published, non-sensitive site;
+- the public: records shown (approved, not removed: digital_records.SHOWN) of
+  published, non-sensitive sites; of published intangible heritage; of artifacts held
+  at a published, non-sensitive site;
 - commune editors, district reviewers, admins: also the photos of the condition
   assessments they may see (a commune editor's: relics in their units on that date);
+- commune editors: also every record (waiting, removed) of a relic their scope covers,
+  so they see the photos they sent for review;
 - district reviewers and admins (FULL_ACCESS_ROLES): every digital record.
 Anything else is answered as unknown, so drafts and sensitive records do not leak.
 """
@@ -17,7 +20,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis_app.services import conditions
+from gis_app.services import conditions, scopes
+from gis_app.services.digital_records import SHOWN as RECORD_SHOWN
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
 
 PUBLIC_SITE = "s.status = 'published' AND NOT s.sensitive"
@@ -28,11 +32,16 @@ PUBLIC_RECORD_SQL = f"""
         LEFT JOIN intangible_heritage i ON i.id = d.intangible_id
         LEFT JOIN artifacts a ON a.id = d.artifact_id
         LEFT JOIN sites h ON h.id = a.holding_site_id
-       WHERE d.uri = :uri
+       WHERE d.uri = :uri AND {RECORD_SHOWN}
          AND ((d.site_id IS NOT NULL AND {PUBLIC_SITE})
               OR (d.intangible_id IS NOT NULL AND i.status = 'published')
               OR (d.artifact_id IS NOT NULL AND h.status = 'published' AND NOT h.sensitive)))"""
 ANY_RECORD_SQL = "SELECT EXISTS (SELECT 1 FROM digital_records WHERE uri = :uri)"
+# A relic's record, for a user whose scope covers the relic (see services.scopes).
+SCOPED_RECORD_SQL = f"""
+    SELECT EXISTS (SELECT 1 FROM digital_records d
+                    WHERE d.uri = :uri AND d.site_id IS NOT NULL
+                      AND {scopes.covers_site_ever("d.site_id")})"""
 # A condition photo, for a user who may see its assessment (commune editors: the relic
 # was in one of their units on the assessment date; see services.conditions).
 CONDITION_PHOTO_SQL = f"""
@@ -58,6 +67,9 @@ def media_access(db: Session, name: str, user: Any | None) -> str | None:
         return "public"
     role = getattr(user, "role", None)
     if role in FULL_ACCESS_ROLES and db.scalar(text(ANY_RECORD_SQL), {"uri": name}):
+        return "private"
+    if role == "commune_editor" and db.scalar(text(SCOPED_RECORD_SQL),
+                                              {"uri": name, **scopes.bind(user)}):
         return "private"
     if role in OFFICIAL_ROLES and db.scalar(
             text(CONDITION_PHOTO_SQL), {"uri": name, **conditions.visibility(user)}):

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, RecordGone, RecordMoved, RecordNotFound
 from gis_app.services import lifecycle
+from gis_app.services.digital_records import ORDER as RECORD_ORDER
+from gis_app.services.digital_records import SHOWN as RECORD_SHOWN
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
 from gis_app.services.visibility import site_visible
 from layers.protection_zones import valid_on
@@ -79,23 +81,24 @@ def get_site(db: Session, heritage_id: str, role: str | None = None) -> dict[str
 
 
 # Media types of digital records shown as photos; `uri` is a path relative to MEDIA_DIR.
-PHOTO_SQL = """
+PHOTO_SQL = f"""
     SELECT d.id, d.uri, d.credit, d.licence, d.media_type,
            d.metadata ->> 'caption_vi' AS caption_vi, d.metadata ->> 'caption_en' AS caption_en,
            d.metadata ->> 'alt_vi' AS alt_vi, d.metadata ->> 'alt_en' AS alt_en,
-           CASE WHEN d.metadata ->> 'width' ~ '^[0-9]{1,5}$'
+           CASE WHEN d.metadata ->> 'width' ~ '^[0-9]{{1,5}}$'
                 THEN (d.metadata ->> 'width')::int END AS width,
-           CASE WHEN d.metadata ->> 'height' ~ '^[0-9]{1,5}$'
+           CASE WHEN d.metadata ->> 'height' ~ '^[0-9]{{1,5}}$'
                 THEN (d.metadata ->> 'height')::int END AS height
       FROM digital_records d
-     WHERE d.site_id = :id
+     WHERE d.site_id = :id AND {RECORD_SHOWN}
        AND (d.media_type IN ('photo', 'image') OR d.media_type LIKE 'image/%')
        AND d.uri !~ '^[a-zA-Z][a-zA-Z0-9+.-]*:' AND d.uri NOT LIKE '/%'
-     ORDER BY d.created_at, d.id"""
+     ORDER BY {RECORD_ORDER}"""
 
 
 def site_photos(db: Session, site_id: int) -> list[dict[str, Any]]:
-    """Photos of the site stored under MEDIA_DIR (`uri` relative to it), oldest first,
+    """Photos of the site stored under MEDIA_DIR (`uri` relative to it) that are shown
+    (approved, not removed: digital_records.SHOWN), in the officials' order,
     with credit, licence (None: not stated), captions and alt text (vi/en) and the pixel
     size from the record's metadata when it is known."""
     return [dict(r) for r in db.execute(text(PHOTO_SQL), {"id": site_id}).mappings()]
