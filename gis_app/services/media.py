@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 from gis_app.services import conditions, scopes
 from gis_app.services.digital_records import SHOWN as RECORD_SHOWN
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
+from gis_app.services.visibility import public_site
 
-PUBLIC_SITE = "s.status = 'published' AND NOT s.sensitive"
+PUBLIC_SITE = public_site("s")
 PUBLIC_RECORD_SQL = f"""
     SELECT EXISTS (
       SELECT 1 FROM digital_records d
@@ -35,7 +36,7 @@ PUBLIC_RECORD_SQL = f"""
        WHERE d.uri = :uri AND {RECORD_SHOWN}
          AND ((d.site_id IS NOT NULL AND {PUBLIC_SITE})
               OR (d.intangible_id IS NOT NULL AND i.status = 'published')
-              OR (d.artifact_id IS NOT NULL AND h.status = 'published' AND NOT h.sensitive)))"""
+              OR (d.artifact_id IS NOT NULL AND {public_site('h')})))"""
 ANY_RECORD_SQL = "SELECT EXISTS (SELECT 1 FROM digital_records WHERE uri = :uri)"
 # A relic's record, for a user whose scope covers the relic (see services.scopes).
 SCOPED_RECORD_SQL = f"""

@@ -128,10 +128,10 @@ def nearby_sites(db: Session, site_id: int, role: str | None = None,
 def sitemap_sites(db: Session) -> list[dict[str, Any]]:
     """Every site the public may see (published, not sensitive) with its last change,
     for /sitemap.xml; never drafts or sensitive sites, whoever asks."""
-    return [dict(r) for r in db.execute(text("""
-        SELECT heritage_id, updated_at FROM sites
-         WHERE status = 'published' AND NOT sensitive
-         ORDER BY heritage_id""")).mappings()]
+    return [dict(r) for r in db.execute(text(f"""
+        SELECT s.heritage_id, s.updated_at FROM sites s
+         WHERE {site_visible(None, "s")}
+         ORDER BY s.heritage_id""")).mappings()]
 
 
 def list_sites(db: Session, role: str | None = None) -> list[dict[str, Any]]:

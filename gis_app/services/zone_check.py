@@ -24,6 +24,7 @@ from gis_app.errors import InputError
 from gis_app.geo import crs as crs_mod
 from gis_app.numbers import both
 from gis_app.services.features import FULL_ACCESS_ROLES
+from gis_app.services.visibility import public_site
 from layers.protection_zones import valid_on
 
 MAX_AREA_M2 = 50_000_000  # 50 km²: larger is not a parcel or project, and too slow
@@ -175,7 +176,7 @@ CHECK_SQL = text(f"""
         FROM protection_zones z JOIN sites s ON s.id = z.site_id, pa
        WHERE ST_Intersects(z.geom, pa.g)
          AND {valid_on("z", ":on_date")}
-         AND (:full OR (s.status = 'published' AND NOT s.sensitive))
+         AND (:full OR {public_site('s')})
     )
     SELECT (SELECT area FROM pa) AS area,
            (SELECT coalesce(json_agg(hits ORDER BY relic_distance, zone), '[]') FROM hits)
@@ -188,7 +189,7 @@ CHECK_SQL = text(f"""
                              AS distance
                       FROM sites s
                      WHERE NOT EXISTS (SELECT 1 FROM hits)
-                       AND (:full OR (s.status = 'published' AND NOT s.sensitive))
+                       AND (:full OR {public_site('s')})
                      ORDER BY s.geom <-> (SELECT g FROM pa) LIMIT 8) c
              ORDER BY c.distance LIMIT 1) AS nearest,
            (SELECT coalesce(max(id), 0) FROM revisions) AS data_version

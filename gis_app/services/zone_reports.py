@@ -32,6 +32,7 @@ from gis_app.errors import InputError, RecordNotFound
 from gis_app.geo import crs as crs_mod
 from gis_app.importers.parcels import ParcelFile, read_parcel_file
 from gis_app.models import ZoneCheckRecord
+from gis_app.services.visibility import public_site
 from gis_app.services.zone_check import FULL_ACCESS_ROLES, GEOD, MAX_AREA_M2, check_parcel
 from layers.protection_zones import valid_on
 
@@ -153,12 +154,12 @@ MAP_SQL = text(f"""
       FROM protection_zones z JOIN sites s ON s.id = z.site_id, box, look
      WHERE z.geom && look.b4
        AND {valid_on("z", ":on_date")}
-       AND (:full OR (s.status = 'published' AND NOT s.sensitive))
+       AND (:full OR {public_site('s')})
     UNION ALL
     SELECT 'relic', NULL, s.heritage_id, s.name_vi, ST_AsSVG(ST_Transform(s.geom, :srid), 0, 1)
       FROM sites s, box, look
      WHERE s.geom && look.b4 AND ST_Intersects(ST_Transform(s.geom, :srid), box.b)
-       AND (:full OR (s.status = 'published' AND NOT s.sensitive))
+       AND (:full OR {public_site('s')})
     UNION ALL
     SELECT 'parcel', NULL, NULL, NULL, ST_AsSVG(g, 0, 1) FROM p
     UNION ALL
@@ -271,7 +272,7 @@ BULK_SQL = text(f"""
       SELECT z.geom, z.zone, s.heritage_id
         FROM protection_zones z JOIN sites s ON s.id = z.site_id
        WHERE {valid_on("z", ":on_date")}
-         AND (:full OR (s.status = 'published' AND NOT s.sensitive))
+         AND (:full OR {public_site('s')})
     ),
     hits AS (
       SELECT p.n, z.zone, z.heritage_id,
@@ -297,7 +298,7 @@ BULK_SQL = text(f"""
       LEFT JOIN LATERAL (
         SELECT s.heritage_id, s.name_vi, ST_Distance(s.geom::geography, p.g::geography) AS d
           FROM sites s
-         WHERE :full OR (s.status = 'published' AND NOT s.sensitive)
+         WHERE :full OR {public_site('s')}
          ORDER BY s.geom <-> p.g LIMIT 1) near ON true
      ORDER BY p.n
 """)
