@@ -62,15 +62,20 @@ UNIT_HELP = ("Administrative unit of a commune editor, by code; CODE@YYYY-MM-DD 
 BY_HELP = "Administrator the change is recorded under (default: the command line)"
 
 
-def _run_account_change(change: Callable[[Session, Any], Any], by: str | None) -> Any:
-    """Run `change(session, actor)` in one transaction; a HeritageError becomes a clean
-    command-line error and nothing is written."""
+def _run(action, lang: str = "en") -> Any:
+    """Run `action(session)` in one transaction; a HeritageError becomes a clear message."""
     try:
         with database().session() as session, session.begin():
-            actor = None if by is None else accounts.user_by_name(session, by)
-            return change(session, actor)
+            return action(session)
     except HeritageError as error:
-        raise click.ClickException(error.message_en) from None
+        raise click.ClickException(error.user_message(lang)) from None
+
+
+def _run_account_change(change: Callable[[Session, Any], Any], by: str | None) -> Any:
+    """Run `change(session, actor)` in one transaction (see _run); the actor is the
+    account named by --by, or nobody."""
+    return _run(lambda session: change(
+        session, None if by is None else accounts.user_by_name(session, by)))
 
 
 def _show_password_once(username: str, password: str) -> None:
@@ -309,12 +314,8 @@ def imports_list() -> None:
 def imports_undo(import_id: int, username: str | None, lang: str) -> None:
     """Undo import IMPORT_ID as a whole; refused, changing nothing, when later work
     depends on what it created (the message says what and what to undo first)."""
-    try:
-        with database().session() as session, session.begin():
-            counts = import_records.undo_import(session, import_id,
-                                                _user_id(session, username))
-    except HeritageError as error:
-        raise click.ClickException(error.user_message(lang)) from None
+    counts = _run(lambda session: import_records.undo_import(
+        session, import_id, _user_id(session, username)), lang)
     click.echo(f"import #{import_id} undone: {counts['deleted']} rows deleted, "
                f"{counts['restored']} restored, {counts.get('proposals', 0)} proposals "
                f"deleted")
@@ -331,15 +332,6 @@ def _acting(session, username: str):
 USER_OPTION = click.option("--user", "username", required=True,
                            help="Account the change is recorded under (a district reviewer "
                                 "or admin)")
-
-
-def _run(action, lang: str = "en") -> Any:
-    """Run `action(session)` in one transaction; a HeritageError becomes a clear message."""
-    try:
-        with database().session() as session, session.begin():
-            return action(session)
-    except HeritageError as error:
-        raise click.ClickException(error.user_message(lang)) from None
 
 
 @imports_cli.command("publish")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
+from gis_app.errors import InputError
+
 VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 # The same zone by its tz database name, for PostgreSQL's timezone(zone, timestamptz).
 VIETNAM_ZONE = "Asia/Ho_Chi_Minh"
@@ -29,3 +31,19 @@ def start_of_day_in_vietnam(day: date) -> datetime:
     timestamptz column: `created_at < :year_end_at` ends the year at midnight in Hà Nội,
     not at 07:00 (midnight UTC)."""
     return datetime.combine(day, time(0), VIETNAM_TIME)
+
+
+def read_day(value: str | None, label: tuple[str, str] | None = None) -> date | None:
+    """A date as officials type it: yyyy-mm-dd (the date input) or dd/mm/yyyy; None if
+    empty. Raises InputError naming the field (`label` = (en, vi)) and the form to use."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    en, vi = (f"{label[0]}: ", f"{label[1]}: ") if label else ("", "")
+    raise InputError(f"{en}'{value}' is not a date; enter it as dd/mm/yyyy.",
+                     f"{vi}'{value}' không phải là ngày; hãy nhập theo dạng ngày/tháng/năm.")

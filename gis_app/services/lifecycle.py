@@ -22,6 +22,7 @@ from gis_app.errors import InputError, PermissionDenied, RecordNotFound
 from gis_app.services import zones
 from gis_app.services.audit import set_actor
 from gis_app.services.features import FULL_ACCESS_ROLES
+from gis_app.services.visibility import site_visible
 
 log = logging.getLogger(__name__)
 
@@ -241,8 +242,6 @@ def register_list(db: Session, role: str | None, *, status: str | None = None,
     """Relics still in the register that `role` sees (services.visibility), by name, with
     their commune, status, survey code and custodian; narrowed by status, today's commune,
     the import that created them, or a name/code fragment (diacritics ignored)."""
-    from gis_app.services.visibility import site_visible
-
     where = [site_visible(role, "s")]
     params: dict[str, Any] = {"limit": LIST_LIMIT}
     if status:

@@ -32,7 +32,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -43,7 +43,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_app import vocab
-from gis_app.clock import VIETNAM_TIME, today_in_vietnam
+from gis_app.clock import VIETNAM_TIME, read_day, today_in_vietnam
 from gis_app.errors import InputError, PermissionDenied, RecordNotFound
 from gis_app.geo import crs as crs_mod
 from gis_app.models.base import RANKS, RELIC_TYPES
@@ -252,16 +252,7 @@ def _read_date(f: Field, value: Any) -> str | None:
     raw = _clean_text(value)
     if raw is None:
         return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            day = datetime.strptime(raw, fmt).date()
-            break
-        except ValueError:
-            continue
-    else:
-        raise InputError(f"{f.label[0]}: {raw!r} is not a date; enter it as dd/mm/yyyy.",
-                         f"{f.label[1]}: {raw!r} không phải là ngày; hãy nhập theo dạng "
-                         f"ngày/tháng/năm.")
+    day = read_day(raw, f.label)
     if day.year < 1900 or day > today_in_vietnam():
         raise InputError(f"{f.label[0]}: {day:%d/%m/%Y} is not possible (between 1900 and "
                          f"today).",

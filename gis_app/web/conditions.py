@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from datetime import date, datetime
 from functools import wraps
 from typing import Any
 
@@ -34,6 +33,7 @@ from werkzeug.routing import BuildError
 
 from gis_app import vocab
 from gis_app.auth import roles_required
+from gis_app.clock import read_day
 from gis_app.db import get_session
 from gis_app.errors import InputError, PermissionDenied
 from gis_app.i18n import current_lang
@@ -68,20 +68,6 @@ def _json_401(view: Any) -> Any:
 
 
 # --- parsing ---------------------------------------------------------------------------
-
-def _parse_date(value: str | None) -> date | None:
-    """yyyy-mm-dd (the date input) or dd/mm/yyyy; None if empty; InputError if bad."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise InputError(f"'{value}' is not a date; enter it as dd/mm/yyyy.",
-                     f"'{value}' không phải là ngày; hãy nhập theo dạng ngày/tháng/năm.")
-
 
 def _parse_int(value: str | None) -> int | None:
     value = (value or "").strip()
@@ -231,7 +217,7 @@ def record(site_id: int) -> Response | tuple[str, int]:
     values = _submitted()
     try:
         assessment_id = service.record_assessment(
-            db, current_user, site_id, assessed_on=_parse_date(values["assessed_on"]),
+            db, current_user, site_id, assessed_on=read_day(values["assessed_on"]),
             overall=values["overall"] or None, element_scores=values["element_scores"],
             threats=values["threats"], trend=values["trend"] or None, notes=values["notes"],
             assessor_name=values["assessor_name"],

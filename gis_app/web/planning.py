@@ -7,12 +7,11 @@ an uploaded parcel file (read by `importers.parcels`) into lon/lat GeoJSON for t
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, url_for
 from flask_babel import gettext as _
 from shapely.geometry import mapping
 from werkzeug.routing import BuildError
@@ -24,6 +23,7 @@ from gis_app.geo import crs as crs_mod
 from gis_app.i18n import current_lang
 from gis_app.importers.parcels import read_parcel_file
 from gis_app.maps import MapPage, build_map
+from gis_app.web.uploads import one_upload
 
 log = logging.getLogger(__name__)
 
@@ -145,19 +145,10 @@ def upload() -> tuple[Response, int]:
 
 
 def _read_upload() -> tuple[dict[str, Any], crs_mod.CrsChoice]:
-    if request.content_length and request.content_length > MAX_UPLOAD_BYTES + 64 * 1024:
-        raise _too_big()
-    storage = request.files.get("file")
-    if storage is None or not storage.filename:
-        raise InputError("Choose a parcel file (GeoJSON, zipped shapefile, KML or GeoPackage).",
+    missing = InputError("Choose a parcel file (GeoJSON, zipped shapefile, KML or GeoPackage).",
                          "Hãy chọn tệp thửa đất (GeoJSON, shapefile nén zip, KML hoặc "
                          "GeoPackage).")
-    name = Path(storage.filename).name or "upload"
-    with tempfile.TemporaryDirectory(prefix="planning-") as tmp:
-        path = Path(tmp) / name
-        storage.save(path)
-        if path.stat().st_size > MAX_UPLOAD_BYTES:
-            raise _too_big()
+    with one_upload(MAX_UPLOAD_BYTES, _too_big, missing, "planning-") as path:
         return read_parcels(path)
 
 

@@ -9,8 +9,6 @@ JavaScript to draw; without it a zone can still be saved from an uploaded file.
 from __future__ import annotations
 
 import logging
-import tempfile
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,7 @@ from shapely.geometry import mapping
 
 from gis_app import vocab
 from gis_app.auth import roles_required
-from gis_app.clock import today_in_vietnam
+from gis_app.clock import read_day, today_in_vietnam
 from gis_app.db import get_session
 from gis_app.errors import HeritageError, InputError
 from gis_app.i18n import current_lang
@@ -29,6 +27,7 @@ from gis_app.maps import build_map
 from gis_app.services import zones as service
 from gis_app.web.form_safety import create_once
 from gis_app.web.planning import GEOMAN
+from gis_app.web.uploads import one_upload
 from layers.protection_zones import LAYER as ZONES_LAYER
 
 log = logging.getLogger(__name__)
@@ -40,19 +39,6 @@ CONTEXT_LAYERS = ("communes", "rivers", "roads", "sites")
 FIELDS = ("zone", "decision_no", "decision_date", "valid_from", "accuracy", "geometry")
 
 
-def _parse_date(value: str | None, label: tuple[str, str]) -> date | None:
-    """yyyy-mm-dd (the date input) or dd/mm/yyyy; None if empty; InputError if bad."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise InputError(f"{label[0]}: '{value}' is not a date; enter it as dd/mm/yyyy.",
-                     f"{label[1]}: '{value}' không phải là ngày; hãy nhập theo dạng "
-                     f"ngày/tháng/năm.")
 
 
 def _blank(zone: str | None) -> dict[str, str]:
@@ -138,9 +124,9 @@ def save(heritage_id: str) -> Response | tuple[str, int]:
                   else f"drawn by {who} on the map")
         saved = service.save_version(
             db, current_user, heritage_id, zone=values["zone"], geometry=geometry,
-            valid_from=_parse_date(values["valid_from"], ("Valid from", "Hiệu lực từ")),
+            valid_from=read_day(values["valid_from"], ("Valid from", "Hiệu lực từ")),
             decision_no=values["decision_no"],
-            decision_date=_parse_date(values["decision_date"],
+            decision_date=read_day(values["decision_date"],
                                       ("Decision date", "Ngày quyết định")),
             accuracy=values["accuracy"] or "digitised", source=source)
         db.commit()
@@ -161,20 +147,11 @@ def save(heritage_id: str) -> Response | tuple[str, int]:
 
 
 def _read_upload() -> service.ZoneFile:
-    if request.content_length and request.content_length > MAX_UPLOAD_BYTES + 64 * 1024:
-        raise _too_big()
-    storage = request.files.get("file")
-    if storage is None or not storage.filename:
-        raise InputError("Choose the zone's file (GeoJSON, zipped shapefile, KML or "
+    missing = InputError("Choose the zone's file (GeoJSON, zipped shapefile, KML or "
                          "GeoPackage).",
                          "Hãy chọn tệp của khu vực (GeoJSON, shapefile nén zip, KML hoặc "
                          "GeoPackage).")
-    name = Path(storage.filename).name or "upload"
-    with tempfile.TemporaryDirectory(prefix="zone-") as tmp:
-        path = Path(tmp) / name
-        storage.save(path)
-        if path.stat().st_size > MAX_UPLOAD_BYTES:
-            raise _too_big()
+    with one_upload(MAX_UPLOAD_BYTES, _too_big, missing, "zone-") as path:
         return service.read_zone_file(path)
 
 
