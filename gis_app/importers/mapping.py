@@ -99,9 +99,11 @@ class FieldMap:
 
 
 def build_field_map(target: Target, source_fields: list[str], preset: Preset | None,
-                    manual: dict[str, str]) -> FieldMap:
+                    manual: dict[str, str],
+                    manual_values: dict[str, dict[str, str]] | None = None) -> FieldMap:
     """Match source fields to target fields: manual first, then the preset's candidates,
-    then a source field named exactly like the target field.
+    then a source field named exactly like the target field. Value maps: the preset's,
+    then `manual_values` ({target field: {source value: code}}) over them.
 
     Raises InputError naming every required target field that found no source field,
     and every manual entry naming a field the file does not have.
@@ -143,8 +145,10 @@ def build_field_map(target: Target, source_fields: list[str], preset: Preset | N
         raise InputError("Field mapping: " + "; ".join(errors_en) + ".",
                          "Ánh xạ trường: " + "; ".join(errors_vi) + ".")
     used = set(columns.values())
-    value_maps = {name: {fold(k): v for k, v in values.items()}
-                  for name, values in (preset.values if preset else {}).items()}
+    value_maps: dict[str, dict[str, str]] = {}
+    for given in (preset.values if preset else {}), (manual_values or {}):
+        for name, values in given.items():
+            value_maps.setdefault(name, {}).update({fold(k): v for k, v in values.items()})
     return FieldMap(target, columns, [f for f in source_fields if f not in used], value_maps)
 
 

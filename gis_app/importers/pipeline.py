@@ -58,13 +58,15 @@ class ImportOptions:
     crs: str | None = None
     encoding: str | None = None
     mapping: dict[str, str] = field(default_factory=dict)
+    # Value mapping given by hand, over the preset's: {target field: {source value: code}}.
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
     source_layer: str | None = None
     dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"layer": self.layer, "preset": self.preset, "crs": self.crs,
                 "encoding": self.encoding, "mapping": self.mapping,
-                "source_layer": self.source_layer}
+                "values": self.values, "source_layer": self.source_layer}
 
 
 @dataclass
@@ -143,7 +145,8 @@ def run_import(db: Session, path: Path, options: ImportOptions, *,
         source = open_source(path, Path(tmp), options.source_layer)
         report.info["file"].update({"dataset": source.path.name, "format": source.driver,
                                     "source_layer": source.layer, "features": source.count})
-        field_map = mapping.build_field_map(target, source.fields, preset, options.mapping)
+        field_map = mapping.build_field_map(target, source.fields, preset, options.mapping,
+                                            options.values)
         if source.coords:
             field_map.ignored = [f for f in field_map.ignored if f not in source.coords]
         report.info["mapping"] = {**field_map.as_report(), "preset": preset.name if preset
