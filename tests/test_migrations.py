@@ -2,6 +2,8 @@
 the database enforces what it can."""
 from __future__ import annotations
 
+import os
+
 import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -20,7 +22,8 @@ def _tables(url: str) -> set[str]:
 
 
 def test_upgrade_downgrade_upgrade():
-    url = fresh_database("heritage_migrations")
+    # Named after the test database so parallel checkouts do not share it.
+    url = fresh_database(os.environ.get("GIS_TEST_DB", "heritage_test") + "_migrations")
     migrations.upgrade(url)
     created = _tables(url)
     assert {"sites", "protection_zones", "admin_units", "revisions", "users"} <= created
