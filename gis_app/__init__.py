@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gis_app import assets, auth, cli, db, i18n, vocab
 from gis_app.clock import VIETNAM_TIME
@@ -16,6 +17,10 @@ def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
                 static_folder="static")
     app.config.from_mapping((config or Config.from_env()).to_flask())
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app,  # type: ignore[method-assign]
+                                x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)

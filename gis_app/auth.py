@@ -5,13 +5,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask
-from flask_login import LoginManager, current_user
+from flask import Flask, session
+from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
 from gis_app.db import get_session
 from gis_app.errors import PermissionDenied
 from gis_app.models import User
+from gis_app.services import accounts
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -24,10 +25,29 @@ def load_user(session_id: str) -> User | None:
     user_id = session_id.partition(":")[0]
     if not user_id.isdigit():
         return None
-    user = get_session().get(User, int(user_id))
+    db = get_session()
+    user = db.get(User, int(user_id))
     if user is None or not user.active or user.get_id() != session_id:
         return None
+    if not accounts.session_open(db, user.id, session.get(SESSION_TOKEN)):
+        return None  # signed out (here or by an administrator) since this cookie was made
     return user
+
+
+SESSION_TOKEN = "sid"
+
+
+def sign_in(user: User, client_ip: str | None) -> None:
+    """Sign `user` in on this browser: a server-side session (ended by signing out) and
+    Flask-Login's cookie. The caller commits."""
+    session[SESSION_TOKEN] = accounts.start_session(get_session(), user, client_ip)
+    login_user(user)
+
+
+def sign_out() -> None:
+    """End this browser's session for good, then forget it. The caller commits."""
+    accounts.end_session(get_session(), session.pop(SESSION_TOKEN, None))
+    logout_user()
 
 
 def current_role() -> str | None:

@@ -50,6 +50,9 @@ class Config:
     UPLOAD_DIR: str = str(PROJECT_ROOT / "var" / "uploads")
     # Photos and other media of digital records and condition assessments.
     MEDIA_DIR: str = str(PROJECT_ROOT / "var" / "media")
+    # Reverse proxies in front of the app (nginx: 1) whose X-Forwarded-For/-Proto are
+    # trusted, so sign-in records and throttling see the client's address, not nginx's.
+    PROXY_HOPS: int = 0
 
     @classmethod
     def from_env(cls) -> Config:
@@ -72,6 +75,7 @@ class Config:
             cfg.MAX_CONTENT_LENGTH = int(env["GIS_UPLOAD_MAX_MB"]) * 1024 * 1024
         cfg.UPLOAD_DIR = env.get("GIS_UPLOAD_DIR", cfg.UPLOAD_DIR)
         cfg.MEDIA_DIR = env.get("GIS_MEDIA_DIR", cfg.MEDIA_DIR)
+        cfg.PROXY_HOPS = int(env.get("GIS_PROXY_HOPS", "0") or 0)
         return cfg
 
     def to_flask(self) -> dict[str, object]:

@@ -57,6 +57,13 @@ class PermissionDenied(HeritageError):
     code = "forbidden"
 
 
+class TooManyAttempts(HeritageError):
+    """Refused for now: too many recent attempts (sign-in throttling)."""
+
+    status = 429
+    code = "too_many_attempts"
+
+
 class ImportFailed(HeritageError):
     """An import was rolled back; nothing was written."""
 

@@ -1,5 +1,5 @@
 """ORM models, one module per criteria set of the plan (III.2.b)."""
-from .accounts import SignInAttempt, User, UserScope
+from .accounts import SignInAttempt, User, UserScope, UserSession
 from .artifacts import Artifact, ConservationAction, DigitalRecord, InventoryRecord
 from .audit import AUDITED_TABLES, Restore, Revision
 from .base import Base
@@ -59,5 +59,6 @@ __all__ = [
                           "SiteAdminUnit",
                           "User",
                           "UserScope",
+                          "UserSession",
                           "ZoneCheckRecord",
 ]

@@ -69,3 +69,23 @@ class SignInAttempt(Base):
                                                    server_default=text("clock_timestamp()"))
     success: Mapped[bool] = mapped_column(Boolean)
     client_ip: Mapped[str | None] = mapped_column(String(45))
+
+
+class UserSession(Base):
+    """One signed-in session, server side, so that signing out (or an administrator
+    disabling the account or resetting its password) ends it for good: the cookie
+    carries a random token, only its SHA-256 is stored."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_open", "user_id",
+                            postgresql_where=text("ended_at IS NULL")),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = created_at()
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                   server_default=text("now()"))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # signed_out, disabled, password_reset
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    client_ip: Mapped[str | None] = mapped_column(String(45))

@@ -16,19 +16,21 @@ in groups of four so they can be read out over the phone.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
+import math
 import secrets
 import unicodedata
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import Engine, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gis_app.errors import InputError, PermissionDenied, RecordNotFound
-from gis_app.models import AdminUnit, SignInAttempt, User, UserScope
+from gis_app.models import AdminUnit, SignInAttempt, User, UserScope, UserSession
 from gis_app.models.base import ROLES
 from gis_app.services.audit import set_actor
 
@@ -39,6 +41,14 @@ PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 # Levels a commune editor may be scoped to (a town, thị trấn, is commune-level).
 SCOPE_LEVELS = ("commune", "ward", "town")
 SIGN_INS_SHOWN = 20
+# Sign-in throttling: this many failures within the window (since the last success)
+# for one account name, or from one client address, and sign-ins are refused until the
+# oldest of them leaves the window, whatever the password.
+FAILURES_PER_NAME = 10
+FAILURES_PER_CLIENT = 50
+FAILURE_WINDOW_MINUTES = 15
+# Refresh a session's last_seen_at at most this often (a write per request otherwise).
+SEEN_EVERY_SECONDS = 300
 
 
 def generate_password() -> str:
@@ -282,6 +292,8 @@ def set_active(db: Session, actor: Any | None, user_id: int, active: bool) -> Us
     if not active and user.role == "admin":
         _keep_an_admin(db, user)
     user.active = active
+    if not active:
+        end_sessions(db, user.id, "disabled")
     db.flush()
     log.info("user %s %s (by %s)", user.username, "enabled" if active else "disabled",
              _who(actor))
@@ -298,6 +310,7 @@ def reset_password(db: Session, actor: Any | None, user_id: int,
     validate_password(password)
     user.password_hash = generate_password_hash(password)
     user.password_changed_at = datetime.now(UTC)
+    end_sessions(db, user.id, "password_reset")
     db.flush()
     log.info("password of user %s reset (by %s)", user.username, _who(actor))
     return password
@@ -401,13 +414,108 @@ def account_changes(db: Session, user_id: int, limit: int = 50) -> list[dict[str
 
 # --- signing in -------------------------------------------------------------------------
 
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A password hash to check against when the account does not exist, so an unknown
+    name costs the same one scrypt check as a wrong password (computed once)."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(generate_password_hash(secrets.token_urlsafe(16)))
+    return _DUMMY_HASH[0]
+
+
 def authenticate(db: Session, username: str, password: str) -> User | None:
-    """The active user with these credentials, or None (same answer for both mistakes)."""
+    """The active user with these credentials, or None (same answer, and the same time,
+    for both mistakes)."""
     user = find_user(db, username)
     if user is None or not user.active:
-        check_password_hash(generate_password_hash("timing"), password)
+        check_password_hash(_dummy_hash(), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
+
+
+def sign_in_wait(db: Session, username: str, client_ip: str | None) -> int:
+    """Minutes to wait before this account name (or this client) may try again: 0 when
+    sign-in is allowed. Counts failures in the last FAILURE_WINDOW_MINUTES since the
+    name's last success (per client: all failures)."""
+    row = db.execute(text("""
+        WITH by_name AS (
+            SELECT attempted_at FROM sign_in_attempts
+             WHERE lower(username) = lower(:name) AND NOT success
+               AND attempted_at > clock_timestamp() - make_interval(mins => :window)
+               AND attempted_at > coalesce((SELECT max(attempted_at) FROM sign_in_attempts
+                                             WHERE lower(username) = lower(:name)
+                                               AND success), '-infinity')
+             ORDER BY attempted_at DESC LIMIT :per_name),
+        by_client AS (
+            SELECT attempted_at FROM sign_in_attempts
+             WHERE client_ip = :ip AND NOT success
+               AND attempted_at > clock_timestamp() - make_interval(mins => :window)
+             ORDER BY attempted_at DESC LIMIT :per_client)
+        SELECT (SELECT CASE WHEN count(*) >= :per_name THEN min(attempted_at) END
+                  FROM by_name) AS name_since,
+               (SELECT CASE WHEN count(*) >= :per_client THEN min(attempted_at) END
+                  FROM by_client) AS client_since,
+               clock_timestamp() AS now"""),
+        {"name": username.strip()[:80], "ip": (client_ip or "")[:45],
+         "window": FAILURE_WINDOW_MINUTES, "per_name": FAILURES_PER_NAME,
+         "per_client": FAILURES_PER_CLIENT}).one()
+    since = [t for t in (row.name_since, row.client_since) if t is not None]
+    if not since:
+        return 0
+    left = max(since) + timedelta(minutes=FAILURE_WINDOW_MINUTES) - row.now
+    return max(1, math.ceil(left.total_seconds() / 60))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(db: Session, user: User, client_ip: str | None) -> str:
+    """Open a server-side session for `user`; the token the cookie keeps."""
+    token = secrets.token_urlsafe(32)
+    db.add(UserSession(user_id=user.id, token_hash=_token_hash(token),
+                       client_ip=(client_ip or None) and client_ip[:45]))
+    db.flush()
+    return token
+
+
+def session_open(db: Session, user_id: int, token: str | None) -> bool:
+    """Whether `token` is an open session of the account (and note that it was seen)."""
+    if not token:
+        return False
+    row = db.execute(text("""
+        SELECT id, extract(epoch FROM now() - last_seen_at) AS idle FROM user_sessions
+         WHERE token_hash = :h AND user_id = :u AND ended_at IS NULL"""),
+        {"h": _token_hash(token), "u": user_id}).first()
+    if row is None:
+        return False
+    if row.idle > SEEN_EVERY_SECONDS:
+        touch = text("UPDATE user_sessions SET last_seen_at = now() WHERE id = :i")
+        bind = db.get_bind()
+        if isinstance(bind, Engine):
+            # Its own short transaction: the caller's work is not committed with it.
+            with bind.begin() as conn:
+                conn.execute(touch, {"i": row.id})
+        else:  # a session bound to one connection (tests): stay inside its transaction
+            db.execute(touch, {"i": row.id})
+    return True
+
+
+def end_session(db: Session, token: str | None, reason: str = "signed_out") -> None:
+    """End the session of `token` (signing out): its cookie no longer signs anyone in."""
+    if token:
+        db.execute(text("""UPDATE user_sessions SET ended_at = now(), end_reason = :r
+                            WHERE token_hash = :h AND ended_at IS NULL"""),
+                   {"h": _token_hash(token), "r": reason})
+
+
+def end_sessions(db: Session, user_id: int, reason: str) -> int:
+    """End every open session of an account; how many."""
+    return db.execute(text("""UPDATE user_sessions SET ended_at = now(), end_reason = :r
+                               WHERE user_id = :u AND ended_at IS NULL"""),
+                      {"u": user_id, "r": reason}).rowcount
 
 
 def record_sign_in(db: Session, username: str, user: User | None,

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from gis_app import vocab
-from gis_app.auth import roles_required
+from gis_app.auth import roles_required, sign_in
 from gis_app.clock import VIETNAM_TIME
 from gis_app.db import get_session
 from gis_app.errors import HeritageError
@@ -188,7 +188,8 @@ def reset_password(user_id: int) -> str | Response | tuple[str, int]:
         password = accounts.reset_password(db, current_user, user_id, form.chosen_password())
         db.commit()
         if user_id == current_user.id:  # keep the administrator's own session going
-            login_user(current_user._get_current_object())
+            sign_in(current_user._get_current_object(), request.remote_addr)
+            db.commit()
     except HeritageError as exc:
         db.rollback()
         return _show(user_id, password_form=form, error=exc), 400

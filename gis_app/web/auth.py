@@ -6,14 +6,16 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from gis_app import vocab
+from gis_app.auth import sign_in, sign_out
 from gis_app.db import get_session
+from gis_app.errors import TooManyAttempts
 from gis_app.i18n import current_lang
 from gis_app.models import AdminUnit
 from gis_app.services import accounts
@@ -45,11 +47,22 @@ def login() -> str | Response:
     error = None
     if form.validate_on_submit():
         db = get_session()
+        wait = accounts.sign_in_wait(db, form.username.data, request.remote_addr)
+        if wait:  # refused unchecked, and recorded: the administrator sees who keeps trying
+            accounts.record_sign_in(db, form.username.data, None, request.remote_addr)
+            db.commit()
+            log.warning("sign-in for %r refused: too many failures", form.username.data)
+            raise TooManyAttempts(
+                f"Too many failed sign-ins for this account or from this computer; try "
+                f"again in {wait} minutes, or ask an administrator.",
+                f"Đăng nhập sai quá nhiều lần với tài khoản này hoặc từ máy này; hãy thử "
+                f"lại sau {wait} phút, hoặc liên hệ quản trị viên.")
         user = accounts.authenticate(db, form.username.data, form.password.data)
         accounts.record_sign_in(db, form.username.data, user, request.remote_addr)
+        if user is not None:
+            sign_in(user, request.remote_addr)
         db.commit()
         if user is not None:
-            login_user(user)
             log.info("user %s signed in", user.username)
             return redirect(_safe_next(request.args.get("next")))
         log.warning("failed sign-in for %r", form.username.data)
@@ -62,7 +75,8 @@ def login() -> str | Response:
 
 @bp.post("/logout")
 def logout() -> Response:
-    logout_user()
+    sign_out()
+    get_session().commit()
     return redirect(url_for("public.index"))
 
 
