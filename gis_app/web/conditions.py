@@ -10,7 +10,6 @@ that were in one of the editor's units on the assessment date.
 """
 from __future__ import annotations
 
-import csv
 import io
 import logging
 from functools import wraps
@@ -31,7 +30,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
 
-from gis_app import vocab
+from gis_app import spreadsheets, vocab
 from gis_app.auth import roles_required
 from gis_app.clock import read_day
 from gis_app.db import get_session
@@ -314,7 +313,7 @@ def _csv(table: dict[str, Any]) -> str:
         return vocab.label(name, code, lang)
 
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = spreadsheets.SafeWriter(out)
     header = [_("Heritage identifier"), _("Relic"), _("Commune")]
     for year in table["years"]:
         header += [f"{year} {_('Date')}", f"{year} {_('Overall condition')}"]

@@ -2,13 +2,12 @@
 figure, the priority list and the annual report (page, xlsx, PDF)."""
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from gis_app import vocab
+from gis_app import spreadsheets, vocab
 from gis_app.auth import current_role, roles_required
 from gis_app.clock import today_in_vietnam
 from gis_app.db import get_session
@@ -140,7 +139,7 @@ def _record_link(item: dict[str, Any]) -> str | None:
 def _priorities_csv(items: list[dict[str, Any]], year: int) -> Response:
     lang = current_lang()
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = spreadsheets.SafeWriter(out)
     writer.writerow(["rank", "score", "kind", "heritage_id", "name", "where", "reasons",
                      "status"])
     for item in items:
