@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import logging
+from html import escape
+from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from gis_app.errors import HeritageError
+from gis_app.errors import HeritageError, InputError
 from gis_app.i18n import current_lang
 
 log = logging.getLogger(__name__)
@@ -28,7 +32,8 @@ def _render(status: int, code: str, message: str) -> tuple[Response | str, int]:
 def _title(status: int) -> str:
     return {400: _("The request cannot be understood"), 403: _("Not allowed"),
             404: _("Not found"), 405: _("Not allowed"), 410: _("No longer in the register"),
-            413: _("Too large"),
+            413: _("Too large"), 429: _("Too many attempts"),
+            503: _("The service is unavailable"),
             422: _("Nothing was imported")}.get(status, _("Something went wrong"))
 
 
@@ -67,6 +72,49 @@ def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
                    _http_message(error))
 
 
+def handle_database_down(error: Exception) -> tuple[Response | str, int]:
+    """The database cannot be reached: a 503 that says so. Rendered without the page
+    template (which asks the database who is signed in) so that it cannot fail again."""
+    log.error("database unavailable on %s %s: %s", request.method, request.path,
+              str(error).splitlines()[0] if str(error) else type(error).__name__)
+    try:
+        message = _("The heritage database cannot be reached right now. Try again in a "
+                    "few minutes; if it lasts, tell the administrator.")
+    except Exception:  # noqa: BLE001 - no locale without the request's settings
+        message = "The heritage database cannot be reached right now."
+    if _wants_json():
+        return jsonify({"error": "unavailable", "message": message}), 503
+    return Response(
+        f"<!doctype html><html lang=\"{current_lang()}\"><meta charset=\"utf-8\">"
+        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>503</title><h1>503</h1><p>{escape(message)}</p></html>",
+        status=503, mimetype="text/html", headers={"Retry-After": "60"}), 503
+
+
+def refuse_nul_bytes() -> None:
+    """A NUL character in the path, the query or a form field is never meaningful and
+    PostgreSQL refuses it in text: answer 400 here, once, for every endpoint."""
+    values = [request.path, *request.args.keys(), *request.args.values()]
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [*request.form.keys(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        raise InputError("The address or the form contains an invisible NUL character; "
+                         "remove it and try again.",
+                         "Địa chỉ hoặc biểu mẫu có ký tự NUL ẩn; hãy bỏ ký tự đó rồi thử lại.",
+                         log="request contains a NUL character")
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """JSON nested too deep for the parser is bad input (400), not a crash (500)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
 def handle_unexpected(error: Exception) -> tuple[Response | str, int]:
     log.exception("unhandled error on %s %s", request.method, request.path)
     return _render(500, "internal_error",
@@ -74,6 +122,10 @@ def handle_unexpected(error: Exception) -> tuple[Response | str, int]:
 
 
 def init_app(app: Flask) -> None:
+    app.json = SafeJSONProvider(app)
+    app.before_request(refuse_nul_bytes)
+    app.register_error_handler(OperationalError, handle_database_down)
+    app.register_error_handler(InterfaceError, handle_database_down)
     app.register_error_handler(HeritageError, handle_heritage_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)
