@@ -32,12 +32,27 @@ from sqlalchemy.orm import Session
 from gis_app.errors import InputError, PermissionDenied
 from gis_app.services import conditions as cond
 from gis_app.services.accounts import create_user
-from tests.factories import make_admin_unit, make_assessment, make_site, place_site
+from tests.factories import (
+    make_admin_unit,
+    make_assessment,
+    make_site,
+    place_site,
+    png,
+    png_claiming,
+)
 
 PASSWORD = "a long enough password"
 BASE = "/officials/conditions"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+def _jpeg() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (48, 32), (30, 90, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+PNG = png()
+JPEG = _jpeg()
 
 
 @dataclass
@@ -307,6 +322,18 @@ def test_a_photo_over_10_mb_is_refused(db, world, app, media):
                                overall="good", element_scores={}, threats=[], trend=None,
                                notes=None, photos=[("to.png", big, None, None, None)])
     assert not media.exists() or not any(media.rglob("*.*"))
+
+
+def test_a_photo_that_would_decode_into_gigabytes_is_refused(client, db, auth, world, media):
+    login(client, db, auth)
+    before = count(db, world.s1)
+    data = form(auth, world.s1)
+    data["photos"] = [(io.BytesIO(png_claiming(20_000, 20_000)), "bom.png")]
+    response = client.post(f"{BASE}/sites/{world.s1}", data=data,
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "bom.png: Ảnh quá lớn: tối đa 80 triệu điểm ảnh." in page_text(response)
+    assert count(db, world.s1) == before
 
 
 def test_photos_are_saved_on_disk_with_their_rows(client, db, auth, world, media):

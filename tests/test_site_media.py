@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from gis_app.services.accounts import create_user
-from tests.factories import make_site, png
+from tests.factories import make_site, png, png_claiming
 
 PASSWORD = "mat-khau-thu-nghiem-1"
 
@@ -58,6 +58,7 @@ def test_a_photo_reaches_the_public_page_the_card_and_media(client, db, auth, me
 @pytest.mark.parametrize("data, message", [
     (b"GIF89a not allowed", "Tệp không phải JPEG, PNG hoặc PDF."),
     (png()[:60], "Ảnh bị hỏng, không đọc được."),
+    (png_claiming(20_000, 20_000), "Ảnh quá lớn: tối đa 80 triệu điểm ảnh."),
 ])
 def test_bad_files_are_refused_and_nothing_is_kept(client, db, auth, media, data, message):
     hid = make_site(db, 105.99, 20.86, zone_radius_m=None)

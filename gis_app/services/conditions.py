@@ -34,6 +34,7 @@ from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, PermissionDenied, RecordNotFound
 from gis_app.models.base import CONDITIONS, ELEMENTS, THREATS, TRENDS
 from gis_app.services import scopes
+from gis_app.services.digital_records import image_size
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
 
 from .audit import set_actor
@@ -501,6 +502,10 @@ def validate_photos(photos: Sequence[tuple[str, bytes, str | None, str | None, s
                        "formats.",
                        f"{name}: không phải ảnh JPEG, PNG hoặc WebP; hãy chọn ảnh ở một trong "
                        "các định dạng này.")
+        try:
+            image_size(data)  # decodes, and refuses decompression bombs
+        except InputError as exc:
+            raise _bad(f"{name}: {exc.message_en}", f"{name}: {exc.message_vi}") from None
         clean.append((ext, data, *(((v or "").strip() or None) for v in
                                    (caption, credit, licence))))
     return clean

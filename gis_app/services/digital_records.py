@@ -46,17 +46,37 @@ def media_kind(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _image_size(data: bytes) -> tuple[int, int]:
-    """Width and height of an image that really decodes (Pillow); InputError if not."""
+# The largest image accepted, in pixels (a 60-megapixel camera is 9504 x 6336): more
+# is a decompression bomb (a small file that decodes into gigabytes), not a photo.
+MAX_IMAGE_PIXELS = 80_000_000
+
+
+def image_size(data: bytes) -> tuple[int, int]:
+    """Width and height of an image that really decodes (Pillow); InputError if not,
+    or if it has more than MAX_IMAGE_PIXELS pixels."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise _too_many_pixels(width, height)
             image.verify()
             return image.size
+    except Image.DecompressionBombError as exc:
+        raise _too_many_pixels(0, 0) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InputError("The image is damaged and cannot be read.",
                          "Ảnh bị hỏng, không đọc được.") from exc
+
+
+def _too_many_pixels(width: int, height: int) -> InputError:
+    size = f" ({width} x {height})" if width else ""
+    limit = MAX_IMAGE_PIXELS // 1_000_000
+    return InputError(f"The image is too large{size}: at most {limit} megapixels. Send a "
+                      f"smaller copy.",
+                      f"Ảnh quá lớn{size}: tối đa {limit} triệu điểm ảnh. Hãy gửi bản nhỏ "
+                      f"hơn.")
 
 
 # The one rule: a digital record `d` the public may see, as far as the record goes (its
@@ -126,7 +146,7 @@ def add_record(db: Session, user: Any, target: str, target_id: int, *, data: byt
                                 "description": description or None, "sha256": digest,
                                 "bytes": len(data)}
     if media_type.startswith("image/"):
-        metadata["width"], metadata["height"] = _image_size(data)
+        metadata["width"], metadata["height"] = image_size(data)
     name = f"{folder}/{target_id}/{digest[:32]}{ext}"
     path = Path(media_dir) / name
     set_actor(db, user.id)
