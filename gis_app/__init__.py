@@ -37,6 +37,7 @@ def create_app(config: Config | None = None) -> Flask:
         form_safety,
         history,
         imports,
+        limits,
         media,
         officials,
         planning,
@@ -71,6 +72,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(api_explore.bp)
+    limits.init_app(app)  # after every view is registered
     cli.init_app(app)
     _template_helpers(app)
     return app

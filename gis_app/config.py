@@ -50,9 +50,13 @@ class Config:
     UPLOAD_DIR: str = str(PROJECT_ROOT / "var" / "uploads")
     # Photos and other media of digital records and condition assessments.
     MEDIA_DIR: str = str(PROJECT_ROOT / "var" / "media")
+    # Rendered zone-check report PDFs, by the hash of their HTML (gis_app/web/pdf.py).
+    PDF_CACHE_DIR: str = str(PROJECT_ROOT / "var" / "cache" / "pdf")
     # Reverse proxies in front of the app (nginx: 1) whose X-Forwarded-For/-Proto are
     # trusted, so sign-in records and throttling see the client's address, not nginx's.
     PROXY_HOPS: int = 0
+    # Abuse limits per client (gis_app/web/limits.py); GIS_RATE_LIMITS=0 turns them off.
+    RATELIMIT_ENABLED: bool = True
 
     @classmethod
     def from_env(cls) -> Config:
@@ -75,7 +79,9 @@ class Config:
             cfg.MAX_CONTENT_LENGTH = int(env["GIS_UPLOAD_MAX_MB"]) * 1024 * 1024
         cfg.UPLOAD_DIR = env.get("GIS_UPLOAD_DIR", cfg.UPLOAD_DIR)
         cfg.MEDIA_DIR = env.get("GIS_MEDIA_DIR", cfg.MEDIA_DIR)
+        cfg.PDF_CACHE_DIR = env.get("GIS_PDF_CACHE_DIR", cfg.PDF_CACHE_DIR)
         cfg.PROXY_HOPS = int(env.get("GIS_PROXY_HOPS", "0") or 0)
+        cfg.RATELIMIT_ENABLED = env.get("GIS_RATE_LIMITS", "1") != "0"
         return cfg
 
     def to_flask(self) -> dict[str, object]:

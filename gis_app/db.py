@@ -14,8 +14,11 @@ class Database:
     def __init__(self, url: str) -> None:
         # No pre-ping: it costs a round trip per request; stale connections are
         # recycled instead.
+        # JIT off: it compiled the public map's small queries for ~650 ms each once the
+        # register grew; this workload is many short queries, never worth compiling.
         self.engine: Engine = create_engine(url, pool_recycle=1800, pool_size=5,
-                                            max_overflow=10)
+                                            max_overflow=10,
+                                            connect_args={"options": "-c jit=off"})
         self.bind: Engine | Connection = self.engine
 
     def session(self) -> Session:

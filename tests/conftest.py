@@ -65,7 +65,10 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 def test_config(database_url: str) -> Config:
-    return Config(DATABASE_URL=database_url, SECRET_KEY="test-secret", TESTING=True)
+    # Rate limits off: one test client is one address making hundreds of requests;
+    # tests/test_limits.py turns them on.
+    return Config(DATABASE_URL=database_url, SECRET_KEY="test-secret", TESTING=True,
+                  RATELIMIT_ENABLED=False)
 
 
 @pytest.fixture(scope="session")

@@ -93,6 +93,21 @@ def test_report_over_zone_one_shows_zone_rules_and_map(client, db: Session) -> N
     assert "Protection zone I" in english and RULES["I"]["en"] in html_module.unescape(english)
 
 
+def test_a_report_pdf_is_rendered_once_then_served_from_the_cache(
+        app, client, db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "pdf-cache"
+    monkeypatch.setitem(app.config, "PDF_CACHE_DIR", str(cache))
+    reference = make_report(client, zone_i_parcel(db))
+    first = client.get(f"/planning/report/{reference}.pdf")
+    assert first.status_code == 200 and len(list(cache.glob("*.pdf"))) == 1
+    (kept,) = cache.glob("*.pdf")
+    kept.write_bytes(first.data + b"%cached")  # served from here, not rendered again
+    second = client.get(f"/planning/report/{reference}.pdf")
+    assert second.data == first.data + b"%cached"
+    english = client.get(f"/planning/report/{reference}.pdf?lang=en")
+    assert english.data.startswith(b"%PDF") and len(list(cache.glob("*.pdf"))) == 2
+
+
 def test_pdf_renders_vietnamese_text(client, db: Session, tmp_path: Path) -> None:
     reference = make_report(client, zone_i_parcel(db))
     response = client.get(f"/planning/report/{reference}.pdf")

@@ -21,9 +21,17 @@ from babel.numbers import format_decimal
 
 from gis_app.errors import InputError
 from gis_app.geo import crs as crs_mod
+from gis_app.geo.limits import check_all_vertices
 
+from . import archive
 from .pipeline import Report, decide_crs, decide_encoding, decode_value
 from .reader import open_source, read_batches
+
+# A parcel file (a planning upload, a bulk check, one zone or one position) unpacks to
+# far less than a survey: 999 members of 1 MiB of zeros each pass the ratio check (too
+# small to be judged) and would write 1 GB; the total stops them.
+PARCEL_ARCHIVE_LIMITS = archive.Limits(max_total_bytes=200 * 1024**2,
+                                       max_member_bytes=200 * 1024**2)
 
 Advice = tuple[str, str]  # (en, vi): what to do with a file that has too many features
 
@@ -69,7 +77,7 @@ def read_parcel_file(path: Path, *, max_parcels: int, advice: Advice,
     """
     given = crs_mod.parse_crs(crs_text) if crs_text else None
     with tempfile.TemporaryDirectory(prefix="gis-parcels-") as scratch:
-        source = open_source(path, Path(scratch))
+        source = open_source(path, Path(scratch), limits=PARCEL_ARCHIVE_LIMITS)
         if source.count > max_parcels:
             raise _too_many(source.count, max_parcels, advice)
         choice = decide_crs(source, given)
@@ -87,6 +95,7 @@ def read_parcel_file(path: Path, *, max_parcels: int, advice: Advice,
             geoms.extend(batch.geoms)
         dataset = source.path.name
     flat = shapely.force_2d(np.asarray(geoms, dtype=object))
+    check_all_vertices(flat)
     return ParcelFile(dataset=dataset, fields=list(attrs), attrs=attrs, geoms=flat,
                       crs=choice, coordinate_columns=source.coords)
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError
 from gis_app.geo import crs as crs_mod
+from gis_app.geo.limits import check_vertices
 from gis_app.numbers import both
 from gis_app.services.features import FULL_ACCESS_ROLES
 from gis_app.services.visibility import public_site
@@ -135,6 +136,7 @@ def _parcel(geometry: Any, number: int, source_crs: Any) -> BaseGeometry:
                          "MultiPolygon…).") from exc
     if shape is None or shape.is_empty:
         raise InputError(where_en + "the geometry is empty.", where_vi + "hình học rỗng.")
+    check_vertices(shape, where_en, where_vi)
     if shapely.has_z(shape):
         shape = shapely.force_2d(shape)
     if source_crs is not None:

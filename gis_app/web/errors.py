@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
+from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -40,7 +41,8 @@ def _title(status: int) -> str:
 def _http_message(error: HTTPException) -> str:
     """What to tell the user, in the page's language. Werkzeug's own descriptions are
     English: they are replaced; a description a view gave on purpose is kept."""
-    if error.description and error.description != type(error).description:
+    if error.description and error.description != type(error).description \
+            and error.code != 429:  # Flask-Limiter's description is its English rule
         return error.description
     status = error.code or 500
     messages = {
@@ -74,7 +76,14 @@ def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
 
 def handle_database_down(error: Exception) -> tuple[Response | str, int]:
     """The database cannot be reached: a 503 that says so. Rendered without the page
-    template (which asks the database who is signed in) so that it cannot fail again."""
+    template (which asks the database who is signed in) so that it cannot fail again.
+    A query stopped by the public statement timeout is a 503 of its own."""
+    if isinstance(getattr(error, "orig", None), QueryCanceled):
+        log.warning("query cancelled (statement timeout) on %s %s", request.method,
+                    request.path)
+        return _render(503, "timeout", _("This request took too long and was stopped. "
+                                         "Narrow it (a smaller area, fewer filters) or try "
+                                         "again later."))
     log.error("database unavailable on %s %s: %s", request.method, request.path,
               str(error).splitlines()[0] if str(error) else type(error).__name__)
     try:

@@ -1,17 +1,79 @@
-"""Printable pages as PDF (WeasyPrint): the zone-check report and the annual report."""
+"""Printable pages as PDF (WeasyPrint): the zone-check report and the annual report.
+
+Rendering takes seconds of CPU: each worker process renders one PDF at a time (others
+wait up to RENDER_WAIT seconds, then get a 503 asking to retry), and a page whose HTML
+is unchanged is served from a cache on disk (`PDF_CACHE_DIR`) instead of rendered again.
+"""
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
+import threading
+from pathlib import Path
 from typing import Any
 
-from flask import Response, request
+from flask import Response, current_app, request
+
+from gis_app.errors import HeritageError
+
+RENDER_WAIT = 60  # seconds
+CACHE_FILES = 500  # kept at most; the oldest go first
+_RENDERING = threading.BoundedSemaphore(1)
 
 
-def pdf_response(html: str, filename: str) -> Response:
-    """`html` (self-contained: inline CSS and SVG) rendered to an inline PDF download.
-    Nothing is fetched while rendering."""
+class RenderingBusy(HeritageError):
+    status = 503
+    code = "busy"
+
+
+def _cache_dir() -> Path:
+    return Path(current_app.config["PDF_CACHE_DIR"])
+
+
+def _render(html: str) -> bytes:
     from weasyprint import HTML  # heavy import (pango): only when a PDF is asked for
 
-    body = HTML(string=html, base_url=request.url_root, url_fetcher=_no_fetch).write_pdf()
+    if not _RENDERING.acquire(timeout=RENDER_WAIT):
+        raise RenderingBusy("PDF rendering is busy; try again in a minute.",
+                            "Máy chủ đang bận tạo PDF; hãy thử lại sau một phút.")
+    try:
+        return HTML(string=html, base_url=request.url_root, url_fetcher=_no_fetch).write_pdf()
+    finally:
+        _RENDERING.release()
+
+
+def _cached(html: str) -> bytes:
+    """The PDF of `html`, from the cache when the same HTML was rendered before."""
+    folder = _cache_dir()
+    path = folder / (hashlib.sha256(html.encode()).hexdigest() + ".pdf")
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
+    body = _render(html)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(body)
+        os.replace(tmp, path)
+        _prune(folder)
+    except OSError:
+        pass  # a cache that cannot be written only costs a render next time
+    return body
+
+
+def _prune(folder: Path) -> None:
+    files = sorted(folder.glob("*.pdf"), key=lambda p: p.stat().st_mtime)
+    for old in files[:max(0, len(files) - CACHE_FILES)]:
+        old.unlink(missing_ok=True)
+
+
+def pdf_response(html: str, filename: str, *, cache: bool = False) -> Response:
+    """`html` (self-contained: inline CSS and SVG) rendered to an inline PDF download.
+    Nothing is fetched while rendering. `cache`: keep the PDF for the same HTML."""
+    body = _cached(html) if cache else _render(html)
     return Response(body, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
 

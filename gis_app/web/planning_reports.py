@@ -170,7 +170,7 @@ def show_report(reference: str) -> str | Response:
 
 def report_pdf(reference: str) -> Response:
     html = render_template("planning/report.html", pdf=True, **_report_context(reference))
-    return pdf_response(html, f"{reference}.pdf")
+    return pdf_response(html, f"{reference}.pdf", cache=True)
 
 
 @bp.post("/report/<reference>/repeat")
