@@ -269,8 +269,8 @@ def _reviewer(user: Any) -> None:
 def approve_artifact(db: Session, user: Any, artifact_id: int) -> None:
     """Approve a waiting artifact (district reviewers, admins): the public sees it from
     now on, if it is public and held at a public relic."""
-    _reviewer(user)
     _editable(db, user, artifact_id)
+    _reviewer(user)
     set_actor(db, user.id)
     db.execute(text("""
         UPDATE artifacts SET approved_at = now(), approved_by = :u, review_comment = NULL
@@ -280,8 +280,8 @@ def approve_artifact(db: Session, user: Any, artifact_id: int) -> None:
 def send_back_artifact(db: Session, user: Any, artifact_id: int, comment: str) -> None:
     """Send a waiting artifact back to its editor with a comment saying what to change
     (district reviewers, admins); it stays off public pages."""
-    _reviewer(user)
     _editable(db, user, artifact_id)
+    _reviewer(user)
     comment = (comment or "").strip()
     if not comment:
         raise InputError("Say what should be changed before sending it back.",
