@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from gis_app.services.accounts import create_user
+from tests.conftest import ARTIFACTS
 from tests.factories import make_admin_unit, make_site, place_site
 
 PASSWORD = "a long enough password"
@@ -87,6 +88,8 @@ def test_an_editor_edits_and_corrects_a_reviewer_approves_on_a_phone(
         page.get_by_role("button", name="Duyệt", exact=True).click()
         page.wait_for_url(re.compile(rf".*{BASE}/{artifact}$"))
         assert "Đã duyệt" in page.locator("#review-state").inner_text()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)  # the page a reviewer sees, for review
+        page.screenshot(path=str(ARTIFACTS / "artifact-page-phone.png"), full_page=True)
 
         page.context.clear_cookies()
         page.goto(f"{live_server}/sites/{hid}")

@@ -22,7 +22,7 @@ from gis_app.db import get_session
 from gis_app.errors import HeritageError, InputError
 from gis_app.i18n import current_lang
 from gis_app.models.base import ARTIFACT_KINDS, ARTIFACT_ORIGINS, CONSERVATION_KINDS
-from gis_app.services import artifacts
+from gis_app.services import artifacts, digital_records
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
 from gis_app.web.form_safety import create_once
 from gis_app.web.site_media import DigitalRecordForm, curate_record, edit_forms
@@ -254,8 +254,10 @@ def _record(artifact_id: int, action: str) -> str | Response | tuple[str, int]:
         if exc.status != 400:
             raise
         return show(artifact_id, error=exc, forms=forms), 400
-    if action == "flags" or (action == "media" and artifacts.needs_review(current_user)):
+    if action == "flags":
         flash(_saved_message())
+    elif action == "media" and digital_records.needs_review(current_user, "artifact"):
+        flash(_("Saved. The public sees it once a district reviewer approves it."))
     else:
         flash(_("Saved."))
     return redirect(url_for(".show", artifact_id=artifact_id), 303)
