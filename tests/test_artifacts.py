@@ -89,7 +89,8 @@ def test_a_second_inventory_in_a_year_and_a_future_date_are_refused(client, db, 
     response = client.post(show + "/inventory", data={
         **_csrf(html, show + "/inventory"), "i-inventoried_on": "2025-09-09"})
     assert response.status_code == 400
-    assert "Hiện vật này đã có biên bản kiểm kê năm 2025." in response.get_data(as_text=True)
+    assert ("Hiện vật này đã có biên bản kiểm kê năm 2025: hãy sửa biên bản đó, hoặc rút nó "
+            "trước.") in response.get_data(as_text=True)
     tomorrow = (today_in_vietnam() + timedelta(days=1)).isoformat()
     response = client.post(show + "/conservation", data={
         **_csrf(html, show + "/conservation"), "c-kind": "preventive",
@@ -137,14 +138,16 @@ def test_commune_editors_keep_to_their_commune(client, db, auth, history, media)
     assert "Kiệu" in listing and "Hoành phi" in listing
     assert "Sắc phong 1" not in listing  # held at S1, in Tân Thử
     other = history["artifacts"]["Sắc phong 1"]
-    assert client.get(f"/officials/artifacts/{other}").status_code == 404
+    outside = client.get(f"/officials/artifacts/{other}")
+    assert outside.status_code == 403
+    assert "Hiện vật này thuộc di tích ngoài xã của bạn" in outside.get_data(as_text=True)
     html = client.get(f"/officials/artifacts/{history['artifacts']['Kiệu']}").get_data(
         as_text=True)
     token = _csrf(html, f"/officials/artifacts/{history['artifacts']['Kiệu']}/conservation")
     counts = _counts(db)
     refused = client.post(f"/officials/artifacts/{other}/conservation", data={
         **token, "c-kind": "preventive", "c-performed_on": "2025-01-01"})
-    assert refused.status_code == 404 and _counts(db) == counts
+    assert refused.status_code == 403 and _counts(db) == counts
 
 
 def test_the_public_cannot_open_the_register(client):

@@ -15,7 +15,6 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
-    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -45,11 +44,34 @@ class Artifact(Base):
     holding_site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
     typical_value: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     at_risk: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # A commune editor's new or edited artifact waits (NULL) for a district reviewer;
+    # `review_comment` says why it was sent back. Only approved, public artifacts of
+    # public relics reach public pages (services.visibility.public_artifact).
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                         server_default=text("now()"))
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    public: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
 
 
-class InventoryRecord(Base):
+class _Correctable:
+    """A yearly record corrected in place (the revision keeps the reason) or withdrawn
+    (kept for officials, counted nowhere); never deleted."""
+
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class InventoryRecord(_Correctable, Base):
     __tablename__ = "artifact_inventory_records"
-    __table_args__ = (UniqueConstraint("artifact_id", "year", name="artifact_year"),)
+    __table_args__ = (
+        Index("uq_artifact_inventory_live_year", "artifact_id", "year", unique=True,
+              postgresql_where=text("withdrawn_at IS NULL")),
+        CheckConstraint("withdrawn_at IS NULL OR length(btrim(withdrawn_reason)) > 0",
+                        name="withdrawal_has_reason"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id", ondelete="RESTRICT"))
     year: Mapped[int] = mapped_column(SmallInteger)
@@ -57,10 +79,12 @@ class InventoryRecord(Base):
     notes: Mapped[str | None] = mapped_column(Text)
 
 
-class ConservationAction(Base):
+class ConservationAction(_Correctable, Base):
     __tablename__ = "conservation_actions"
     __table_args__ = (one_of("kind", CONSERVATION_KINDS),
-                      Index("ix_conservation_actions_artifact", "artifact_id", "performed_on"))
+                      Index("ix_conservation_actions_artifact", "artifact_id", "performed_on"),
+                      CheckConstraint("withdrawn_at IS NULL OR length(btrim(withdrawn_reason)) > 0",
+                                      name="withdrawal_has_reason"))
     id: Mapped[int] = mapped_column(primary_key=True)
     artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id", ondelete="RESTRICT"))
     kind: Mapped[str] = mapped_column(String(20))

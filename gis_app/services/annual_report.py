@@ -93,13 +93,14 @@ def build(db: Session, year: int) -> dict[str, Any]:
                    s.name_vi AS site_name
               FROM artifact_inventory_records r JOIN artifacts a ON a.id = r.artifact_id
               LEFT JOIN sites s ON s.id = a.holding_site_id
-             WHERE r.year = :y ORDER BY r.inventoried_on, a.name_vi""", y=year),
+             WHERE r.year = :y AND r.withdrawn_at IS NULL
+             ORDER BY r.inventoried_on, a.name_vi""", y=year),
         "conserved": _rows(db, """
             SELECT a.heritage_id, a.name_vi, c.kind, c.performed_on, c.description,
                    a.at_risk, s.name_vi AS site_name
               FROM conservation_actions c JOIN artifacts a ON a.id = c.artifact_id
               LEFT JOIN sites s ON s.id = a.holding_site_id
-             WHERE c.performed_on >= :s AND c.performed_on < :e
+             WHERE c.performed_on >= :s AND c.performed_on < :e AND c.withdrawn_at IS NULL
              ORDER BY c.performed_on, a.name_vi""", s=start, e=end),
         "digitised": _rows(db, f"""
             SELECT CASE WHEN d.site_id IS NOT NULL THEN 'site'

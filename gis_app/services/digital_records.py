@@ -4,7 +4,7 @@ what targets b, c and d count and what the public pages show with credit and lic
 A record is shown to the public (when its target is public) only while it is approved
 and not removed: `SHOWN` is that rule, used by the site page, the map card and /media.
 Removing hides a record (with who, when and why) and can be undone; a commune editor's
-upload of a relic photo waits for a district reviewer's approval; `position` orders a
+upload of a relic or artifact photo waits for a district reviewer's approval; `position` orders a
 target's records. Every change is a revision (the table's triggers).
 
 Files live under MEDIA_DIR, named by content hash below a folder per target
@@ -102,9 +102,10 @@ def list_records(db: Session, target: str, target_id: int) -> list[dict[str, Any
 
 
 def needs_review(user: Any, target: str) -> bool:
-    """A relic photo or document from anyone but a district reviewer or an admin waits
-    for a reviewer before the public sees it."""
-    return target == "site" and getattr(user, "role", None) not in FULL_ACCESS_ROLES
+    """A relic or artifact photo or document from anyone but a district reviewer or an
+    admin waits for a reviewer before the public sees it."""
+    return (target in ("site", "artifact")
+            and getattr(user, "role", None) not in FULL_ACCESS_ROLES)
 
 
 def check_licence(licence: str | None, current: str | None = None) -> str | None:

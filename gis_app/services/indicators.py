@@ -113,7 +113,8 @@ INDICATORS: tuple[Indicator, ...] = (
         rows_sql=ARTIFACT_ROWS.format(
             detail="(SELECT to_char(max(r.inventoried_on), 'YYYY-MM-DD') "
                    "FROM artifact_inventory_records r "
-                   "WHERE r.artifact_id = a.id AND r.year = :year)",
+                   "WHERE r.artifact_id = a.id AND r.year = :year "
+                   "AND r.withdrawn_at IS NULL)",
             where="")),
     Indicator(
         code="a2", target_pct=20.0,
@@ -126,7 +127,8 @@ INDICATORS: tuple[Indicator, ...] = (
         rows_sql=ARTIFACT_ROWS.format(
             detail="(SELECT to_char(max(c.performed_on), 'YYYY-MM-DD') "
                    "FROM conservation_actions c WHERE c.artifact_id = a.id "
-                   "AND c.kind = 'preventive' AND c.performed_on >= :year_start "
+                   "AND c.withdrawn_at IS NULL AND c.kind = 'preventive' "
+                   "AND c.performed_on >= :year_start "
                    "AND c.performed_on < :year_end)",
             where="")),
     Indicator(
@@ -143,6 +145,7 @@ INDICATORS: tuple[Indicator, ...] = (
             detail="(SELECT string_agg(c.kind || ' ' || to_char(c.performed_on, "
                    "'YYYY-MM-DD'), ', ' ORDER BY c.performed_on) "
                    "FROM conservation_actions c WHERE c.artifact_id = a.id "
+                   "AND c.withdrawn_at IS NULL "
                    "AND c.performed_on >= :year_start AND c.performed_on < :year_end)",
             where="WHERE a.at_risk")),
     Indicator(

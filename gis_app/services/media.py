@@ -4,12 +4,12 @@ names it decides.
 A file is served only if a row names it (`digital_records.uri` or
 `condition_photos.uri`, a path relative to MEDIA_DIR) and the role may see that row:
 - the public: records shown (approved, not removed: digital_records.SHOWN) of
-  published, non-sensitive sites; of published intangible heritage; of artifacts held
-  at a published, non-sensitive site;
+  published, non-sensitive sites; of published intangible heritage; of artifacts the
+  public may see (services.visibility.public_artifact);
 - commune editors, district reviewers, admins: also the photos of the condition
   assessments they may see (a commune editor's: relics in their units on that date);
-- commune editors: also every record (waiting, removed) of a relic their scope covers,
-  so they see the photos they sent for review;
+- commune editors: also every record (waiting, removed) of a relic their scope covers
+  or of an artifact held there, so they see the photos they sent for review;
 - district reviewers and admins (FULL_ACCESS_ROLES): every digital record.
 Anything else is answered as unknown, so drafts and sensitive records do not leak.
 """
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from gis_app.services import conditions, scopes
 from gis_app.services.digital_records import SHOWN as RECORD_SHOWN
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
-from gis_app.services.visibility import public_site
+from gis_app.services.visibility import public_artifact, public_site
 
 PUBLIC_SITE = public_site("s")
 PUBLIC_RECORD_SQL = f"""
@@ -36,13 +36,14 @@ PUBLIC_RECORD_SQL = f"""
        WHERE d.uri = :uri AND {RECORD_SHOWN}
          AND ((d.site_id IS NOT NULL AND {PUBLIC_SITE})
               OR (d.intangible_id IS NOT NULL AND i.status = 'published')
-              OR (d.artifact_id IS NOT NULL AND {public_site('h')})))"""
+              OR (d.artifact_id IS NOT NULL AND {public_artifact('a', 'h')})))"""
 ANY_RECORD_SQL = "SELECT EXISTS (SELECT 1 FROM digital_records WHERE uri = :uri)"
 # A relic's record, for a user whose scope covers the relic (see services.scopes).
 SCOPED_RECORD_SQL = f"""
     SELECT EXISTS (SELECT 1 FROM digital_records d
-                    WHERE d.uri = :uri AND d.site_id IS NOT NULL
-                      AND {scopes.covers_site_ever("d.site_id")})"""
+                    LEFT JOIN artifacts a ON a.id = d.artifact_id
+                    WHERE d.uri = :uri AND coalesce(d.site_id, a.holding_site_id) IS NOT NULL
+                      AND {scopes.covers_site_ever("coalesce(d.site_id, a.holding_site_id)")})"""
 # A condition photo, for a user who may see its assessment (commune editors: the relic
 # was in one of their units on the assessment date; see services.conditions).
 CONDITION_PHOTO_SQL = f"""

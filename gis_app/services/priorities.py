@@ -120,9 +120,9 @@ ARTIFACTS_SQL = f"""
            EXISTS (SELECT 1 FROM digital_records d WHERE d.artifact_id = a.id
                    AND {DIGITISED}) AS digitised,
            EXISTS (SELECT 1 FROM artifact_inventory_records r WHERE r.artifact_id = a.id
-                   AND r.year = :year) AS inventoried,
+                   AND r.year = :year AND r.withdrawn_at IS NULL) AS inventoried,
            EXISTS (SELECT 1 FROM conservation_actions c
-                    WHERE c.artifact_id = a.id) AS ever_conserved
+                    WHERE c.artifact_id = a.id AND c.withdrawn_at IS NULL) AS ever_conserved
       FROM artifacts a
       LEFT JOIN sites s ON s.id = a.holding_site_id
       LEFT JOIN admin_units u ON u.id = s.admin_unit_id"""

@@ -13,7 +13,7 @@ from gis_app.services import lifecycle
 from gis_app.services.digital_records import ORDER as RECORD_ORDER
 from gis_app.services.digital_records import SHOWN as RECORD_SHOWN
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
-from gis_app.services.visibility import site_visible
+from gis_app.services.visibility import artifact_shown, site_visible
 from layers.protection_zones import valid_on
 
 
@@ -72,10 +72,10 @@ def get_site(db: Session, heritage_id: str, role: str | None = None) -> dict[str
          WHERE e.site_id = :id OR x.site_id = :id
          ORDER BY e.lunar_month, e.lunar_day"""), {"id": site["id"]}).mappings()]
     out["photos"] = site_photos(db, site["id"])
-    out["artifacts"] = [dict(r) for r in db.execute(text("""
-        SELECT heritage_id, name_vi, kind, period, material
-          FROM artifacts WHERE holding_site_id = :id
-         ORDER BY lower(f_unaccent(name_vi)), heritage_id"""), {"id": site["id"]}).mappings()]
+    out["artifacts"] = [dict(r) for r in db.execute(text(f"""
+        SELECT a.heritage_id, a.name_vi, a.kind, a.period, a.material
+          FROM artifacts a WHERE a.holding_site_id = :id AND {artifact_shown("a")}
+         ORDER BY lower(f_unaccent(a.name_vi)), a.heritage_id"""), {"id": site["id"]}).mappings()]
     out["nearby"] = nearby_sites(db, site["id"], role)
     return out
 

@@ -6,6 +6,9 @@
 - District reviewers and admins see every relic still in the register: drafts and
   sensitive ones too, but not those retired or merged into another (their pages still
   answer, with 410 or a redirect: services.sites).
+
+Artifacts reach the public only when approved, not kept off public pages, and held at a
+public relic (`public_artifact`); officials see them in their register (services.artifacts).
 """
 from __future__ import annotations
 
@@ -23,3 +26,17 @@ def site_visible(role: str | None, alias: str = "s") -> str:
     if role in FULL_ACCESS_ROLES:
         return f"({in_register(alias)})"
     return public_site(alias)
+
+
+def artifact_shown(alias: str = "a") -> str:
+    """SQL: the artifact `alias`, as far as the artifact goes, may reach public pages:
+    approved by a district reviewer (a commune editor's new or edited artifact waits)
+    and not kept off public pages. Its holding relic must be public too: on a relic's
+    page that is already decided; elsewhere use `public_artifact`."""
+    return f"({alias}.approved_at IS NOT NULL AND {alias}.public)"
+
+
+def public_artifact(alias: str = "a", site_alias: str = "h") -> str:
+    """SQL: the artifact `alias`, held at relic `site_alias` (joined by the caller), is
+    one the public may see: `artifact_shown` and a public holding relic."""
+    return f"({artifact_shown(alias)} AND {public_site(site_alias)})"

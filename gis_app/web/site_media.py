@@ -158,8 +158,10 @@ def _page(target: str, target_id: int, item: dict) -> str | Response | tuple[str
 ACTIONS = ("edit", "up", "down", "remove", "restore", "approve", "reject")
 
 
-def _curate(target: str, target_id: int, record_id: int, action: str) -> None:
-    """Apply one change to one record and say so (or why not) on the page."""
+def curate_record(target: str, target_id: int, record_id: int, action: str) -> None:
+    """Apply one change to one record and say so (or why not) on the page (relics,
+    intangible heritage and artifacts: the caller has checked the user may edit the
+    target)."""
     db = get_session()
     try:
         if action == "edit":
@@ -196,7 +198,7 @@ def _curate(target: str, target_id: int, record_id: int, action: str) -> None:
 def curate(site_id: int, record_id: int, action: str) -> Response:
     """Edit, move, remove, restore, approve or reject a photo or document of a relic."""
     _site(site_id)
-    _curate("site", site_id, record_id, action)
+    curate_record("site", site_id, record_id, action)
     return redirect(url_for(".show", site_id=site_id), 303)
 
 
@@ -205,7 +207,7 @@ def curate(site_id: int, record_id: int, action: str) -> Response:
 def curate_intangible(ich_id: int, record_id: int, action: str) -> Response:
     """The same for a record of an intangible heritage."""
     _intangible(ich_id)
-    _curate("intangible", ich_id, record_id, action)
+    curate_record("intangible", ich_id, record_id, action)
     return redirect(url_for(".show_intangible", ich_id=ich_id), 303)
 
 
