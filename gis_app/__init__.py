@@ -44,6 +44,7 @@ def create_app(config: Config | None = None) -> Flask:
         planning_reports,
         public,
         records,
+        security,
         site_media,
         zones,
     )
@@ -73,6 +74,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(search.bp)
     app.register_blueprint(api_explore.bp)
     limits.init_app(app)  # after every view is registered
+    security.init_app(app)  # last: its after_request runs first
     cli.init_app(app)
     _template_helpers(app)
     return app
