@@ -139,7 +139,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "retired": ("Hủy di tích", "Retired"),
     "unretired": ("Bỏ hủy: di tích hoạt động trở lại", "Un-retired: the relic is live again"),
     "merged": ("Hợp nhất vào {hid}", "Merged into {hid}"),
-    "restored": ("Khôi phục về phiên bản ngày {d}", "Restored to the version of {d}"),
     "restored_by": ("Khôi phục về phiên bản ngày {d}, do {who} thực hiện",
                     "Restored to the version of {d} by {who}"),
     "import": ("Lần nhập #{n} của {who}, tệp {file}", "Import #{n} by {who}, file {file}"),
