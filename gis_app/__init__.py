@@ -40,6 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
         limits,
         media,
         officials,
+        officials_map,
         planning,
         planning_reports,
         public,
@@ -60,6 +61,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(imports.bp)
     app.register_blueprint(web_conditions.bp)
     app.register_blueprint(officials.bp)
+    app.register_blueprint(officials_map.bp)
     app.register_blueprint(artifacts.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(history.bp)

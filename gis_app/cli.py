@@ -1,6 +1,12 @@
-"""`flask --app gis_app ...` commands: db, demo, import, imports, users."""
+"""`flask --app gis_app ...` commands: db, demo, import, imports, users, and the life-cycle
+verbs officials also click (records, proposals, zones, assessments, media).
+
+Every write verb runs in one transaction (`_run`) on the same service the page calls,
+recorded as a revision under `--user` (required); a refusal is one line in English or
+Vietnamese (`--lang`) and exit code 1, never a traceback."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -8,25 +14,44 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from gis_app.clock import VIETNAM_TIME
+from gis_app.clock import VIETNAM_TIME, read_day
 from gis_app.db import database
-from gis_app.errors import HeritageError
+from gis_app.errors import HeritageError, InputError, PermissionDenied, RecordNotFound
 from gis_app.importers import targets
 from gis_app.importers.mapping import parse_manual
 from gis_app.importers.pipeline import ImportOptions, run_import
 from gis_app.models.base import ROLES
-from gis_app.services import accounts, demo, history, lifecycle, migrations
+from gis_app.services import (
+    accounts,
+    conditions,
+    demo,
+    digital_records,
+    history,
+    lifecycle,
+    migrations,
+    proposals,
+    zones,
+)
 from gis_app.services import imports as import_records
+from gis_app.services.features import FULL_ACCESS_ROLES
+
+log = logging.getLogger(__name__)
 
 db_cli = AppGroup("db", help="Database schema (Alembic revisions).")
 demo_cli = AppGroup("demo", help="The Khoái Châu demo data.")
 users_cli = AppGroup("users", help="Accounts of officials and editors.")
 imports_cli = AppGroup("imports", help="Survey imports: list them, publish or undo one.")
-records_cli = AppGroup("records", help="The life of relic records: publish, retire, merge, "
-                                    "history, restore.")
+records_cli = AppGroup("records", help="The life of relic records: create, edit, publish, "
+                                    "entrust, retire, merge, history, restore.")
+proposals_cli = AppGroup("proposals", help="Proposed changes to relics: list, show, approve, "
+                                        "send back, withdraw.")
+zones_cli = AppGroup("zones", help="Protection zones of a relic: show, set a new version.")
+assessments_cli = AppGroup("assessments", help="Condition assessments: withdraw one.")
+media_cli = AppGroup("media", help="Photos and documents: remove one, put it back.")
 
 
 @db_cli.command("upgrade")
@@ -68,7 +93,15 @@ def _run(action, lang: str = "en") -> Any:
         with database().session() as session, session.begin():
             return action(session)
     except HeritageError as error:
+        log.info("command refused: %s", error.log_message)
         raise click.ClickException(error.user_message(lang)) from None
+    except SQLAlchemyError:
+        log.exception("command failed in the database")
+        raise click.ClickException(
+            "Khi lưu, cơ sở dữ liệu báo lỗi; không có gì thay đổi. Hãy báo quản trị viên "
+            "(chi tiết trong nhật ký)." if lang == "vi" else
+            "The database refused the change; nothing was changed. Tell the administrator "
+            "(the details are in the log).") from None
 
 
 def _run_account_change(change: Callable[[Session, Any], Any], by: str | None) -> Any:
@@ -322,33 +355,52 @@ def imports_undo(import_id: int, username: str | None, lang: str) -> None:
 
 
 def _acting(session, username: str):
-    """The account a life-cycle verb is recorded under (required: decisions have authors)."""
+    """The account a life-cycle verb is recorded under (required: decisions have authors).
+    Raises RecordNotFound / PermissionDenied, which the runner turns into a message."""
     user = accounts.find_user(session, username)
-    if user is None or not user.active:
-        raise click.ClickException(f"no active account named {username!r}")
+    if user is None:
+        raise RecordNotFound(f"No account named '{username}'; give --user an existing "
+                             "account (see: users list).",
+                             f"Không có tài khoản tên '{username}'; hãy cho --user một tài "
+                             "khoản có thật (xem: users list).")
+    if not user.active:
+        raise PermissionDenied(f"The account '{username}' is disabled; act under an active "
+                               "account.",
+                               f"Tài khoản '{username}' đã bị khóa; hãy dùng một tài khoản "
+                               "đang hoạt động.")
     return user
 
 
 USER_OPTION = click.option("--user", "username", required=True,
                            help="Account the change is recorded under (a district reviewer "
-                                "or admin)")
+                                "or admin; a commune editor where the verb allows)")
+LANG_OPTION = click.option("--lang", type=click.Choice(["en", "vi"]), default="en",
+                           show_default=True, help="Language of the messages")
+
+
+def _say(message: tuple[str, str], lang: str) -> str:
+    """An (en, vi) message in `lang`."""
+    return message[1] if lang == "vi" else message[0]
 
 
 @imports_cli.command("publish")
 @click.argument("import_id", type=int)
 @USER_OPTION
-def imports_publish(import_id: int, username: str) -> None:
+@LANG_OPTION
+def imports_publish(import_id: int, username: str, lang: str) -> None:
     """Publish the draft relics import IMPORT_ID created."""
-    count = _run(lambda s: lifecycle.publish_import(s, _acting(s, username), import_id))
+    count = _run(lambda s: lifecycle.publish_import(s, _acting(s, username), import_id), lang)
     click.echo(f"import #{import_id}: {count} relic(s) published")
 
 
 @records_cli.command("publish")
 @click.argument("heritage_ids", nargs=-1, required=True)
 @USER_OPTION
-def records_publish(heritage_ids: tuple[str, ...], username: str) -> None:
+@LANG_OPTION
+def records_publish(heritage_ids: tuple[str, ...], username: str, lang: str) -> None:
     """Publish draft relics by heritage identifier."""
-    count = _run(lambda s: lifecycle.publish(s, _acting(s, username), list(heritage_ids)))
+    count = _run(lambda s: lifecycle.publish(s, _acting(s, username), list(heritage_ids)),
+                 lang)
     click.echo(f"{count} relic(s) published")
 
 
@@ -357,10 +409,12 @@ def records_publish(heritage_ids: tuple[str, ...], username: str) -> None:
 @click.option("--reason", required=True, help="Why (shown on the relic's page)")
 @click.option("--decision", help="The decision that retires it, e.g. 123/QĐ-UBND")
 @USER_OPTION
+@LANG_OPTION
 def records_retire(heritage_id: str, reason: str, decision: str | None,
-                   username: str) -> None:
+                   username: str, lang: str) -> None:
     """Retire a relic: its page answers 410 with the reason; its identifier is kept."""
-    _run(lambda s: lifecycle.retire(s, _acting(s, username), heritage_id, reason, decision))
+    _run(lambda s: lifecycle.retire(s, _acting(s, username), heritage_id, reason, decision),
+         lang)
     click.echo(f"{heritage_id} retired")
 
 
@@ -368,16 +422,141 @@ def records_retire(heritage_id: str, reason: str, decision: str | None,
 @click.argument("heritage_id")
 @click.option("--into", "into", required=True, help="The surviving relic's identifier")
 @USER_OPTION
-def records_merge(heritage_id: str, into: str, username: str) -> None:
+@LANG_OPTION
+def records_merge(heritage_id: str, into: str, username: str, lang: str) -> None:
     """Merge a duplicate relic into another; its page then redirects there."""
-    moved = _run(lambda s: lifecycle.merge(s, _acting(s, username), heritage_id, into))
+    moved = _run(lambda s: lifecycle.merge(s, _acting(s, username), heritage_id, into), lang)
     counts = ", ".join(f"{n} {k}" for k, n in moved.items() if n)
     click.echo(f"{heritage_id} merged into {into}" + (f"; moved {counts}" if counts else ""))
 
 
+@records_cli.command("custodian")
+@click.argument("heritage_ids", nargs=-1, required=True)
+@click.option("--organisation", required=True,
+              help="The custodian organisation's name (recorded if it is new)")
+@USER_OPTION
+@LANG_OPTION
+def records_custodian(heritage_ids: tuple[str, ...], organisation: str, username: str,
+                      lang: str) -> None:
+    """Entrust relics to a custodian organisation."""
+    count = _run(lambda s: lifecycle.assign_custodian(
+        s, _acting(s, username), list(heritage_ids), new_name=organisation), lang)
+    click.echo(f"{count} relic(s) entrusted to {organisation}")
+
+
+SET_HELP = ("FIELD=VALUE, repeatable. Fields: " + ", ".join(f.name for f in proposals.FIELDS)
+            + "; types comma-separated (e.g. historical,architectural_artistic), other_names "
+              "separated by ';', sensitive yes/no, an empty VALUE clears the field")
+
+
+def _edited_values(current: dict[str, Any], sets: tuple[str, ...]) -> dict[str, Any]:
+    """The relic's values with the --set FIELD=VALUE given on top. Raises InputError."""
+    values = dict(current)
+    for item in sets:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or name not in proposals.FIELD_BY_NAME:
+            raise InputError(
+                f"--set {item!r}: give FIELD=VALUE with a field among "
+                f"{', '.join(f.name for f in proposals.FIELDS)}.",
+                f"--set {item!r}: hãy ghi TRƯỜNG=GIÁ_TRỊ, với trường là một trong "
+                f"{', '.join(f.name for f in proposals.FIELDS)}.")
+        kind = proposals.FIELD_BY_NAME[name].kind
+        if kind == "types":
+            values[name] = [v.strip() for v in value.split(",") if v.strip()]
+        elif kind == "names":
+            values[name] = [v.strip() for v in value.split(";") if v.strip()]
+        elif kind == "flag":
+            values[name] = value.strip().lower() in ("1", "yes", "true", "on", "có", "co")
+        else:
+            values[name] = value
+    return values
+
+
+def _position(current: list[float] | None, position: str | None,
+              vn2000: str | None) -> proposals.PositionInput:
+    """The position given (--position LON,LAT or --vn2000 E,N) or the current one."""
+    if position and vn2000:
+        raise InputError("Give the position once: --position LON,LAT or --vn2000 E,N.",
+                         "Chỉ nhập vị trí một lần: --position KINH_ĐỘ,VĨ_ĐỘ hoặc "
+                         "--vn2000 E,N.")
+    given, mode = (position, "wgs84") if position else (vn2000, "vn2000")
+    if given:
+        x, sep, y = given.partition(",")
+        if not sep:
+            raise InputError(f"{given!r}: give two numbers separated by a comma, e.g. "
+                             "105.95,20.84 (longitude, latitude) or 565000,2302000 (E, N).",
+                             f"{given!r}: hãy nhập hai số cách nhau bởi dấu phẩy, ví dụ "
+                             "105.95,20.84 (kinh độ, vĩ độ) hoặc 565000,2302000 (E, N).")
+        return proposals.PositionInput(mode, x.strip(), y.strip())
+    if current is None:
+        raise InputError("Give the relic's position: --position LON,LAT or --vn2000 E,N.",
+                         "Hãy nhập vị trí di tích: --position KINH_ĐỘ,VĨ_ĐỘ hoặc "
+                         "--vn2000 E,N.")
+    return proposals.PositionInput("wgs84", repr(current[0]), repr(current[1]))
+
+
+def _echo_outcome(outcome: proposals.Outcome, lang: str) -> None:
+    for warning in outcome.warnings:
+        click.echo(f"warning: {_say(warning, lang)}")
+    changed = ", ".join(outcome.fields)
+    if outcome.kind == "proposed":
+        click.echo(f"proposal #{outcome.proposal_id} for {outcome.heritage_id} waits for "
+                   f"review: {changed}")
+    elif outcome.kind == "created":
+        click.echo(f"{outcome.heritage_id} created as a draft")
+    else:
+        click.echo(f"{outcome.heritage_id} changed: {changed}")
+
+
+POSITION_OPTIONS = (
+    click.option("--position", metavar="LON,LAT", help="WGS 84 longitude,latitude"),
+    click.option("--vn2000", metavar="E,N", help="VN-2000 TM-3 Hưng Yên (EPSG:9209) metres"))
+
+
+def _with_position(command: Callable) -> Callable:
+    for option in reversed(POSITION_OPTIONS):
+        command = option(command)
+    return command
+
+
+@records_cli.command("edit")
+@click.argument("heritage_id")
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help=SET_HELP)
+@_with_position
+@click.option("--note", help="A note for the reviewer (a commune editor's proposal)")
+@USER_OPTION
+@LANG_OPTION
+def records_edit(heritage_id: str, sets: tuple[str, ...], position: str | None,
+                 vn2000: str | None, note: str | None, username: str, lang: str) -> None:
+    """Change a relic's fields or position: at once for a district reviewer or admin,
+    as a proposal for review for a commune editor (its number is printed)."""
+    def act(s: Session) -> proposals.Outcome:
+        user = _acting(s, username)
+        current = proposals.relic(s, heritage_id)["values"]
+        return proposals.submit_edit(s, user, heritage_id, _edited_values(current, sets),
+                                     _position(current["position"], position, vn2000), note)
+    _echo_outcome(_run(act, lang), lang)
+
+
+@records_cli.command("create")
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
+              help=SET_HELP + " (name_vi and types are required)")
+@_with_position
+@USER_OPTION
+@LANG_OPTION
+def records_create(sets: tuple[str, ...], position: str | None, vn2000: str | None,
+                   username: str, lang: str) -> None:
+    """Create a relic as a draft with a new heritage identifier (printed)."""
+    def act(s: Session) -> proposals.Outcome:
+        return proposals.create_relic(s, _acting(s, username), _edited_values({}, sets),
+                                      _position(None, position, vn2000))
+    _echo_outcome(_run(act, lang), lang)
+
+
 @records_cli.command("history")
 @click.argument("heritage_id")
-@click.option("--lang", type=click.Choice(["en", "vi"]), default="en", show_default=True)
+@LANG_OPTION
 def records_history(heritage_id: str, lang: str) -> None:
     """Print a relic's history, newest first: when (Vietnam's time), who, what changed."""
     found = _run(lambda s: history.relic_history(s, None, heritage_id, lang), lang)
@@ -390,24 +569,212 @@ def records_history(heritage_id: str, lang: str) -> None:
 @click.option("--as-of", "as_of", required=True, metavar="YYYY-MM-DD",
               help="Put the relic back as it stood at the end of this day (Vietnam)")
 @USER_OPTION
-def records_restore(heritage_id: str, as_of: str, username: str) -> None:
+@LANG_OPTION
+def records_restore(heritage_id: str, as_of: str, username: str, lang: str) -> None:
     """Restore a relic's fields as they stood on a date, as a new revision (un-retiring
     it when it was live then)."""
     def act(session):
-        return history.restore(session, _acting(session, username), heritage_id,
-                               history.parse_as_of(as_of) or _no_date())
-    done = _run(act)
+        on = history.parse_as_of(as_of)
+        if on is None:
+            raise InputError("Give the date as YYYY-MM-DD, e.g. --as-of 2026-01-31.",
+                             "Hãy nhập ngày theo dạng NNNN-TT-NN, ví dụ --as-of 2026-01-31.")
+        return history.restore(session, _acting(session, username), heritage_id, on, lang)
+    done = _run(act, lang)
     click.echo(f"{heritage_id} restored to {done.as_of:%Y-%m-%d}: {', '.join(done.fields)}")
     if done.unretired:
         click.echo(f"{heritage_id} is live again (un-retired); "
                    f"{done.zones_reopened} protection zone(s) in force again")
 
 
-def _no_date():
-    raise click.ClickException("give the date as YYYY-MM-DD, e.g. --as-of 2026-01-31")
+# --- proposals -------------------------------------------------------------------------
+
+def _echo_proposal_line(item: dict[str, Any]) -> None:
+    reviewed = f", {item['reviewer']}" if item.get("reviewer") else ""
+    click.echo(f"#{item['id']} {item['created_at']:%Y-%m-%d %H:%M} {item['status']:9} "
+               f"{item['heritage_id']} {item['name_vi']} ({item['author'] or '-'}{reviewed}): "
+               + ", ".join(item["fields"]))
+
+
+@proposals_cli.command("list")
+@click.option("--mine", is_flag=True, help="The --user's own proposals (default for a "
+                                            "commune editor), not the review queue")
+@USER_OPTION
+@LANG_OPTION
+def proposals_list(mine: bool, username: str, lang: str) -> None:
+    """The review queue (pending proposals, oldest first) for a reviewer; a commune
+    editor's own proposals, newest first, with the answers."""
+    def act(s: Session) -> list[dict[str, Any]]:
+        user = _acting(s, username)
+        if mine or user.role not in FULL_ACCESS_ROLES:
+            return proposals.proposals_of(s, user, lang)
+        return proposals.pending_proposals(s, user, lang)
+    rows = _run(act, lang)
+    for item in rows:
+        _echo_proposal_line(item)
+    if not rows:
+        click.echo("no proposal")
+
+
+@proposals_cli.command("show")
+@click.argument("proposal_id", type=int)
+@USER_OPTION
+@LANG_OPTION
+def proposals_show(proposal_id: int, username: str, lang: str) -> None:
+    """A proposal field by field (before → after), for its reviewer or its author."""
+    item = _run(lambda s: proposals.proposal_detail(s, _acting(s, username), proposal_id,
+                                                    lang), lang)
+    _echo_proposal_line(item)
+    if item.get("note"):
+        click.echo(f"  note: {item['note']}")
+    for row in item["rows"]:
+        since = f" (now: {row['now'] or '-'})" if row["changed_since"] else ""
+        click.echo(f"  {row['label']}: {row['before'] or '-'} → {row['after'] or '-'}{since}")
+    if item.get("comment"):
+        click.echo(f"  comment: {item['comment']}")
+
+
+@proposals_cli.command("approve")
+@click.argument("proposal_id", type=int)
+@USER_OPTION
+@LANG_OPTION
+def proposals_approve(proposal_id: int, username: str, lang: str) -> None:
+    """Apply a pending proposal under the reviewer (refused when a field it changes was
+    changed since)."""
+    hid = _run(lambda s: proposals.approve(s, _acting(s, username), proposal_id), lang)
+    click.echo(f"proposal #{proposal_id} approved: {hid} changed")
+
+
+@proposals_cli.command("send-back")
+@click.argument("proposal_id", type=int)
+@click.option("--comment", required=True, help="What the author should change")
+@USER_OPTION
+@LANG_OPTION
+def proposals_send_back(proposal_id: int, comment: str, username: str, lang: str) -> None:
+    """Return a pending proposal to its author with a comment; the relic does not change."""
+    _run(lambda s: proposals.send_back(s, _acting(s, username), proposal_id, comment), lang)
+    click.echo(f"proposal #{proposal_id} sent back")
+
+
+@proposals_cli.command("withdraw")
+@click.argument("proposal_id", type=int)
+@USER_OPTION
+@LANG_OPTION
+def proposals_withdraw(proposal_id: int, username: str, lang: str) -> None:
+    """The author withdraws their pending proposal."""
+    _run(lambda s: proposals.withdraw(s, _acting(s, username), proposal_id), lang)
+    click.echo(f"proposal #{proposal_id} withdrawn")
+
+
+# --- zones -----------------------------------------------------------------------------
+
+@zones_cli.command("show")
+@click.argument("heritage_id")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
+              help="The zones in force on this day (default: today in Vietnam)")
+@LANG_OPTION
+def zones_show(heritage_id: str, as_of: str | None, lang: str) -> None:
+    """A relic's protection zones in force on a date, then every version."""
+    def act(s: Session) -> zones.RelicZones:
+        return zones.relic_zones(s, heritage_id, read_day(as_of, ("--as-of", "--as-of")))
+    found = _run(act, lang)
+    click.echo(f"{found.heritage_id} {found.name_vi}: zones in force on "
+               f"{found.on_date:%Y-%m-%d}")
+
+    def line(v: zones.ZoneVersion) -> str:
+        until = f"{v.valid_to:%Y-%m-%d}" if v.valid_to else "…"
+        since = f"{v.valid_from:%Y-%m-%d}" if v.valid_from else "…"
+        return (f"#{v.id} {_say(v.label[::-1], lang)} {since} – {until}, "
+                f"{v.area_m2:.0f} m², decision {v.decision_no or '-'}")
+    for version in found.current:
+        click.echo(f"  {line(version)}")
+    if not found.current:
+        click.echo("  none")
+    click.echo("versions:")
+    for version in found.versions:
+        click.echo(f"  {line(version)}")
+
+
+@zones_cli.command("set")
+@click.argument("heritage_id")
+@click.option("--zone", required=True, type=click.Choice(list(zones.ZONE_KINDS)))
+@click.option("--file", "file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="One polygon: GeoJSON, KML, zipped shapefile or GeoPackage (VN-2000 or "
+                   "WGS 84)")
+@click.option("--decision-no", help="The decision's number, e.g. 45/QĐ-UBND")
+@click.option("--decision-date", metavar="YYYY-MM-DD")
+@click.option("--valid-from", required=True, metavar="YYYY-MM-DD",
+              help="The day the new version is in force from (the old one ends the day "
+                   "before)")
+@USER_OPTION
+@LANG_OPTION
+def zones_set(heritage_id: str, zone: str, file: Path, decision_no: str | None,
+              decision_date: str | None, valid_from: str, username: str, lang: str) -> None:
+    """Save a new version of a relic's protection zone from a file."""
+    def act(s: Session) -> tuple[zones.ZoneFile, zones.SavedVersion]:
+        actor = _acting(s, username)
+        read = zones.read_zone_file(file)
+        return read, zones.save_version(
+            s, actor, heritage_id, zone=zone, geometry=read.geometry,
+            valid_from=read_day(valid_from, ("--valid-from", "--valid-from")),
+            decision_no=decision_no,
+            decision_date=read_day(decision_date, ("--decision-date", "--decision-date")),
+            source=f"file {file.name} (command line, {actor.username})")
+    read, saved = _run(act, lang)
+    click.echo(f"coordinates: {read.crs}")
+    for note in read.notes + saved.warnings:
+        click.echo(f"warning: {_say(note, lang)}")
+    click.echo(f"{heritage_id} zone {zone}: version #{saved.id} in force from "
+               f"{saved.valid_from:%Y-%m-%d}"
+               + (f" (version #{saved.closed_id} ends the day before)"
+                  if saved.closed_id else ""))
+
+
+# --- condition assessments and media -----------------------------------------------------
+
+@assessments_cli.command("withdraw")
+@click.argument("assessment_id", type=int)
+@click.option("--reason", required=True, help="Why it was recorded in error")
+@USER_OPTION
+@LANG_OPTION
+def assessments_withdraw(assessment_id: int, reason: str, username: str, lang: str) -> None:
+    """Withdraw a condition assessment recorded in error (it stays in the history)."""
+    _run(lambda s: conditions.withdraw_assessment(s, _acting(s, username), assessment_id,
+                                                  reason), lang)
+    click.echo(f"assessment #{assessment_id} withdrawn")
+
+
+@media_cli.command("remove")
+@click.argument("record_id", type=int)
+@click.option("--reason", required=True, help="Why (kept with the record)")
+@USER_OPTION
+@LANG_OPTION
+def media_remove(record_id: int, reason: str, username: str, lang: str) -> None:
+    """Hide a photo or document from the public (it can be put back)."""
+    def act(s: Session) -> None:
+        actor = _acting(s, username)
+        digital_records.remove_record(s, actor, *digital_records.target_of(s, record_id),
+                                      record_id, reason)
+    _run(act, lang)
+    click.echo(f"photo or document #{record_id} removed")
+
+
+@media_cli.command("restore")
+@click.argument("record_id", type=int)
+@USER_OPTION
+@LANG_OPTION
+def media_restore(record_id: int, username: str, lang: str) -> None:
+    """Put a removed photo or document back."""
+    def act(s: Session) -> None:
+        actor = _acting(s, username)
+        digital_records.restore_record(s, actor, *digital_records.target_of(s, record_id),
+                                       record_id)
+    _run(act, lang)
+    click.echo(f"photo or document #{record_id} put back")
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, demo_cli, users_cli, imports_cli, records_cli):
+    for group in (db_cli, demo_cli, users_cli, imports_cli, records_cli, proposals_cli,
+                  zones_cli, assessments_cli, media_cli):
         app.cli.add_command(group)
     app.cli.add_command(import_command)

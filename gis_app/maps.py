@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import folium
@@ -134,13 +135,17 @@ def _static(filename: str) -> str:
 
 def build_map(*, center: tuple[float, float] | None = None, zoom: int | None = None,
               layer_names: tuple[str, ...] | None = None, fit_bounds: list[float] | None = None,
-              height: str = "100%", tourist: dict[str, Any] | None = None) -> MapPage:
+              height: str = "100%", tourist: dict[str, Any] | None = None,
+              as_of: date | None = None) -> MapPage:
     """The map shell for a page: header (CSS/JS links), the map div and its script, in
     the request's language, with the app's layer API, basemap tiles and (by default)
     its centre and zoom. Needs a request context.
 
     `tourist`: the home page's explorer (`api`, `nearby` URLs and `i18n` texts); the
     relics are then clustered and loaded from `tourist["api"]`.
+
+    `as_of` (the officials' map): the layers that keep a history (`as_of_source`) are
+    loaded as they stood at the end of that day; the others as they are today.
     """
     cfg, lang = current_app.config, current_lang()
     center = center or cfg["MAP_CENTER"]
@@ -169,6 +174,10 @@ def build_map(*, center: tuple[float, float] | None = None, zoom: int | None = N
         "tile_attribution": tile_attribution, "i18n": UI_TEXT[lang],
         "fit_bounds": fit_bounds,
         "layers": [layer_config(layer, lang) for layer in layers]}
+    if as_of is not None:
+        for layer, shown in zip(layers, config["layers"], strict=True):
+            if layer.as_of_source is not None:
+                shown["params"] = {"as_of": as_of.isoformat()}
     if tourist is not None:
         config["tourist"] = tourist
         config["i18n"] = {**UI_TEXT[lang], "cluster": tourist["i18n"]["cluster"]}

@@ -6,6 +6,10 @@ endpoint. Adding a layer is adding one file here; no endpoint is added.
 
 `source` is SQL (a table name or a parenthesised SELECT) written here, never taken from
 a request: identifiers in SQL come only from these declarations, values are bound.
+
+`as_of_source`, when a layer has one, is the layer's rows as they stood at the end of a
+past day (bound `:as_of_moment`, the next midnight in Vietnam, and `:today`, that day):
+officials ask for it with `?as_of=YYYY-MM-DD` (services/features.py).
 """
 from __future__ import annotations
 
@@ -25,6 +29,27 @@ NO_SITE_OR_PUBLISHED = f"src.heritage_id IS NULL OR ({PUBLISHED_SITE})"
 # retired or merged into another), as services.visibility says for relics.
 SITE_IN_REGISTER = in_register("src")
 NO_SITE_OR_IN_REGISTER = f"src.heritage_id IS NULL OR ({SITE_IN_REGISTER})"
+
+# Every relic row as it stood at :as_of_moment. A row no revision has touched since then
+# is read as it is (so the bbox reaches the GIST index); a row changed since is rebuilt
+# from its newest revision before then (the revision trigger keeps full rows;
+# services/history.py reads one relic the same way), left out when it did not exist
+# yet or had been deleted. The cost grows with the relics changed since the date.
+SITES_AS_OF = """(SELECT s.* FROM sites s
+     WHERE NOT EXISTS (SELECT 1 FROM revisions v
+                        WHERE v.table_name = 'sites' AND v.row_id = CAST(s.id AS text)
+                          AND v.changed_at >= :as_of_moment)
+    UNION ALL
+    SELECT p.*
+      FROM (SELECT DISTINCT ON (r.row_id) r.action, r.after
+              FROM revisions r
+             WHERE r.table_name = 'sites' AND r.changed_at < :as_of_moment
+               AND r.row_id IN (SELECT v.row_id FROM revisions v
+                                 WHERE v.table_name = 'sites'
+                                   AND v.changed_at >= :as_of_moment)
+             ORDER BY r.row_id, r.changed_at DESC, r.id DESC) last,
+           LATERAL jsonb_populate_record(CAST(NULL AS sites), last.after) p
+     WHERE last.action <> 'delete')"""
 
 
 @dataclass(frozen=True)
@@ -63,6 +88,7 @@ class Layer:
     basemap: bool = False
     limit: int = 5000
     description: Text = field(default_factory=dict)
+    as_of_source: str | None = None  # the rows as they stood on a past day (see above)
 
     def text(self, value: Text, lang: str) -> str:
         return value.get(lang) or value.get("vi") or ""

@@ -1,4 +1,11 @@
-from layers import PUBLISHED_SITE, SITE_IN_REGISTER, Layer, LegendEntry, PopupField
+from layers import (
+    PUBLISHED_SITE,
+    SITE_IN_REGISTER,
+    SITES_AS_OF,
+    Layer,
+    LegendEntry,
+    PopupField,
+)
 
 
 def valid_on(alias: str = "z", on: str = ":today") -> str:
@@ -9,6 +16,10 @@ def valid_on(alias: str = "z", on: str = ":today") -> str:
             f"AND ({alias}.valid_to IS NULL OR {alias}.valid_to >= {on}))")
 
 
+ZONE_COLUMNS = """z.id, z.geom, z.zone, z.decision_no, z.decision_date, z.valid_from,
+                  z.accuracy, s.heritage_id, s.name_vi AS site_name_vi,
+                  s.name_en AS site_name_en, s.status, s.sensitive"""
+
 LAYER = Layer(
     name="protection_zones",
     title={"vi": "Khu vực bảo vệ di tích", "en": "Protection zones"},
@@ -17,11 +28,14 @@ LAYER = Layer(
                  "en": "Relic protection zones I and II and buffer zones in force (Law on "
                        "Cultural Heritage)"},
     geometry_type="MultiPolygon",
-    source=f"""(SELECT z.id, z.geom, z.zone, z.decision_no, z.decision_date, z.valid_from,
-                      z.accuracy, s.heritage_id, s.name_vi AS site_name_vi,
-                      s.name_en AS site_name_en, s.status, s.sensitive
+    source=f"""(SELECT {ZONE_COLUMNS}
                  FROM protection_zones z JOIN sites s ON s.id = z.site_id
                 WHERE {valid_on("z", ":today")})""",
+    # On a past day: the versions in force that day (:today is that day), of the relics
+    # as they stood then (a relic retired since still shows its zones of that day).
+    as_of_source=f"""(SELECT {ZONE_COLUMNS}
+                        FROM protection_zones z JOIN {SITES_AS_OF} s ON s.id = z.site_id
+                       WHERE {valid_on("z", ":today")})""",
     properties={
         "zone": "src.zone",
         "heritage_id": "src.heritage_id",

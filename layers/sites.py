@@ -1,4 +1,11 @@
-from layers import PUBLISHED_SITE, SITE_IN_REGISTER, Layer, LegendEntry, PopupField
+from layers import (
+    PUBLISHED_SITE,
+    SITE_IN_REGISTER,
+    SITES_AS_OF,
+    Layer,
+    LegendEntry,
+    PopupField,
+)
 
 LAYER = Layer(
     name="sites",
@@ -7,6 +14,7 @@ LAYER = Layer(
                  "en": "Ranked or inventoried historical-cultural relics"},
     geometry_type="Point",
     source="sites",
+    as_of_source=SITES_AS_OF,  # status, position and names as they stood that day
     properties={
         "heritage_id": "src.heritage_id",
         "name_vi": "src.name_vi",

@@ -34,6 +34,10 @@ def backdate(db, when: str) -> None:
                     "WHERE changed_at = now()"), {"w": when})
     db.execute(text("UPDATE restores SET restored_at = CAST(:w AS timestamptz) "
                     "WHERE restored_at = now()"), {"w": when})
+    db.execute(text("UPDATE change_proposals SET created_at = CAST(:w AS timestamptz) "
+                    "WHERE created_at = now()"), {"w": when})
+    db.execute(text("UPDATE change_proposals SET reviewed_at = CAST(:w AS timestamptz) "
+                    "WHERE reviewed_at = now()"), {"w": when})
 
 
 def row(db, heritage_id: str) -> dict:
@@ -95,7 +99,8 @@ def test_the_cli_prints_the_history_newest_first(runner, story):
         "2026-03-16 06:00 (Trần Thị Sửa): Sửa",
         "2026-02-01 14:00 (Nguyễn Thẩm Định): Công bố",
         "2026-01-10 09:30 (Nguyễn Thẩm Định): Sửa",
-        f"2026-01-10 09:15 (Nguyễn Thẩm Định, lần nhập #{story['import_id']}): Tạo mới"]
+        f"2026-01-10 09:15 (Nguyễn Thẩm Định): Lần nhập #{story['import_id']} của Nguyễn "
+        "Thẩm Định, tệp khaosat.geojson; Tạo mới"]
     assert "    Tên (tiếng Việt): Đình Lịch Sử → Đình Lịch Sử Mới" in lines
     assert "    Xếp hạng: Di tích cấp tỉnh → Di tích quốc gia" in lines
     assert "  Thêm Khu vực bảo vệ I (" in done.output
@@ -158,7 +163,7 @@ def test_restore_through_the_cli_brings_the_old_version_back(runner, db, story):
     assert len(revs) == 2  # the retirement (today) and the restore
     text_after = runner.invoke(args=["records", "history", story["hid"]]).output
     newest = text_after.splitlines()[1]
-    assert "Restored to the version of 20/02/2026" in newest
+    assert "Restored to the version of 20/02/2026 by Nguyễn Thẩm Định" in newest
     assert "Un-retired: the relic is live again" in newest
     assert "Retired: Trùng lặp hồ sơ" in text_after  # the retirement is still there
     again = runner.invoke(args=["records", "restore", story["hid"], "--as-of", "2026-02-20",
@@ -217,6 +222,78 @@ def test_photos_assessments_and_merges_appear_in_the_history(db, reviewer):
     assert "  Condition assessment of 02/11/2025: Fair" in gone
 
 
+IN_TVV = (105.9563, 20.8400)  # in today's commune Triệu Việt Vương (12223) of the demo
+
+
+def test_reviews_imports_and_restores_are_told_by_name(runner, client, auth, db, reviewer,
+                                                       tmp_path: Path):
+    """An import, a proposal sent back, one approved and a restore read as events that name
+    the people (display names), on `records history` and on the page."""
+    create_user(db, "history-xa", PASSWORD, "commune_editor", display_name="Đỗ Văn Xã",
+                unit_codes=("12223",))
+    survey = write_vector(tmp_path / "duyet.geojson", [{"TEN": "Đình Duyệt"}],
+                          [point(*IN_TVV)])
+    done = runner.invoke(args=["import", str(survey), "--layer", "sites", "--map",
+                               "name_vi=TEN", "--user", "history-reviewer"])
+    assert done.exit_code == 0, done.output
+    import_id = int(done.output.split("import #")[1].split(":")[0])
+    hid = lifecycle.drafts_of_import(db, import_id)[0]
+    backdate(db, "2026-01-10 09:15+07")
+    set_actor(db, reviewer.id)
+    db.execute(text("UPDATE sites SET types = '{historical}' WHERE heritage_id = :h"),
+               {"h": hid})  # the form requires a type; the survey had none
+    backdate(db, "2026-01-10 09:20+07")
+
+    def cli(*args: str) -> str:
+        result = runner.invoke(args=list(args))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    cli("records", "publish", hid, "--user", "history-reviewer")
+    backdate(db, "2026-01-10 10:00+07")
+    first = cli("records", "edit", hid, "--set", "period=Thời Lê", "--user", "history-xa")
+    first_no = int(first.split("proposal #")[1].split()[0])
+    backdate(db, "2026-01-11 08:00+07")
+    cli("proposals", "send-back", str(first_no), "--comment", "Cần dẫn nguồn",
+        "--user", "history-reviewer")
+    backdate(db, "2026-01-12 08:00+07")
+    second = cli("records", "edit", hid, "--set", "period=Thời Lê trung hưng",
+                 "--user", "history-xa")
+    second_no = int(second.split("proposal #")[1].split()[0])
+    backdate(db, "2026-01-13 08:00+07")
+    cli("proposals", "approve", str(second_no), "--user", "history-reviewer")
+    backdate(db, "2026-01-14 08:00+07")
+    cli("records", "restore", hid, "--as-of", "2026-01-12", "--user", "history-reviewer")
+
+    heads = [line for line in cli("records", "history", hid).splitlines()
+             if re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d ", line)]
+    assert heads[0].endswith("(Nguyễn Thẩm Định): Restored to the version of 12/01/2026 by "
+                             "Nguyễn Thẩm Định")
+    assert heads[1:] == [
+        f"2026-01-14 08:00 (Nguyễn Thẩm Định): Proposal #{second_no} by Đỗ Văn Xã approved "
+        "by Nguyễn Thẩm Định; Edited",
+        f"2026-01-13 08:00 (Đỗ Văn Xã): Proposal #{second_no} by Đỗ Văn Xã: Period",
+        f"2026-01-12 08:00 (Nguyễn Thẩm Định): Proposal #{first_no} by Đỗ Văn Xã sent back "
+        "by Nguyễn Thẩm Định: Cần dẫn nguồn",
+        f"2026-01-11 08:00 (Đỗ Văn Xã): Proposal #{first_no} by Đỗ Văn Xã: Period",
+        "2026-01-10 10:00 (Nguyễn Thẩm Định): Published",
+        "2026-01-10 09:20 (Nguyễn Thẩm Định): Edited",
+        f"2026-01-10 09:15 (Nguyễn Thẩm Định): Import #{import_id} by Nguyễn Thẩm Định, "
+        "file duyet.geojson; Created"]
+    assert "    Period: – → Thời Lê trung hưng" in cli("records", "history", hid)
+
+    auth.login("history-reviewer", PASSWORD)
+    body = client.get(f"/officials/records/{hid}/history").get_data(as_text=True)
+    for said in (f"Đề xuất #{second_no} của Đỗ Văn Xã được Nguyễn Thẩm Định duyệt",
+                 f"Đề xuất #{first_no} của Đỗ Văn Xã bị Nguyễn Thẩm Định trả lại: Cần dẫn "
+                 "nguồn",
+                 f"Lần nhập #{import_id} của Nguyễn Thẩm Định, tệp duyet.geojson",
+                 "Khôi phục về phiên bản ngày 12/01/2026, do Nguyễn Thẩm Định thực hiện"):
+        assert said in body
+    assert body.index("Khôi phục về phiên bản") < body.index(f"Đề xuất #{second_no}") \
+        < body.index(f"Đề xuất #{first_no}") < body.index("Lần nhập #")
+
+
 # --- the page ---------------------------------------------------------------------------
 
 def history_url(story: dict, **args: str) -> str:
@@ -233,6 +310,7 @@ def test_the_history_page_says_who_changed_what_in_both_languages(client, auth, 
     assert "Trần Thị Sửa" in body and "Nguyễn Thẩm Định" in body
     assert f'href="/officials/imports/{story["import_id"]}"' in body
     assert f"lần nhập #{story['import_id']}" in body
+    assert f"Lần nhập #{story['import_id']} của Nguyễn Thẩm Định, tệp khaosat.geojson" in body
     assert "Hủy di tích: Trùng lặp hồ sơ" in body and "Công bố" in body
     assert re.search(r'Xếp hạng:</span> <del>Di tích cấp tỉnh</del> → '
                      r'<ins>Di tích quốc gia</ins>', body)

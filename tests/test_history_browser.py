@@ -38,6 +38,15 @@ def test_a_reviewer_reads_the_history_and_restores_on_a_phone(phone_page, page_w
         s.execute(text("""UPDATE sites SET name_vi = 'Đình Trên Điện Thoại (sửa)',
                                  geom = ST_SetSRID(ST_MakePoint(105.9536, 20.8434), 4326)
                            WHERE heritage_id = :h"""), {"h": hid})
+        # A proposal sent back with a long comment: the review is an event by name.
+        s.execute(text("""
+            INSERT INTO change_proposals (record_id, author_id, changes, status, reviewer_id,
+                                          reviewed_at, comment)
+            SELECT id, :u, '{"period": [null, "Thời Lê"]}', 'returned', :u, now(), :c
+              FROM sites WHERE heritage_id = :h"""),
+            {"u": user.id, "h": hid,
+             "c": "Cần dẫn nguồn: biên-bản-khảo-sát-thực-địa-năm-2025-của-phòng-văn-hóa "
+                  "và ảnh chụp bia đá ở tiền đường."})
         s.commit()
     try:
         sign_in(page, live_server, username, PASSWORD)
@@ -55,6 +64,9 @@ def test_a_reviewer_reads_the_history_and_restores_on_a_phone(phone_page, page_w
         assert {"#555", "#c0392b"} <= strokes
         label = page.locator("#history-map-label").inner_text()
         assert "Sửa" in label
+        assert "của Lê Văn Duyệt bị Lê Văn Duyệt trả lại: Cần dẫn nguồn" in \
+            page.locator(".history-events").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
         # The zones' creation is a geometry change too: show it.
         zone_button = page.locator(".history-event").last.locator(
             "li", has_text="Thêm Khu vực bảo vệ II").locator(".show-geometry")
@@ -81,6 +93,8 @@ def test_a_reviewer_reads_the_history_and_restores_on_a_phone(phone_page, page_w
     finally:
         with Session(engine) as s:
             # The live server's database is shared by the session.
+            s.execute(text("DELETE FROM change_proposals WHERE record_id IN "
+                           "(SELECT id FROM sites WHERE heritage_id = :h)"), {"h": hid})
             forget_sites(s, [hid])
             s.execute(text("DELETE FROM sign_in_attempts WHERE username = :u"),
                       {"u": username})

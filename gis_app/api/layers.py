@@ -27,6 +27,7 @@ def index() -> Response:
             "min_zoom": layer.min_zoom,
             "basemap": layer.basemap,
             "properties": list(layer.properties),
+            "as_of": layer.as_of_source is not None,
             "links": [{"rel": "items", "type": "application/geo+json",
                        "href": url_for(".items", name=layer.name)}],
         })
@@ -37,13 +38,15 @@ def index() -> Response:
 def items(name: str) -> Response:
     layer = features.find_layer(name)
     bbox = features.read_bbox(request.args.get("bbox"))
+    as_of = features.read_as_of(request.args.get("as_of"))
     page = features.read_page(request.args.get("limit"), request.args.get("offset"),
                               current_app.config["GEOJSON_MAX_LIMIT"], layer.limit)
     args = request.args.to_dict()
     args.pop("name", None)
     args.update(limit=str(page.limit), offset=str(page.offset + page.limit))
     body = features.layer_geojson(get_session(), layer, bbox, page, current_role(),
-                                  next_href=url_for(".items", name=name, **args))
+                                  next_href=url_for(".items", name=name, **args),
+                                  as_of=as_of)
     response = Response(body, mimetype="application/geo+json")
     response.headers["Cache-Control"] = "public, max-age=60" if current_role() is None \
         else "private, no-store"

@@ -76,10 +76,15 @@ def document() -> dict[str, Any]:
                     {"name": "bbox", "in": "query",
                      "schema": {"type": "string", "example": "105.9,20.8,106.0,20.9"}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer"}},
-                    {"name": "offset", "in": "query", "schema": {"type": "integer"}}],
+                    {"name": "offset", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "as_of", "in": "query",
+                     "description": "YYYY-MM-DD: the layer as it stood at the end of that day "
+                                    "(layers listed with as_of true; district reviewers and "
+                                    "admins only, others get 403)",
+                     "schema": {"type": "string", "format": "date"}}],
                 "responses": {"200": {"description": "FeatureCollection with a next link",
                                       "content": {"application/geo+json": {}}},
-                              "400": bad, "404": bad}}},
+                              "400": bad, "403": bad, "404": bad}}},
             "/api/search": {"get": {
                 "summary": "Relics by name, without regard to diacritics, case or one typo "
                            "(\"da hoa\" finds \"Đền Đa Hòa\")",

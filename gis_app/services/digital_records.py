@@ -314,3 +314,17 @@ def set_national_listing(db: Session, user: Any, ich_id: int, *, decision_no: st
         UPDATE intangible_heritage
            SET national_listing_decision_no = :no, national_listing_date = :on
          WHERE id = :id"""), {"no": decision_no, "on": listed_on, "id": ich_id})
+
+
+def target_of(db: Session, record_id: int) -> tuple[str, int]:
+    """(target kind, target id) of digital record `record_id`, for callers that know the
+    record only by its number (the CLI's `media remove|restore`); RecordNotFound."""
+    row = db.execute(text("""
+        SELECT site_id, artifact_id, intangible_id FROM digital_records WHERE id = :r"""),
+        {"r": record_id}).mappings().first()
+    if row is not None:
+        for target, (column, _table) in TARGETS.items():
+            if row.get(column) is not None:
+                return target, int(row[column])
+    raise RecordNotFound(f"There is no photo or document #{record_id}.",
+                         f"Không có ảnh hoặc tài liệu số {record_id}.")

@@ -3,19 +3,25 @@
 The FeatureCollection is built by `json_build_object` + `json_agg` in one statement and
 returned as text: no per-row Python. The bbox filter is applied to the indexed column
 with `&&` and `ST_Intersects` against an envelope in EPSG:4326.
+
+District reviewers and admins may ask for a layer as it stood at the end of a past day
+(`as_of`): layers with an `as_of_source` (relics rebuilt from their revisions, zones in
+force that day) answer; the public and commune editors are refused (403), so nothing
+retired, merged or drafted leaks through a date.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
-from gis_app.clock import today_in_vietnam
-from gis_app.errors import InputError, RecordNotFound
+from gis_app.clock import start_of_day_in_vietnam, today_in_vietnam
+from gis_app.errors import InputError, PermissionDenied, RecordNotFound
 from layers import Layer, all_layers, get_layer
 
 # Roles that see drafts and sensitive records everywhere.
@@ -96,6 +102,45 @@ def read_page(limit: str | None, offset: str | None, max_limit: int,
                 offset=_read_int("offset", offset, 0, 0, 10_000_000))
 
 
+EARLIEST_AS_OF = date(1900, 1, 1)
+
+
+def read_as_of(value: str | None) -> date | None:
+    """Parse `as_of` (YYYY-MM-DD, a day up to today in Vietnam); None if absent. Raises
+    InputError saying what to send."""
+    if value is None or value.strip() == "":
+        return None
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(f"as_of is a date as YYYY-MM-DD, e.g. 2026-01-31 (got {value!r}).",
+                         f"as_of là một ngày theo dạng NNNN-TT-NN, ví dụ 2026-01-31 (đã "
+                         f"nhận {value!r}).") from None
+    today = today_in_vietnam()
+    if not EARLIEST_AS_OF <= day <= today:
+        raise InputError(f"as_of must be a day from 1900-01-01 to today ({today:%Y-%m-%d}).",
+                         f"as_of phải là một ngày từ 1900-01-01 đến hôm nay "
+                         f"({today:%Y-%m-%d}).")
+    return day
+
+
+def check_as_of(layer: Layer, role: str | None) -> None:
+    """May `role` ask for `layer` as of a past day? PermissionDenied for anyone but
+    district reviewers and admins, InputError for a layer without a history."""
+    if role not in FULL_ACCESS_ROLES:
+        raise PermissionDenied("Layers as of a past date are for district reviewers and "
+                               "administrators; sign in, or leave out as_of.",
+                               "Lớp bản đồ theo một ngày trong quá khứ chỉ dành cho cán bộ "
+                               "thẩm định cấp huyện và quản trị viên; hãy đăng nhập hoặc bỏ "
+                               "as_of.")
+    if layer.as_of_source is None:
+        with_history = ", ".join(n for n, lay in all_layers().items() if lay.as_of_source)
+        raise InputError(f"The layer '{layer.name}' keeps no history; leave out as_of "
+                         f"(layers with a history: {with_history}).",
+                         f"Lớp '{layer.name}' không lưu lịch sử; hãy bỏ as_of (các lớp có "
+                         f"lịch sử: {with_history}).")
+
+
 def find_layer(name: str) -> Layer:
     layer = get_layer(name)
     if layer is None:
@@ -112,7 +157,7 @@ def _visibility(layer: Layer, role: str | None) -> str:
     return f"({layer.public_filter})" if layer.public_filter else "TRUE"
 
 
-def _feature_sql(layer: Layer, where: str) -> str:
+def _feature_sql(layer: Layer, where: str, source: str) -> str:
     props = ", ".join(f"'{key}', {expr}" for key, expr in layer.properties.items())
     return f"""
         SELECT src.{layer.id_column} AS fid,
@@ -121,7 +166,7 @@ def _feature_sql(layer: Layer, where: str) -> str:
                  'id', src.{layer.id_column},
                  'geometry', ST_AsGeoJSON(src.{layer.geom_column}, 7)::json,
                  'properties', json_build_object({props})) AS feature
-          FROM {layer.source} AS src
+          FROM {source} AS src
          WHERE {where}
          ORDER BY src.{layer.id_column}
          LIMIT :limit OFFSET :offset"""
@@ -131,12 +176,15 @@ BBOX_WHERE = ("src.{geom} && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326) "
               "AND ST_Intersects(src.{geom}, ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326))")
 
 
-def geojson_sql(layer: Layer, bbox: BBox | None, role: str | None) -> str:
-    """The SQL (bound parameters :minx.. :limit :offset :next) for one page of features."""
+def geojson_sql(layer: Layer, bbox: BBox | None, role: str | None,
+                as_of: bool = False) -> str:
+    """The SQL (bound parameters :minx.. :limit :offset :next, :today, and
+    :as_of_moment with `as_of`) for one page of features."""
     where = [_visibility(layer, role)]
     if bbox is not None:
         where.append(BBOX_WHERE.format(geom=layer.geom_column))
-    inner = _feature_sql(layer, " AND ".join(where))
+    inner = _feature_sql(layer, " AND ".join(where),
+                         layer.as_of_source if as_of and layer.as_of_source else layer.source)
     return f"""
         SELECT json_build_object(
                  'type', 'FeatureCollection',
@@ -152,25 +200,34 @@ def geojson_sql(layer: Layer, bbox: BBox | None, role: str | None) -> str:
 
 
 @lru_cache(maxsize=256)
-def _geojson_statement(layer_name: str, with_bbox: bool, full_access: bool) -> TextClause:
-    """The statement for a layer, built once per (layer, bbox or not, access)."""
+def _geojson_statement(layer_name: str, with_bbox: bool, full_access: bool,
+                       as_of: bool = False) -> TextClause:
+    """The statement for a layer, built once per (layer, bbox or not, access, as of)."""
     layer = all_layers()[layer_name]
     role = "admin" if full_access else None
-    return text(geojson_sql(layer, BBox(0, 0, 0, 0) if with_bbox else None, role))
+    return text(geojson_sql(layer, BBox(0, 0, 0, 0) if with_bbox else None, role, as_of))
 
 
 def layer_geojson(db: Session, layer: Layer, bbox: BBox | None, page: Page,
-                  role: str | None = None, next_href: str = "") -> str:
+                  role: str | None = None, next_href: str = "",
+                  as_of: date | None = None) -> str:
     """One page of the layer's features intersecting `bbox` (EPSG:4326) as GeoJSON text.
 
     `role` is the acting user's role (None = public): the public sees only published,
     non-sensitive records. `next_href` is put in the `next` link when the page is full.
+    `as_of`: the layer as it stood at the end of that day in Vietnam (see `check_as_of`:
+    raises PermissionDenied / InputError).
     """
     params: dict[str, Any] = {"limit": page.limit, "offset": page.offset, "next": next_href,
                               "today": today_in_vietnam()}
+    if as_of is not None:
+        check_as_of(layer, role)
+        params.update(today=as_of,
+                      as_of_moment=start_of_day_in_vietnam(as_of + timedelta(days=1)))
     if bbox is not None:
         params.update(minx=bbox.minx, miny=bbox.miny, maxx=bbox.maxx, maxy=bbox.maxy)
-    statement = _geojson_statement(layer.name, bbox is not None, role in FULL_ACCESS_ROLES)
+    statement = _geojson_statement(layer.name, bbox is not None, role in FULL_ACCESS_ROLES,
+                                   as_of is not None)
     return db.execute(statement, params).scalar_one()
 
 

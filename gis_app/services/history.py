@@ -6,7 +6,12 @@ skip them): full rows before and after each change, geometries as hex EWKB, the 
 revisions of its `sites` row and of the rows a person reads as part of the record:
 its protection zones, its communes (`site_admin_units`), its photos and documents
 (`digital_records`) and its condition assessments. Revisions written by one transaction
-share `changed_at` (PostgreSQL's now()) and form one event of the history.
+share `changed_at` (PostgreSQL's now()) and form one event of the history. Events say
+by name (display name, else username) what they were part of: the import ("Import #7 by
+…, file …"), the review of a change proposal ("Proposal #12 by … approved by …", which
+is the event of the changes the approval applied; "sent back by …: comment" and each
+proposal made are events of their own, from `change_proposals`) and the restore
+("Restored to the version of … by …").
 
 A restore writes the relic's fields as they stood at the end of a day in Vietnam in one
 UPDATE: a new revision under the acting reviewer, logged in `restores` so the history
@@ -37,6 +42,7 @@ from gis_app.numbers import DASH, format_number
 from gis_app.services import admin_units, scopes
 from gis_app.services.audit import set_actor
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
+from gis_app.services.proposals import field_label
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +139,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "retired": ("Hủy di tích", "Retired"),
     "unretired": ("Bỏ hủy: di tích hoạt động trở lại", "Un-retired: the relic is live again"),
     "merged": ("Hợp nhất vào {hid}", "Merged into {hid}"),
-    "restored": ("Khôi phục về phiên bản ngày {d}", "Restored to the version of {d}"),
+    "restored_by": ("Khôi phục về phiên bản ngày {d}, do {who} thực hiện",
+                    "Restored to the version of {d} by {who}"),
+    "import": ("Lần nhập #{n} của {who}, tệp {file}", "Import #{n} by {who}, file {file}"),
+    "proposal_approved": ("Đề xuất #{n} của {author} được {reviewer} duyệt",
+                          "Proposal #{n} by {author} approved by {reviewer}"),
+    "proposal_returned": ("Đề xuất #{n} của {author} bị {reviewer} trả lại: {comment}",
+                          "Proposal #{n} by {author} sent back by {reviewer}: {comment}"),
+    "proposal_made": ("Đề xuất #{n} của {author}: {fields}",
+                      "Proposal #{n} by {author}: {fields}"),
+    "proposal_pending": ("chờ duyệt", "waiting for review"),
+    "proposal_withdrawn": ("đã rút lại", "withdrawn"),
+    "nobody": ("không rõ", "unknown"),
     "zone_added": ("Thêm {zone}", "{zone} added"),
     "zone_changed": ("Sửa {zone}", "{zone} changed"),
     "zone_removed": ("Xóa {zone}", "{zone} removed"),
@@ -199,6 +216,10 @@ class Event:
     headline: list[str]
     changes: list[Change]
     restored_as_of: date | None = None
+    actor_id: int | None = None
+    # What the event was part of, in words with names: the import (number, who, file),
+    # the review of a proposal (number, author, reviewer), the restore (date, who).
+    context: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -395,9 +416,8 @@ def relic_history(db: Session, user: Any, heritage_id: str, lang: str = "vi") ->
     site = _find(db, heritage_id) if user is None else check_can_view(db, user, heritage_id)
     rows = [dict(r) for r in db.execute(text(RELIC_REVISIONS),
                                         {"site": site["id"]}).mappings()]
-    restores = {r["restored_at"]: r["as_of"] for r in db.execute(text(
-        "SELECT restored_at, as_of FROM restores WHERE table_name = 'sites' AND row_id = :s"),
-        {"s": str(site["id"])}).mappings()}
+    restores = {r["restored_at"]: r for r in db.execute(text(RESTORES),
+                                                         {"s": str(site["id"])}).mappings()}
     names = _Names(db, [r["before"] for r in rows] + [r["after"] for r in rows])
     events: list[Event] = []
     geometries: list[dict[str, Any]] = []
@@ -406,9 +426,15 @@ def relic_history(db: Session, user: Any, heritage_id: str, lang: str = "vi") ->
         key = (row["changed_at"], row["actor_id"], row["import_id"])
         if key != last_key:
             last_key = key
+            restored = restores.get(row["changed_at"])
             events.append(Event(at=row["changed_at"].astimezone(VIETNAM_TIME),
                                 actor=row["actor"], import_id=row["import_id"], headline=[],
-                                changes=[], restored_as_of=restores.get(row["changed_at"])))
+                                changes=[], actor_id=row["actor_id"],
+                                restored_as_of=restored["as_of"] if restored else None))
+            if restored:
+                events[-1].context.append(_t(
+                    "restored_by", lang, d=restored["as_of"].strftime("%d/%m/%Y"),
+                    who=restored["actor"] or _t("nobody", lang)))
         event = events[-1]
         change = _describe(row, site["id"], lang, names)
         change.shapes = (row["before_geo"], row["after_geo"])
@@ -422,10 +448,84 @@ def relic_history(db: Session, user: Any, heritage_id: str, lang: str = "vi") ->
                 geometries.append({"label": f"{event.at:%d/%m/%Y %H:%M} – {change.summary}",
                                    "before": json.loads(change.shapes[0] or "null"),
                                    "after": json.loads(change.shapes[1] or "null")})
-        event.headline = _headline(event, lang)
+    events = _with_reviews_and_imports(db, site["id"], events, lang)
+    for event in events:
+        event.headline = event.context + _headline(event, lang)
     return History(heritage_id=site["heritage_id"], site_id=site["id"],
                    name_vi=site["name_vi"], status=site["status"], events=events,
                    geometries=geometries)
+
+
+RESTORES = """
+    SELECT x.restored_at, x.as_of, coalesce(u.display_name, u.username) AS actor
+      FROM restores x LEFT JOIN users u ON u.id = x.actor_id
+     WHERE x.table_name = 'sites' AND x.row_id = :s"""
+
+IMPORTS = """
+    SELECT i.id, i.file_name, coalesce(u.display_name, u.username) AS actor
+      FROM imports i LEFT JOIN users u ON u.id = i.actor_id WHERE i.id = ANY(:ids)"""
+
+PROPOSALS = """
+    SELECT p.id, p.status, p.created_at, p.reviewed_at, p.comment, p.changes,
+           p.author_id, p.reviewer_id,
+           coalesce(a.display_name, a.username) AS author,
+           coalesce(r.display_name, r.username) AS reviewer
+      FROM change_proposals p
+      LEFT JOIN users a ON a.id = p.author_id
+      LEFT JOIN users r ON r.id = p.reviewer_id
+     WHERE p.record_kind = 'site' AND p.record_id = :s
+     ORDER BY p.id"""
+
+
+def _with_reviews_and_imports(db: Session, site_id: int, events: list[Event],
+                              lang: str) -> list[Event]:
+    """The events with their imports named (number, who, file) and the relic's change
+    proposals as events of their own: each proposal made (by whom, which fields), and
+    its review: an approval names itself on the event of the changes it applied (same
+    transaction, same moment), a sending back is an event with the reviewer's comment.
+    Newest first."""
+    nobody = _t("nobody", lang)
+    imports = {r["id"]: r for r in db.execute(text(IMPORTS), {"ids": sorted(
+        {e.import_id for e in events if e.import_id})}).mappings()}
+    for event in events:
+        run = imports.get(event.import_id)
+        if run is not None:
+            event.context.insert(0, _t("import", lang, n=str(run["id"]),
+                                       who=run["actor"] or nobody, file=run["file_name"]))
+    by_moment = {(e.at, e.actor_id): e for e in events}
+    extra: list[Event] = []
+    for p in db.execute(text(PROPOSALS), {"s": site_id}).mappings():
+        author = p["author"] or nobody
+        fields = ", ".join(_proposal_field(name, lang) for name in p["changes"])
+        made = _t("proposal_made", lang, n=str(p["id"]), author=author, fields=fields)
+        if p["status"] in ("pending", "withdrawn"):
+            made += f" ({_t('proposal_' + p['status'], lang)})"
+        extra.append(Event(at=p["created_at"].astimezone(VIETNAM_TIME), actor=p["author"],
+                           import_id=None, headline=[], changes=[], actor_id=p["author_id"],
+                           context=[made]))
+        if p["reviewed_at"] is None:
+            continue
+        at = p["reviewed_at"].astimezone(VIETNAM_TIME)
+        if p["status"] == "approved":
+            words = _t("proposal_approved", lang, n=str(p["id"]), author=author,
+                       reviewer=p["reviewer"] or nobody)
+            applied = by_moment.get((at, p["reviewer_id"]))
+            if applied is not None:
+                applied.context.append(words)
+                continue
+        else:
+            words = _t("proposal_returned", lang, n=str(p["id"]), author=author,
+                       reviewer=p["reviewer"] or nobody, comment=p["comment"] or DASH)
+        extra.append(Event(at=at, actor=p["reviewer"], import_id=None, headline=[],
+                           changes=[], actor_id=p["reviewer_id"], context=[words]))
+    return sorted(events + extra, key=lambda e: e.at, reverse=True)
+
+
+def _proposal_field(name: str, lang: str) -> str:
+    try:
+        return field_label(name, lang)
+    except KeyError:
+        return name
 
 
 def _fold_creations(event: Event) -> None:
@@ -517,8 +617,6 @@ def _headline(event: Event, lang: str) -> list[str]:
     """What the event did, in words: created, published, retired (with the reason),
     merged, un-retired, restored; else the summaries of its changes."""
     words: list[str] = []
-    if event.restored_as_of is not None:
-        words.append(_t("restored", lang, d=event.restored_as_of.strftime("%d/%m/%Y")))
     relic = [c for c in event.changes if c.table == "sites"]
     for change in relic:
         if change.action != "update":
@@ -549,11 +647,9 @@ def _headline(event: Event, lang: str) -> list[str]:
 
 def history_text(history: History, lang: str = "en") -> list[str]:
     """The history as lines of plain text (the CLI's `records history`)."""
-    imp = {"vi": "lần nhập #{n}", "en": "import #{n}"}[lang]
     lines = [f"{history.heritage_id} {history.name_vi}"]
     for event in history.events:
-        who = ", ".join(w for w in (event.actor, imp.format(n=event.import_id)
-                                    if event.import_id else None) if w) or DASH
+        who = event.actor or DASH
         lines.append(f"{event.at:%Y-%m-%d %H:%M} ({who}): " + "; ".join(event.headline))
         for change in event.changes:
             lines.append(f"  {change.summary}" + (f" ({change.note})" if change.note else ""))

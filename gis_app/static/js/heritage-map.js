@@ -13,7 +13,8 @@
  * A layer with `marker` (layers/sites.py MARKER) is drawn as icons (a glyph per type, a
  * size per rank); with `cluster` (and Leaflet.markercluster loaded) its markers are
  * clustered; with `url` it is loaded from that endpoint instead of the layer API, with
- * the extra query parameters given by HeritageMap.setParams(name, params).
+ * the extra query parameters given by HeritageMap.setParams(name, params). A layer's
+ * `params` (e.g. {as_of: "2026-01-31"} on the officials' map) go with every request.
  * HeritageMap.cards[name] = function (props) -> Node replaces the layer's popup.
  *
  * Text from the data only ever reaches the page through textContent: Leaflet renders
@@ -231,7 +232,9 @@
     this.controller = null; this.pendingUrl = null; this.loadedUrl = null;
     this.loadingTimer = null;
     this.byKey = {};  // feature id -> Leaflet layer, to keep unchanged features (and their open popup)
-    this.params = {};  // extra query parameters (layers with their own `url`)
+    // Extra query parameters: the layer's own (e.g. as_of on the officials' map), then
+    // those set by HeritageMap.setParams (layers with their own `url`).
+    this.params = merge(layer.params);
     this.geojson = makeGeoJsonLayer(layer, config.i18n);
     this.cluster = null;
     if (layer.cluster && L.markerClusterGroup) {
@@ -644,7 +647,7 @@
   HeritageMap.setParams = function (name, params) {
     var loader = HeritageMap.loaders[name];
     if (!loader) return;
-    loader.params = merge(params);
+    loader.params = merge(loader.layer.params, params);
     loader.refresh();
   };
 
