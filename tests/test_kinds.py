@@ -439,3 +439,37 @@ def test_every_write_endpoint_refuses_other_communes_and_the_public(
             assert refused.status_code == 403, path
             assert "Traceback" not in refused.get_data(as_text=True)
     assert _state(db) == before
+
+
+def test_a_facility_point_is_typed_then_moved_by_a_commune_editor_on_a_draft_relic(app, db):
+    relic = relic_in(db, status="draft", name="Đình Mới Khảo Sát")
+    author = signed_in(app, db, "kinds-commune", "commune_editor", "12223")
+    page = author.get(f"/officials/facilities/new?relic={relic}").get_data(as_text=True)
+    assert "Bãi đỗ xe" in page  # the kinds from the facility_kinds table, in Vietnamese
+    answer = author.post("/officials/facilities/new", data={
+        **tokens(page), "relic": relic, "name_vi": "Bãi xe", "kind": "parking",
+        "shape_mode": "point", "position_mode": "wgs84", "lon": "105,9564", "lat": "20,8401"})
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+    feature_id = int(answer.headers["Location"].split("/")[-2])
+    edit = author.get(f"/officials/facilities/{feature_id}/edit").get_data(as_text=True)
+    assert 'value="105.9564"' in edit and 'value="20.8401"' in edit
+    swapped = author.post(f"/officials/facilities/{feature_id}/edit", data={
+        **tokens(edit), "name_vi": "Bãi xe", "kind": "parking", "shape_mode": "point",
+        "position_mode": "wgs84", "lon": "20.8401", "lat": "105.9566"})
+    assert swapped.status_code == 400
+    assert "Kinh độ và vĩ độ có vẻ bị đảo" in swapped.get_data(as_text=True)
+    author.post(f"/officials/facilities/{feature_id}/edit", data={
+        **tokens(edit), "name_vi": "Bãi xe", "kind": "parking", "shape_mode": "point",
+        "position_mode": "wgs84", "lon": "105.9566", "lat": "20.8401"})
+    history = author.get(f"/officials/facilities/{feature_id}/history").get_data(as_text=True)
+    assert "Hình dạng:</span> <del>điểm</del> → <ins>điểm</ins>" in history
+    geometries = json.loads(re.search(r'id="history-geometries">(.*?)</script>', history,
+                                      re.S).group(1))
+    assert geometries[-1]["after"]["coordinates"] == [105.9566, 20.8401]
+    db.execute(text("UPDATE sites SET status = 'published' WHERE heritage_id = :h"),
+               {"h": relic})
+    db.flush()
+    refused = author.post(f"/officials/facilities/{feature_id}/edit", data={
+        **tokens(edit), "name_vi": "Bãi xe lớn", "kind": "parking"})
+    assert refused.status_code == 403
+    assert "hãy đề nghị cán bộ thẩm định cấp huyện" in refused.get_data(as_text=True)

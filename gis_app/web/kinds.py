@@ -132,8 +132,8 @@ def _parsed(value: Any) -> dict[str, Any] | None:
 
 def _map(geometry: Any | None, center: tuple[float, float] | None = None) -> MapPage:
     if center:
-        return build_map(center=center, zoom=17, height="380px", layer_names=CONTEXT_LAYERS)
-    return build_map(height="380px", layer_names=CONTEXT_LAYERS)
+        return build_map(center=center, zoom=17, height="100%", layer_names=CONTEXT_LAYERS)
+    return build_map(height="100%", layer_names=CONTEXT_LAYERS)
 
 
 # --- landscapes and facilities -------------------------------------------------------------
