@@ -5,6 +5,7 @@ festival dates, and the history pages. Web tests go through the real sign-in, CS
 forms."""
 from __future__ import annotations
 
+import io
 import json
 import re
 
@@ -264,7 +265,7 @@ def test_a_crossing_outline_is_repaired_with_a_warning_and_a_point_is_refused(db
     saved = site_features.create(db, reviewer, "landscapes", relic,
                                  {"name_vi": "Vườn", "kind": "garden"}, shape(bowtie))
     assert "hệ thống đã sửa lại" in saved.warnings[0][1]
-    with pytest.raises(InputError, match="A landscape is an area"):
+    with pytest.raises(InputError, match="The landscape's shape is an area"):
         site_features.create(db, reviewer, "landscapes", relic,
                              {"name_vi": "Cây đa", "kind": "tree"},
                              site_features.Shape(point=Position(*IN_TVV)))
@@ -364,8 +365,8 @@ def test_a_landscape_is_saved_from_the_form_and_its_history_shows_the_change(app
         **tokens(edit), "name_vi": "Ao đình", "kind": "pond", "accuracy": "digitised",
         "geometry": json.dumps({"type": "Point", "coordinates": list(IN_TVV)})})
     assert refused.status_code == 400
-    assert "Khu vực bảo vệ là một vùng" in refused.get_data(as_text=True) or \
-        "hãy vẽ đa giác" in refused.get_data(as_text=True)
+    assert "Hình của cảnh quan là một vùng: hãy vẽ đường bao hoặc gửi một đa giác (đây là " \
+        "Point)." in refused.get_data(as_text=True)
     staff.post(f"/officials/landscapes/{feature_id}/edit", data={
         **tokens(edit), "name_vi": "Ao sen", "kind": "pond", "accuracy": "digitised"})
     history = staff.get(f"/officials/landscapes/{feature_id}/history").get_data(as_text=True)
@@ -473,3 +474,38 @@ def test_a_facility_point_is_typed_then_moved_by_a_commune_editor_on_a_draft_rel
         **tokens(edit), "name_vi": "Bãi xe lớn", "kind": "parking"})
     assert refused.status_code == 403
     assert "hãy đề nghị cán bộ thẩm định cấp huyện" in refused.get_data(as_text=True)
+
+
+def test_an_outline_sent_as_a_vn2000_file_is_previewed_then_saved_without_javascript(app, db):
+    relic = relic_in(db)
+    staff = signed_in(app, db, "kinds-web", "district_reviewer")
+    to_vn2000 = Transformer.from_crs(4326, 9209, always_xy=True)
+    ring = [list(to_vn2000.transform(x, y))
+            for x, y in square(105.9563, 20.8402)["coordinates"][0]]
+    named = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::9209"}}
+    body = json.dumps({"type": "FeatureCollection", "crs": named,
+                       "features": [{"type": "Feature", "properties": {},
+                                     "geometry": {"type": "Polygon", "coordinates": [ring]}}]})
+    page = staff.get(f"/officials/landscapes/new?relic={relic}").get_data(as_text=True)
+    preview = staff.post("/officials/shape-file", data={
+        "csrf_token": tokens(page)["csrf_token"],
+        "file": (io.BytesIO(body.encode()), "ao.geojson")}, content_type="multipart/form-data")
+    assert preview.status_code == 200, preview.get_data(as_text=True)
+    corner = preview.json["geometry"]["coordinates"][0][0][0]
+    assert abs(corner[0] - 105.9563) < 1e-6 and abs(corner[1] - 20.8402) < 1e-6
+    assert "9209" in preview.json["crs"]["crs"]
+    empty = staff.post("/officials/shape-file", data={
+        "csrf_token": tokens(page)["csrf_token"],
+        "file": (io.BytesIO(b'{"type": "FeatureCollection", "features": []}'), "x.geojson")},
+        content_type="multipart/form-data")
+    assert empty.status_code in (400, 422) and empty.json["message"]
+    saved = staff.post("/officials/landscapes/new", data={
+        **tokens(page), "relic": relic, "name_vi": "Ao làng", "kind": "pond",
+        "file": (io.BytesIO(body.encode()), "ao.geojson")}, content_type="multipart/form-data")
+    assert saved.status_code == 303, saved.get_data(as_text=True)
+    assert db.scalar(text("""
+        SELECT ST_Contains(geom, ST_SetSRID(ST_MakePoint(105.9565, 20.8404), 4326))
+          FROM landscapes WHERE name_vi = 'Ao làng'""")) is True
+    public = app.test_client().get(
+        "/api/layers/landscapes.geojson?bbox=105.955,20.839,105.958,20.842").json
+    assert "Ao làng" in [f["properties"]["name_vi"] for f in public["features"]]

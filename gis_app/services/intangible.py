@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -30,8 +29,7 @@ from gis_app.services.audit import set_actor
 from gis_app.services.features import FULL_ACCESS_ROLES
 from gis_app.services.identifiers import mint_identifier
 from gis_app.services.record_fields import Field, changed, clean_text, stored, update_row, validate
-from gis_app.services.site_features import find_relic
-from gis_app.services.zones import check_zone_geometry
+from gis_app.services.site_features import check_area, find_relic
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +155,7 @@ def listing(db: Session, *, relic: str | None = None, unit_id: int | None = None
 def _places(shape: BaseGeometry | None) -> tuple[bytes | None, list[Message]]:
     if shape is None:
         return None, []
-    checked, warnings = check_zone_geometry(shape)
-    return shapely.to_wkb(checked), warnings
+    return check_area(shape, ("places practised", "nơi thực hành"))
 
 
 @dataclass

@@ -17,9 +17,12 @@ from sqlalchemy.orm import Session
 
 from gis_app import vocab
 from gis_app.clock import VIETNAM_TIME
+from gis_app.errors import PermissionDenied, RecordNotFound
 from gis_app.numbers import DASH
 from gis_app.services import intangible, site_features
+from gis_app.services.features import FULL_ACCESS_ROLES
 from gis_app.services.history import IGNORED, Change, Event, FieldChange, _date, _Names, _value
+from gis_app.services.proposals import may_edit
 from gis_app.services.record_fields import Field
 
 # Labels (en, vi) and vocabularies of the tables these histories read.
@@ -186,10 +189,6 @@ def feature_history(db: Session, user: Any, kind_name: str, feature_id: int,
     """The history of landscape or facility `feature_id` (still present or removed),
     newest first. Officials whose scope covers its relic today may read it (reviewers
     and admins always). Raises RecordNotFound, PermissionDenied."""
-    from gis_app.errors import PermissionDenied, RecordNotFound
-    from gis_app.services.features import FULL_ACCESS_ROLES
-    from gis_app.services.proposals import may_edit
-
     kind = site_features.kind_of(kind_name)
     rows = [dict(r) for r in db.execute(text(REVISIONS.format(
         where="r.table_name = :t AND r.row_id = CAST(:id AS text)")),

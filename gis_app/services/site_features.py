@@ -29,8 +29,11 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis_app.clock import today_in_vietnam
 from gis_app.errors import InputError, PermissionDenied, RecordNotFound
 from gis_app.models.base import ACCURACY, LANDSCAPE_KINDS
+from gis_app.services import scopes
+from gis_app.services.admin_units import COMMUNE_LEVELS
 from gis_app.services.audit import set_actor
 from gis_app.services.features import FULL_ACCESS_ROLES
 from gis_app.services.proposals import Position, may_edit
@@ -136,6 +139,23 @@ def find_relic(db: Session, typed: str | None) -> dict[str, Any]:
                      f"của di tích cần chọn.")
 
 
+def relic_lat_lon(db: Session, heritage_id: str) -> tuple[float, float] | None:
+    """(lat, lon) of a relic, to centre a map; None for an unknown identifier."""
+    found = db.execute(text("SELECT ST_Y(geom), ST_X(geom) FROM sites WHERE heritage_id = :h"),
+                       {"h": heritage_id}).first()
+    return (float(found[0]), float(found[1])) if found else None
+
+
+def communes_today(db: Session) -> list[tuple[int, str]]:
+    """(id, name) of today's communes and wards, by name (the lists' filter)."""
+    today = today_in_vietnam()
+    return [(int(r[0]), str(r[1])) for r in db.execute(text("""
+        SELECT id, name FROM admin_units
+         WHERE level = ANY(:levels) AND valid_from <= :today
+           AND (valid_to IS NULL OR valid_to >= :today)
+         ORDER BY name"""), {"levels": list(COMMUNE_LEVELS), "today": today})]
+
+
 def check_may_edit(db: Session, user: Any, site: Mapping[str, Any]) -> None:
     """Raise PermissionDenied unless `user` may change the landscapes and facilities of
     relic `site` (id, heritage_id, status) now: see the module's rule."""
@@ -172,13 +192,25 @@ def _geometry_wkb(kind: Kind, shape: Shape | None) -> tuple[bytes | None, list[M
         return None, []
     if shape.point is not None:
         if not kind.points:
-            raise InputError("A landscape is an area: draw its outline.",
-                             "Cảnh quan là một vùng: hãy vẽ đường bao của nó.")
+            raise InputError(f"The {kind.one[0]}'s shape is an area: draw its outline.",
+                             f"Hình của {kind.one[1]} là một vùng: hãy vẽ đường bao.")
         return shapely.to_wkb(shapely.Point(*shape.point.rounded())), []
     if shape.polygon.geom_type in ("Point", "MultiPoint") and kind.points:
         point = shape.polygon if shape.polygon.geom_type == "Point" else shape.polygon.geoms[0]
         return shapely.to_wkb(shapely.Point(point.x, point.y)), []
-    checked, warnings = check_zone_geometry(shape.polygon)
+    return check_area(shape.polygon, kind.one)
+
+
+def check_area(shape: BaseGeometry, what: tuple[str, str]) -> tuple[bytes, list[Message]]:
+    """An outline (`what` names the record, en/vi) as checked, repaired WKB and warnings:
+    the protection zones' rules (`zones.check_zone_geometry`), with a message naming the
+    record when the shape is not an area."""
+    if shape.geom_type not in ("Polygon", "MultiPolygon"):
+        raise InputError(f"The {what[0]}'s shape is an area: draw its outline or send a "
+                         f"polygon (this is a {shape.geom_type}).",
+                         f"Hình của {what[1]} là một vùng: hãy vẽ đường bao hoặc gửi một đa "
+                         f"giác (đây là {shape.geom_type}).")
+    checked, warnings = check_zone_geometry(shape)
     return shapely.to_wkb(checked), warnings
 
 
@@ -211,9 +243,6 @@ def listing(db: Session, user: Any, kind_name: str, *, relic: str | None = None,
     """The landscapes or facilities `user` may see in lists (officials: all; a commune
     editor: those of relics their scope covers today), narrowed to relic `relic` or to
     relics in today's commune `unit_id`, by relic then name."""
-    from gis_app.clock import today_in_vietnam
-    from gis_app.services import scopes
-
     kind = kind_of(kind_name)
     covered = scopes.covers_site_on("f.site_id", "CAST(:today AS date)")
     return [dict(r) for r in db.execute(text(f"""

@@ -15,26 +15,27 @@ still be sent as a file or typed coordinates.
 """
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import shapely
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from shapely.geometry import mapping
 from werkzeug.wrappers import Response
 
 from gis_app import vocab
 from gis_app.auth import roles_required
-from gis_app.clock import today_in_vietnam
 from gis_app.db import get_session
 from gis_app.errors import HeritageError, InputError, PermissionDenied
 from gis_app.i18n import current_lang
 from gis_app.maps import MapPage, build_map
 from gis_app.models.base import ICH_TYPES
 from gis_app.services import intangible, record_history, site_features, zones
-from gis_app.services.admin_units import COMMUNE_LEVELS
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
 from gis_app.services.proposals import PositionInput, read_position
 from gis_app.web.form_safety import create_once
@@ -65,14 +66,7 @@ def _flash_warnings(warnings: list[tuple[str, str]]) -> None:
 
 
 def _communes() -> list[tuple[int, str]]:
-    from sqlalchemy import text
-
-    today = today_in_vietnam()
-    return [(r.id, r.name) for r in get_session().execute(text("""
-        SELECT id, name FROM admin_units
-         WHERE level = ANY(:levels) AND valid_from <= :today
-           AND (valid_to IS NULL OR valid_to >= :today)
-         ORDER BY name"""), {"levels": list(COMMUNE_LEVELS), "today": today})]
+    return site_features.communes_today(get_session())
 
 
 def _unit_arg() -> int | None:
@@ -87,12 +81,7 @@ def _upload_shape() -> Any | None:
     storage = request.files.get("file")
     if storage is None or not storage.filename:
         return None
-
-    def too_big() -> InputError:
-        return InputError("The file is larger than 5 MB: keep only the one shape.",
-                          "Tệp lớn hơn 5 MB: hãy chỉ giữ lại một hình cần lưu.")
-
-    with one_upload(MAX_UPLOAD_BYTES, too_big, InputError("Choose a file.", "Hãy chọn tệp."),
+    with one_upload(MAX_UPLOAD_BYTES, _too_big, InputError("Choose a file.", "Hãy chọn tệp."),
                     "kinds-") as path:
         return zones.read_zone_file(path).geometry
 
@@ -119,8 +108,6 @@ def _shape(points: bool) -> site_features.Shape | None:
 
 def _parsed(value: Any) -> dict[str, Any] | None:
     """A GeoJSON geometry sent back by the page (to show it again), or None."""
-    import json
-
     if isinstance(value, dict):
         return value
     try:
@@ -134,6 +121,40 @@ def _map(geometry: Any | None, center: tuple[float, float] | None = None) -> Map
     if center:
         return build_map(center=center, zoom=17, height="100%", layer_names=CONTEXT_LAYERS)
     return build_map(height="100%", layer_names=CONTEXT_LAYERS)
+
+
+@bp.post("/shape-file")
+@roles_required(*OFFICIAL_ROLES)
+def shape_file() -> tuple[Response, int]:
+    """A file with one shape → `{"geometry": GeoJSON (lon/lat), "crs", "warnings"}` to put
+    on the map before saving (a polygon checked and repaired like a zone's, or a point),
+    or 4xx `{"error", "message"}`. Nothing is saved."""
+    lang = current_lang()
+    try:
+        missing = InputError("Choose a file.", "Hãy chọn tệp.")
+        with one_upload(MAX_UPLOAD_BYTES, _too_big, missing, "kinds-") as path:
+            found = zones.read_zone_file(path)
+        shape = found.geometry
+        warnings: list[tuple[str, str]] = []
+        if shape.geom_type not in ("Point", "MultiPoint"):
+            wkb, warnings = site_features.check_area(shape, ("shape", "hình"))
+            shape = shapely.from_wkb(wkb)
+        elif shape.geom_type == "MultiPoint":
+            shape = shape.geoms[0]
+    except HeritageError as error:
+        log.info("shape file refused: %s", error.log_message)
+        return jsonify(error.to_json(lang)), error.status
+    def pick(pair: tuple[str, str]) -> str:
+        return pair[1] if lang == "vi" else pair[0]
+
+    return jsonify({"geometry": mapping(shape),
+                    "crs": {"crs": found.crs, "notes": [pick(n) for n in found.notes]},
+                    "warnings": [pick(w) for w in warnings]}), 200
+
+
+def _too_big() -> InputError:
+    return InputError("The file is larger than 5 MB: keep only the one shape.",
+                      "Tệp lớn hơn 5 MB: hãy chỉ giữ lại một hình cần lưu.")
 
 
 # --- landscapes and facilities -------------------------------------------------------------
@@ -172,13 +193,9 @@ def _feature_page(kind_name: str, values: dict[str, Any], item: dict[str, Any] |
     lang = current_lang()
     geometry = _parsed(values.get("geometry")) or (item["geometry"] if item else None)
     if center is None and relic:
-        from sqlalchemy import text
-        found = get_session().execute(text(
-            "SELECT ST_Y(geom) AS lat, ST_X(geom) AS lon FROM sites WHERE heritage_id = :h"),
-            {"h": relic}).first()
-        center = (found.lat, found.lon) if found else None
+        center = site_features.relic_lat_lon(get_session(), relic)
     config = {"mode": "either" if kind.points else "polygon", "geometry": geometry,
-              "lang": lang, "text": _map_texts()}
+              "lang": lang, "text": _map_texts(), "upload_url": url_for(".shape_file")}
     return render_template(
         "kinds/feature_form.html", kind=kind, kind_name=kind_name, values=values, item=item,
         relic=relic, message=message, map=_map(geometry, center), geoman=GEOMAN,
@@ -193,7 +210,11 @@ def _map_texts() -> dict[str, str]:
             "no_shape": _("No shape yet: draw one, type coordinates or upload a file."),
             "kept": _("The saved shape, unchanged."),
             "changed": _("New shape: it will be saved."),
-            "marker": _("Position")}
+            "marker": _("Position"),
+            "reading_file": _("Reading the file…"),
+            "file_crs": _("Coordinate system of the file"),
+            "err_network": _("The server could not be reached; try again."),
+            "err_too_big": _("The file is larger than 5 MB; keep only the one shape.")}
 
 
 def _submitted(kind: site_features.Kind) -> dict[str, Any]:
@@ -360,7 +381,7 @@ def _intangible_page(values: dict[str, Any], item: dict[str, Any] | None, *,
         "kinds/intangible_form.html", values=values, item=item, message=message,
         map=_map(geometry), geoman=GEOMAN, form=CsrfForm(),
         config={"mode": "polygon", "geometry": geometry, "lang": lang, "text": _map_texts(),
-                "optional": True},
+                "upload_url": url_for(".shape_file")},
         fields={f.name: f.text(lang) for f in intangible.FIELDS},
         event_fields={f.name: f.text(lang) for f in intangible.EVENT_FIELDS},
         artisan_fields={f.name: f.text(lang) for f in intangible.ARTISAN_FIELDS},

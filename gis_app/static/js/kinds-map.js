@@ -136,6 +136,43 @@
     }
   }
 
+  // --- a file: shown on the map before saving -----------------------------------------------
+
+  var fileInput = $("kinds-file");
+  fileInput.addEventListener("change", function () {
+    var file = fileInput.files[0];
+    if (!file || !cfg.upload_url) return;
+    if (file.size > 5 * 1024 * 1024) { stateBox.textContent = T.err_too_big; return; }
+    var data = new FormData();
+    data.append("file", file);
+    data.append("csrf_token", form.elements.csrf_token.value);
+    stateBox.textContent = T.reading_file;
+    fetch(cfg.upload_url + "?lang=" + encodeURIComponent(cfg.lang), {
+      method: "POST", body: data, headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (!response.ok || !body.geometry) throw new Error(body.message || T.err_network);
+        fileInput.value = "";  // what is on the map is what will be saved
+        if (body.geometry.type === "Point" && cfg.mode === "either") {
+          var radio = document.querySelector('input[name="shape_mode"][value="point"]');
+          if (radio) radio.checked = true;
+          var at = L.latLng(body.geometry.coordinates[1], body.geometry.coordinates[0]);
+          place(at);
+          write(at);
+          map.setView(at, 18, { animate: false });
+          sync();
+        } else {
+          setWorking(body.geometry, true);
+          map.fitBounds(working.getBounds(), { maxZoom: 18, padding: [24, 24], animate: false });
+        }
+        stateBox.textContent = [T.changed, T.file_crs + ": " + body.crs.crs]
+          .concat(body.crs.notes || []).concat(body.warnings || []).join(" ");
+      });
+    }).catch(function (error) {
+      stateBox.textContent = error instanceof TypeError ? T.err_network : error.message;
+    });
+  });
+
   form.addEventListener("submit", function () { map.pm.disableDraw(); sync(); });
 
   $("kinds-draw-buttons").hidden = false;
