@@ -509,3 +509,33 @@ def test_an_outline_sent_as_a_vn2000_file_is_previewed_then_saved_without_javasc
     public = app.test_client().get(
         "/api/layers/landscapes.geojson?bbox=105.955,20.839,105.958,20.842").json
     assert "Ao làng" in [f["properties"]["name_vi"] for f in public["features"]]
+
+
+def test_the_pages_speak_english_when_asked(app, db, reviewer):
+    relic = relic_in(db)
+    hid = intangible.create(db, reviewer, ICH).heritage_id
+    intangible.add_event(db, reviewer, hid, EVENT)
+    intangible.add_artisan(db, reviewer, hid, {"full_name": "Đỗ Văn Chèo",
+                                               "title": "Nghệ nhân Ưu tú"})
+    pond = site_features.create(db, reviewer, "landscapes", relic,
+                                {"name_vi": "Ao đình", "kind": "pond"},
+                                shape(square(105.9563, 20.8402))).id
+    db.flush()
+    staff = signed_in(app, db, "kinds-english", "district_reviewer")
+    pages = {
+        f"/officials/intangible/{hid}/edit?lang=en": ["Festival dates", "Lunar month",
+                                                      "Artisans", "Folk performing arts",
+                                                      "Nghệ nhân Ưu tú", "Publish"],
+        "/officials/intangible?lang=en": ["Hát trống quân Khoái Châu", "Draft"],
+        f"/officials/landscapes?relic={relic}&lang=en": ["Ao đình", "Pond", "area"],
+        f"/officials/landscapes/{pond}/edit?lang=en": ["Kind of landscape", "Draw an outline"],
+        f"/officials/facilities/new?relic={relic}&lang=en": ["Car park", "a point"],
+        f"/officials/intangible/{hid}/history?lang=en": ["Festival date added: Hội làng",
+                                                        "Artisan added: Đỗ Văn Chèo"],
+    }
+    for path, expected in pages.items():
+        answer = staff.get(path)
+        assert answer.status_code == 200, path
+        html = answer.get_data(as_text=True)
+        for words in expected:
+            assert words in html, (path, words)
