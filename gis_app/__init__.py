@@ -37,6 +37,7 @@ def create_app(config: Config | None = None) -> Flask:
         form_safety,
         history,
         imports,
+        kinds,
         limits,
         media,
         officials,
@@ -68,6 +69,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(editor.bp)
     app.register_blueprint(site_media.bp)
     app.register_blueprint(zones.bp)
+    app.register_blueprint(kinds.bp)
     app.register_blueprint(planning.bp)
     app.register_blueprint(planning_reports.bp)
     app.register_blueprint(api_layers.bp)

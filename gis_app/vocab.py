@@ -42,6 +42,17 @@ VOCAB: dict[str, dict[str, tuple[str, str]]] = {
         "asset": ("Tài sản", "Asset"),
         "other": ("Khác", "Other"),
     },
+    # Types of intangible heritage (models.base ICH_TYPES; Law on Cultural Heritage 2024
+    # Art. 10).
+    "ich_type": {
+        "oral_traditions": ("Ngữ văn dân gian", "Oral traditions and expressions"),
+        "folk_performing_arts": ("Nghệ thuật trình diễn dân gian", "Folk performing arts"),
+        "social_customs_beliefs": ("Tập quán xã hội và tín ngưỡng",
+                                   "Social customs and beliefs"),
+        "traditional_festival": ("Lễ hội truyền thống", "Traditional festival"),
+        "folk_knowledge": ("Tri thức dân gian", "Folk knowledge"),
+        "traditional_crafts": ("Nghề thủ công truyền thống", "Traditional craftsmanship"),
+    },
     "admin_level": {
         "province": ("Tỉnh", "Province"),
         "district": ("Huyện", "District"),

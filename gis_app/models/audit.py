@@ -27,7 +27,7 @@ AUDITED_TABLES = (
     "protection_zones", "landscapes", "facilities", "environment_notes",
     "intangible_heritage", "heritage_events", "artifacts", "artifact_inventory_records",
     "conservation_actions", "digital_records", "condition_assessments", "users",
-    "condition_photos", "user_scopes",
+    "condition_photos", "user_scopes", "intangible_sites", "intangible_artisans",
 )
 
 

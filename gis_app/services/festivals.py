@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_app.errors import InputError
-from gis_app.services.visibility import site_visible
+from gis_app.services.visibility import intangible_visible, site_visible
 
 VIETNAM_TZ = 7.0
 YEARS = (1900, 2100)  # lunar-vn's supported range
@@ -63,18 +63,22 @@ EVENTS_SQL = """
                         AND {visible}), '[]') AS places
       FROM heritage_events e
       LEFT JOIN intangible_heritage ih ON ih.id = e.intangible_id
+     WHERE e.intangible_id IS NULL OR {heritage_visible}
 """
 
 
 def calendar(db: Session, year: int, role: str | None = None) -> list[Occurrence]:
     """Every event occurring (starting) in solar `year`, by date. Lunar events of lunar
-    years `year - 1` and `year` are converted and kept when they fall in `year`."""
+    years `year - 1` and `year` are converted and kept when they fall in `year`. Events
+    of an intangible heritage `role` may not see (a draft, for the public) are left out."""
     if not YEARS[0] < year < YEARS[1]:
         raise InputError(f"year must be between {YEARS[0] + 1} and {YEARS[1] - 1}.",
                          f"Năm phải trong khoảng {YEARS[0] + 1}–{YEARS[1] - 1}.")
     visible = site_visible(role, "s")
     out: list[Occurrence] = []
-    for row in db.execute(text(EVENTS_SQL.format(visible=visible))).mappings():
+    statement = EVENTS_SQL.format(visible=visible,
+                                  heritage_visible=intangible_visible(role, "ih"))
+    for row in db.execute(text(statement)).mappings():
         if row["lunar_month"] is not None:
             starts = [lunar_to_solar(row["lunar_day"], row["lunar_month"], lunar_year)
                       for lunar_year in (year - 1, year)]

@@ -13,7 +13,7 @@ from gis_app.services import lifecycle
 from gis_app.services.digital_records import ORDER as RECORD_ORDER
 from gis_app.services.digital_records import SHOWN as RECORD_SHOWN
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
-from gis_app.services.visibility import artifact_shown, site_visible
+from gis_app.services.visibility import artifact_shown, intangible_visible, site_visible
 from layers.protection_zones import valid_on
 
 
@@ -65,11 +65,13 @@ def get_site(db: Session, heritage_id: str, role: str | None = None) -> dict[str
           FROM intangible_sites x JOIN intangible_heritage i ON i.id = x.intangible_id
          WHERE x.site_id = :id AND i.status = 'published'
          ORDER BY i.name_vi"""), {"id": site["id"]}).mappings()]
-    out["events"] = [dict(r) for r in db.execute(text("""
+    out["events"] = [dict(r) for r in db.execute(text(f"""
         SELECT e.name_vi, e.name_en, e.lunar_month, e.lunar_day, e.solar_date, e.duration_days
           FROM heritage_events e
           LEFT JOIN intangible_sites x ON x.intangible_id = e.intangible_id
-         WHERE e.site_id = :id OR x.site_id = :id
+          LEFT JOIN intangible_heritage ih ON ih.id = e.intangible_id
+         WHERE (e.site_id = :id OR x.site_id = :id)
+           AND (e.intangible_id IS NULL OR {intangible_visible(role, "ih")})
          ORDER BY e.lunar_month, e.lunar_day"""), {"id": site["id"]}).mappings()]
     out["photos"] = site_photos(db, site["id"])
     out["artifacts"] = [dict(r) for r in db.execute(text(f"""

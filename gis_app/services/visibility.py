@@ -21,6 +21,14 @@ def public_site(alias: str = "s") -> str:
     return f"({alias}.status = 'published' AND NOT {alias}.sensitive)"
 
 
+def intangible_visible(role: str | None, alias: str = "ih") -> str:
+    """SQL: the intangible heritage `alias` (and its festival dates) is shown to `role`:
+    district reviewers and admins see drafts too, everyone else published ones only."""
+    if role in FULL_ACCESS_ROLES:
+        return "true"
+    return f"({alias}.status = 'published')"
+
+
 def site_visible(role: str | None, alias: str = "s") -> str:
     """SQL: the relic `alias` is shown to `role` in lists, maps, searches and feeds."""
     if role in FULL_ACCESS_ROLES:
