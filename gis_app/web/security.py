@@ -17,7 +17,10 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g
 
-SCRIPT_TAG = re.compile(rb"<script(?=[\s>])(?![^>]*\snonce=)", re.IGNORECASE)
+SCRIPT_TAG = re.compile(rb"<script(?=[\s>])([^>]*)>", re.IGNORECASE)
+# <script type="..."> blocks that hold data (JSON), not code: they need no nonce.
+DATA_TYPE = re.compile(rb"""\stype\s*=\s*["']?(?!text/javascript|module|["'\s>])""",
+                       re.IGNORECASE)
 
 
 def _nonce() -> str:
@@ -54,10 +57,17 @@ def secure_headers(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     if response.mimetype == "text/html" and not response.direct_passthrough \
             and not response.is_streamed:
-        nonce = _nonce()
-        body = response.get_data()
-        response.set_data(SCRIPT_TAG.sub(b'<script nonce="' + nonce.encode() + b'"', body))
-        headers["Content-Security-Policy"] = _policy(nonce, current_app.config.get("TILE_URL"))
+        nonce = _nonce().encode()
+
+        def add_nonce(tag: re.Match[bytes]) -> bytes:
+            attributes = tag.group(1)
+            if DATA_TYPE.search(attributes) or b"nonce=" in attributes:
+                return tag.group(0)
+            return b'<script nonce="' + nonce + b'"' + attributes + b">"
+
+        response.set_data(SCRIPT_TAG.sub(add_nonce, response.get_data()))
+        headers["Content-Security-Policy"] = _policy(nonce.decode(),
+                                                     current_app.config.get("TILE_URL"))
     return response
 
 
