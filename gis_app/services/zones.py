@@ -9,8 +9,10 @@ date (`layers.protection_zones.valid_on`). One open version per relic and zone i
 enforced by the database (migration 0013). The survey import versions zones the same
 way (importers/targets.py).
 
-District reviewers and administrators save versions directly; other roles are refused
-(commune editors' changes are to go through review).
+District reviewers and administrators save versions directly (`save_version`); a
+commune editor's version goes through `services.zone_proposals` (saved at once on a
+draft relic, proposed for review on a published one), which shares the checks
+(`_prepare`) and the write (`_write`).
 """
 from __future__ import annotations
 
