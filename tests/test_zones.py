@@ -393,8 +393,9 @@ def test_a_zone_is_read_from_an_uploaded_vn2000_file(client, auth, db, relic, tm
 
 
 @pytest.mark.parametrize("role", ["commune_editor", None])
-def test_editors_are_refused_and_the_public_is_sent_to_sign_in(client, auth, db, relic,
-                                                               role):
+def test_other_communes_editors_are_refused_and_the_public_is_sent_to_sign_in(
+        client, auth, db, relic, role):
+    # The relic is in no commune of the editor's (tests/test_zone_proposals.py: their own).
     if role:
         sign_in(client, auth, db, role)
     token = auth.csrf("/login")

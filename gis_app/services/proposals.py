@@ -704,6 +704,11 @@ def approve(db: Session, reviewer: Actor, proposal_id: int) -> str:
                          "proposal back.",
                          f"Di tích {site['heritage_id']} không còn trong danh mục; hãy trả lại "
                          "đề xuất.")
+    if proposal["record_kind"] == "zone":
+        # A new zone boundary: saved through services.zones (which imports this module).
+        from gis_app.services import zone_proposals
+
+        return zone_proposals.approve(db, reviewer, proposal)
     now = current_values(site)
     stale = [name for name, (before, _after) in proposal["changes"].items()
              if now.get(name) != before]
@@ -792,7 +797,8 @@ def display(name: str, value: Any, lang: str) -> str:
 
 
 LIST_SQL = """
-    SELECT p.id, p.status, p.created_at, p.reviewed_at, p.comment, p.note, p.changes,
+    SELECT p.id, p.record_kind, p.status, p.created_at, p.reviewed_at, p.comment, p.note,
+           p.changes,
            s.heritage_id, s.name_vi, s.name_en, u.name AS unit_name,
            coalesce(a.display_name, a.username) AS author,
            coalesce(r.display_name, r.username) AS reviewer
@@ -811,7 +817,13 @@ def _listed(rows: Any, lang: str) -> list[dict[str, Any]]:
         for key in ("created_at", "reviewed_at"):
             if item[key] is not None:
                 item[key] = item[key].astimezone(VIETNAM_TIME)
-        item["fields"] = [field_label(n, lang) for n in item.pop("changes")]
+        changes = item.pop("changes")
+        if item["record_kind"] == "zone":
+            from gis_app.services.zone_proposals import zone_title
+
+            item["fields"] = [zone_title(changes, lang)]
+        else:
+            item["fields"] = [field_label(n, lang) for n in changes]
         out.append(item)
     return out
 
@@ -842,6 +854,14 @@ def proposal_detail(db: Session, user: Actor, proposal_id: int, lang: str) -> di
                                "Bạn không được xem đề xuất này.")
     item = _listed(db.execute(text(LIST_SQL + " WHERE p.id = :p"), {"p": proposal_id})
                    .mappings(), lang)[0]
+    if proposal["record_kind"] == "zone":
+        from gis_app.services import zone_proposals
+
+        site = _site(db, proposal["heritage_id"])
+        item.update(zone_proposals.detail(db, proposal, lang), before=None, after=None,
+                    current=current_values(site)["position"],
+                    author_id=proposal["author_id"])
+        return item
     now = current_values(_site(db, proposal["heritage_id"]))
     rows = []
     for name, (before, after) in proposal["changes"].items():

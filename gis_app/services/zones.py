@@ -9,8 +9,10 @@ date (`layers.protection_zones.valid_on`). One open version per relic and zone i
 enforced by the database (migration 0013). The survey import versions zones the same
 way (importers/targets.py).
 
-District reviewers and administrators save versions directly; other roles are refused
-(commune editors' changes are to go through review).
+District reviewers and administrators save versions directly (`save_version`); a
+commune editor's version goes through `services.zone_proposals` (saved at once on a
+draft relic, proposed for review on a published one), which shares the checks
+(`_prepare`) and the write (`_write`).
 """
 from __future__ import annotations
 
@@ -290,11 +292,37 @@ def save_version(db: Session, actor: Actor, heritage_id: str, *, zone: str,
     merged relic, a missing or bad field, a boundary `check_zone_geometry` refuses, a
     `valid_from` not after the latest version's, or a version identical to the current
     one. Warnings (e.g. zone I reaching outside zone II) are returned, not raised.
+    A commune editor goes through `submit_version`.
     """
     if actor.role not in FULL_ACCESS_ROLES:
         raise PermissionDenied(
             "Only a district reviewer or an administrator may change protection zones.",
             "Chỉ cán bộ thẩm định cấp huyện hoặc quản trị viên được thay đổi khu vực bảo vệ.")
+    new = _prepare(db, heritage_id, zone=zone, geometry=geometry, valid_from=valid_from,
+                   decision_no=decision_no, decision_date=decision_date, accuracy=accuracy)
+    return _write(db, actor, new, source)
+
+
+@dataclass
+class _NewVersion:
+    """A validated new version, not written yet (`_prepare`)."""
+
+    site: dict[str, Any]
+    zone: str
+    shape: MultiPolygon
+    valid_from: date
+    decision_no: str | None
+    decision_date: date | None
+    accuracy: str
+    latest_id: int | None  # the zone's latest version, which the new one follows
+    warnings: list[Message]
+
+
+def _prepare(db: Session, heritage_id: str, *, zone: str, geometry: BaseGeometry,
+             valid_from: date | None, decision_no: str | None, decision_date: date | None,
+             accuracy: str) -> _NewVersion:
+    """Validate a new version of a relic's zone (see `save_version`); the relic row is
+    locked until the transaction ends. Raises RecordNotFound, InputError."""
     if zone not in ZONE_KINDS:
         raise InputError("Choose the zone: I, II or buffer.",
                          "Hãy chọn khu vực: I, II hoặc vùng đệm.")
@@ -349,6 +377,15 @@ def save_version(db: Session, actor: Actor, heritage_id: str, *, zone: str,
             f"({_day(decision_date, 'en')}); check the dates.",
             f"Phiên bản có hiệu lực từ {_day(valid_from, 'vi')}, trước ngày quyết định "
             f"({_day(decision_date, 'vi')}); hãy kiểm tra lại ngày."))
+    return _NewVersion(site=site, zone=zone, shape=shape, valid_from=valid_from,
+                       decision_no=decision_no, decision_date=decision_date,
+                       accuracy=accuracy, latest_id=latest["id"] if latest else None,
+                       warnings=warnings)
+
+
+def _write(db: Session, actor: Actor, new: _NewVersion, source: str | None) -> SavedVersion:
+    """Close the zone's current version and insert `new` under `actor` (a revision)."""
+    site, zone, valid_from = new.site, new.zone, new.valid_from
     set_actor(db, actor.id)
     closed_id = db.scalar(text("""
         UPDATE protection_zones SET valid_to = :last
@@ -361,12 +398,12 @@ def save_version(db: Session, actor: Actor, heritage_id: str, *, zone: str,
                                       valid_from, source, accuracy)
         VALUES (:site, :zone, ST_GeomFromWKB(:wkb, 4326), :no, :on, :first, :source,
                 :accuracy) RETURNING id"""),
-        {"site": site["id"], "zone": zone, "wkb": shapely.to_wkb(shape), "no": decision_no,
-         "on": decision_date, "first": valid_from, "accuracy": accuracy,
-         "source": source or f"drawn by user #{actor.id}"})
-    warnings += _containment_warnings(db, site["id"], valid_from)
+        {"site": site["id"], "zone": zone, "wkb": shapely.to_wkb(new.shape),
+         "no": new.decision_no, "on": new.decision_date, "first": valid_from,
+         "accuracy": new.accuracy, "source": source or f"drawn by user #{actor.id}"})
+    warnings = new.warnings + _containment_warnings(db, site["id"], valid_from)
     log.info("user %s saved %s zone %s version %s from %s (closed %s)", actor.id,
-             heritage_id, zone, new_id, valid_from, closed_id)
+             site["heritage_id"], zone, new_id, valid_from, closed_id)
     return SavedVersion(id=new_id, zone=zone, valid_from=valid_from, closed_id=closed_id,
                         warnings=warnings)
 

@@ -3,9 +3,11 @@
 - `/officials/relics/new`, `/officials/relics/<heritage id>/edit`: the form with every
   field of the relic criteria set and a small map with a draggable marker (typed WGS 84
   or VN-2000 coordinates, or a file, work without JavaScript too);
-- `/officials/review` (district reviewers): the queue of pending proposals;
-  `/officials/review/<id>`: the diff (fields before/after, the position before/after on
-  a map) with approve / send back; the author opens it too and may withdraw it;
+- `/officials/review` (district reviewers): the queue of pending proposals (relics'
+  fields and protection zones, `services.zone_proposals`);
+  `/officials/review/<id>`: the diff (fields before/after, the position or the zone's
+  outline before/after on a map) with approve / send back; the author opens it too and
+  may withdraw it;
 - `/officials/proposals`: the author's own proposals with the answers.
 
 The pages parse the form and call `services.proposals`, which decides who may do what
@@ -254,9 +256,15 @@ def my_proposals() -> str:
 
 
 def _review_map(item: dict[str, Any]) -> MapPage:
+    pad = 0.0008
+    if item.get("bounds") and None not in item["bounds"]:  # a zone: both outlines
+        minx, miny, maxx, maxy = item["bounds"]
+        pad = 0.0003
+        return build_map(center=((miny + maxy) / 2, (minx + maxx) / 2), zoom=17,
+                         height="320px", layer_names=CONTEXT_LAYERS,
+                         fit_bounds=[minx - pad, miny - pad, maxx + pad, maxy + pad])
     points = [p for p in (item["before"], item["after"]) if p] or [item["current"]]
     lons, lats = [p[0] for p in points], [p[1] for p in points]
-    pad = 0.0008
     return build_map(center=(sum(lats) / len(lats), sum(lons) / len(lons)), zoom=16,
                      height="320px", layer_names=CONTEXT_LAYERS,
                      fit_bounds=[min(lons) - pad, min(lats) - pad, max(lons) + pad,

@@ -5,7 +5,7 @@ import logging
 from html import escape
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from psycopg.errors import QueryCanceled
@@ -60,12 +60,18 @@ def _http_message(error: HTTPException) -> str:
     return messages.get(status, _("Something went wrong on our side. Try again later."))
 
 
-def handle_heritage_error(error: HeritageError) -> tuple[Response | str, int]:
+def handle_heritage_error(error: HeritageError) -> Response:
     log.log(logging.WARNING if error.status < 500 else logging.ERROR, "%s %s: %s",
             request.method, request.path, error.log_message)
     if _wants_json():
-        return jsonify(error.to_json(current_lang())), error.status
-    return _render(error.status, error.code, error.user_message(current_lang()))
+        response = make_response(jsonify(error.to_json(current_lang())), error.status)
+    else:
+        response = make_response(*_render(error.status, error.code,
+                                          error.user_message(current_lang())))
+    # A record's answer may change (a retired relic restored: 410 -> 200, a draft
+    # published: 404 -> 200); browsers would otherwise keep a 410 without asking again.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:

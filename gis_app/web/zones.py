@@ -2,8 +2,10 @@
 edited with Leaflet-Geoman (snapping to the relic's other zones) or read from an uploaded
 file, saved as new dated versions (`services.zones`), with the list of past versions.
 
-District reviewers and administrators only: commune editors are refused (403; their
-changes are to go through review), the public is sent to sign in. The page needs
+District reviewers and administrators save versions directly. A commune editor whose
+scope covers the relic today saves directly on a draft relic and proposes on any other
+(`services.zone_proposals`: a reviewer approves it in /officials/review); editors of
+other communes are refused (403), the public is sent to sign in. The page needs
 JavaScript to draw; without it a zone can still be saved from an uploaded file.
 """
 from __future__ import annotations
@@ -21,10 +23,12 @@ from gis_app import vocab
 from gis_app.auth import roles_required
 from gis_app.clock import read_day, today_in_vietnam
 from gis_app.db import get_session
-from gis_app.errors import HeritageError, InputError
+from gis_app.errors import HeritageError, InputError, PermissionDenied
 from gis_app.i18n import current_lang
 from gis_app.maps import build_map
+from gis_app.services import zone_proposals
 from gis_app.services import zones as service
+from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
 from gis_app.web.form_safety import create_once
 from gis_app.web.planning import GEOMAN
 from gis_app.web.uploads import one_upload
@@ -33,10 +37,21 @@ from layers.protection_zones import LAYER as ZONES_LAYER
 log = logging.getLogger(__name__)
 bp = Blueprint("zones", __name__, url_prefix="/officials/relics")
 
-REVIEWER = "district_reviewer"
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 CONTEXT_LAYERS = ("communes", "rivers", "roads", "sites")
-FIELDS = ("zone", "decision_no", "decision_date", "valid_from", "accuracy", "geometry")
+FIELDS = ("zone", "decision_no", "decision_date", "valid_from", "accuracy", "geometry",
+          "note")
+
+
+def _check_may_edit(heritage_id: str) -> None:
+    """403 unless the signed-in official may save or propose this relic's zones (404 for
+    an unknown relic)."""
+    if not zone_proposals.may_edit_zones(get_session(), current_user, heritage_id):
+        raise PermissionDenied(
+            f"Relic {heritage_id} is not in a commune of your account: you may not change "
+            f"its zones.",
+            f"Di tích {heritage_id} không thuộc xã của tài khoản bạn: bạn không được sửa các "
+            f"khu vực bảo vệ của di tích.")
 
 
 
@@ -44,7 +59,7 @@ FIELDS = ("zone", "decision_no", "decision_date", "valid_from", "accuracy", "geo
 def _blank(zone: str | None) -> dict[str, str]:
     return {"zone": zone if zone in service.ZONE_KINDS else "I", "decision_no": "",
             "decision_date": "", "valid_from": today_in_vietnam().isoformat(),
-            "accuracy": "digitised", "geometry": ""}
+            "accuracy": "digitised", "geometry": "", "note": ""}
 
 
 def _page_config(relic: service.RelicZones, lang: str) -> dict[str, Any]:
@@ -85,14 +100,16 @@ def _render(heritage_id: str, values: dict[str, str], *, message: str | None = N
     return render_template(
         "zones/index.html", relic=relic, map=page_map, geoman=GEOMAN, values=values,
         message=message, config=_page_config(relic, lang),
+        proposes=current_user.role not in FULL_ACCESS_ROLES and relic.status != "draft",
         zone_choices=[(z, vocab.label("zone", z, lang)) for z in service.ZONE_KINDS],
         accuracy_choices=[(a, vocab.label("accuracy", a, lang)) for a in service.ACCURACIES],
         site_url=url_for("public.site_page", heritage_id=relic.heritage_id)), status
 
 
 @bp.get("/<heritage_id>/zones")
-@roles_required(REVIEWER)
+@roles_required(*OFFICIAL_ROLES)
 def index(heritage_id: str) -> tuple[str, int]:
+    _check_may_edit(heritage_id)
     return _render(heritage_id, _blank(request.args.get("zone")))
 
 
@@ -112,9 +129,10 @@ def _geometry_from_request(values: dict[str, str]) -> tuple[Any, str | None]:
 
 
 @bp.post("/<heritage_id>/zones")
-@roles_required(REVIEWER)
+@roles_required(*OFFICIAL_ROLES)
 @create_once
 def save(heritage_id: str) -> Response | tuple[str, int]:
+    _check_may_edit(heritage_id)
     db = get_session()
     values = _submitted()
     try:
@@ -122,13 +140,13 @@ def save(heritage_id: str) -> Response | tuple[str, int]:
         who = current_user.username
         source = (f"uploaded by {who}: {file_name}" if file_name
                   else f"drawn by {who} on the map")
-        saved = service.save_version(
+        outcome = zone_proposals.submit_version(
             db, current_user, heritage_id, zone=values["zone"], geometry=geometry,
             valid_from=read_day(values["valid_from"], ("Valid from", "Hiệu lực từ")),
             decision_no=values["decision_no"],
             decision_date=read_day(values["decision_date"],
                                       ("Decision date", "Ngày quyết định")),
-            accuracy=values["accuracy"] or "digitised", source=source)
+            accuracy=values["accuracy"] or "digitised", source=source, note=values["note"])
         db.commit()
     except InputError as error:
         db.rollback()
@@ -136,14 +154,20 @@ def save(heritage_id: str) -> Response | tuple[str, int]:
         return _render(heritage_id, values, message=error.user_message(current_lang()),
                        status=error.status)
     lang = current_lang()
+    day = (outcome.valid_from.strftime("%d/%m/%Y") if lang == "vi"
+           else outcome.valid_from.isoformat())
+    for en, vi in outcome.warnings:
+        flash(vi if lang == "vi" else en, "warning")
+    if outcome.kind == "proposed":
+        flash(_("Your new %(zone)s (in force from %(date)s) is proposed (#%(id)d): the "
+                "public keeps the zone in force until a district reviewer approves it.",
+                zone=vocab.label("zone", outcome.zone, lang), date=day,
+                id=outcome.proposal_id))
+        return redirect(url_for("editor.proposal", proposal_id=outcome.proposal_id), 303)
     flash(_("Saved: %(zone)s, new version in force from %(date)s. The previous version "
             "is kept for checks of earlier dates.",
-            zone=vocab.label("zone", saved.zone, lang),
-            date=saved.valid_from.strftime("%d/%m/%Y") if lang == "vi"
-            else saved.valid_from.isoformat()))
-    for en, vi in saved.warnings:
-        flash(vi if lang == "vi" else en, "warning")
-    return redirect(url_for("zones.index", heritage_id=heritage_id, zone=saved.zone), 303)
+            zone=vocab.label("zone", outcome.zone, lang), date=day))
+    return redirect(url_for("zones.index", heritage_id=heritage_id, zone=outcome.zone), 303)
 
 
 def _read_upload() -> service.ZoneFile:
@@ -161,13 +185,13 @@ def _too_big() -> InputError:
 
 
 @bp.post("/<heritage_id>/zones/upload")
-@roles_required(REVIEWER)
+@roles_required(*OFFICIAL_ROLES)
 def upload(heritage_id: str) -> tuple[Response, int]:
     """A zone file → `{"geometry": GeoJSON (lon/lat), "crs": {...}, "warnings": [...]}`
     to put on the map before saving, or 4xx `{"error", "message"}`."""
     lang = current_lang()
     try:
-        service.relic_zones(get_session(), heritage_id)  # 404 for an unknown relic
+        _check_may_edit(heritage_id)  # 404 for an unknown relic, 403 for another's
         zone_file = _read_upload()
         shape, warnings = service.check_zone_geometry(zone_file.geometry)
     except HeritageError as error:

@@ -8,7 +8,8 @@
  * moves the marker. The form works without this script: the fields are plain inputs.
  *
  * mode "review": the position `before` (grey) and `after` (red) with a dashed line from
- * one to the other, the map fitted to both.
+ * one to the other, the map fitted to both; for a zone proposal, the outlines
+ * `zone_before` (grey, dashed) and `zone_after` (red) as GeoJSON, the map fitted to both.
  *
  * The map container gets data-editor="ready" once the markers are drawn.
  */
@@ -70,7 +71,26 @@
     lon.addEventListener("change", typed);
   }
 
+  function initZoneReview(map, config) {
+    var bounds = L.latLngBounds([]);
+    function outline(geometry, kind, style) {
+      if (!geometry) return;
+      var layer = L.geoJSON(geometry, { style: function () { return style; },
+                                        interactive: false }).addTo(map);
+      layer.eachLayer(function (l) {
+        var path = l.getElement && l.getElement();
+        if (path) path.classList.add("zone-outline-" + kind);
+      });
+      bounds.extend(layer.getBounds());
+    }
+    outline(config.zone_before, "before", { color: "#555", weight: 3, dashArray: "6 6",
+                                            fillOpacity: 0.05 });
+    outline(config.zone_after, "after", { color: "#c62828", weight: 3, fillOpacity: 0.12 });
+    if (bounds.isValid()) map.fitBounds(bounds.pad(0.2), { maxZoom: 19, animate: false });
+  }
+
   function initReview(map, config) {
+    if (config.zone_after) { initZoneReview(map, config); return; }
     if (!config.before || !config.after) return;
     var before = L.latLng(config.before[1], config.before[0]);
     var after = L.latLng(config.after[1], config.after[0]);
