@@ -79,7 +79,7 @@ def list_artifacts(db: Session, user: Any, year: int,
         {"year": year, "waiting": waiting, **_scope(user)}).mappings()]
 
 
-def _editable(db: Session, user: Any, artifact_id: int) -> None:
+def editable(db: Session, user: Any, artifact_id: int) -> None:
     """Raise unless the user may edit the artifact: RecordNotFound when there is no such
     artifact, PermissionDenied when it is held outside the user's scope."""
     row = db.execute(text(f"""
@@ -98,7 +98,7 @@ def get_artifact(db: Session, user: Any, artifact_id: int) -> dict[str, Any]:
     """Every field of an artifact the user may edit, its review state, its inventory
     records and conservation actions (withdrawn ones too, with `withdrawn_reason`) and
     its digital records (services.digital_records.list_records)."""
-    _editable(db, user, artifact_id)
+    editable(db, user, artifact_id)
     row = db.execute(text(f"""
         SELECT a.*, s.name_vi AS site_name, s.heritage_id AS site_heritage_id,
                {REVIEW_STATE} AS review,
@@ -236,7 +236,7 @@ def update_artifact(db: Session, user: Any, artifact_id: int, **fields: Any) -> 
     to another relic needs both relics in the user's scope. A commune editor's change
     sends the artifact back to waiting for review (public pages hide it until then).
     True when something changed."""
-    _editable(db, user, artifact_id)
+    editable(db, user, artifact_id)
     values = check_fields(db, user, fields)
     set_actor(db, user.id)
     assignments = ", ".join(f"{c} = :{c}" for c in COLUMNS)
@@ -269,7 +269,7 @@ def _reviewer(user: Any) -> None:
 def approve_artifact(db: Session, user: Any, artifact_id: int) -> None:
     """Approve a waiting artifact (district reviewers, admins): the public sees it from
     now on, if it is public and held at a public relic."""
-    _editable(db, user, artifact_id)
+    editable(db, user, artifact_id)
     _reviewer(user)
     set_actor(db, user.id)
     db.execute(text("""
@@ -280,7 +280,7 @@ def approve_artifact(db: Session, user: Any, artifact_id: int) -> None:
 def send_back_artifact(db: Session, user: Any, artifact_id: int, comment: str) -> None:
     """Send a waiting artifact back to its editor with a comment saying what to change
     (district reviewers, admins); it stays off public pages."""
-    _editable(db, user, artifact_id)
+    editable(db, user, artifact_id)
     _reviewer(user)
     comment = (comment or "").strip()
     if not comment:
@@ -298,7 +298,7 @@ def send_back_artifact(db: Session, user: Any, artifact_id: int, comment: str) -
 def record_inventory(db: Session, user: Any, artifact_id: int, *, inventoried_on: date | None,
                      notes: str | None = None) -> None:
     """The year's inventory record (one live record per artifact and year)."""
-    _editable(db, user, artifact_id)
+    editable(db, user, artifact_id)
     on = _date(inventoried_on, "The inventory date", "ngày kiểm kê")
     set_actor(db, user.id)
     try:
@@ -327,7 +327,7 @@ def _conservation_kind(kind: str) -> str:
 
 def record_conservation(db: Session, user: Any, artifact_id: int, *, kind: str,
                         performed_on: date | None, description: str | None = None) -> None:
-    _editable(db, user, artifact_id)
+    editable(db, user, artifact_id)
     kind = _conservation_kind(kind)
     on = _date(performed_on, "The conservation date", "ngày bảo quản")
     set_actor(db, user.id)
@@ -346,7 +346,7 @@ def _live_record(db: Session, user: Any, artifact_id: int, kind: str,
                  record_id: int) -> None:
     """Check the user may edit the artifact and `record_id` is its live record of `kind`
     (locked for the change)."""
-    _editable(db, user, artifact_id)
+    editable(db, user, artifact_id)
     row = db.execute(text(f"""
         SELECT withdrawn_at FROM {RECORD_TABLES[kind]}
          WHERE id = :r AND artifact_id = :a FOR UPDATE"""),
@@ -422,5 +422,5 @@ def withdraw_record(db: Session, user: Any, artifact_id: int, kind: str, record_
 def add_digital_record(db: Session, user: Any, artifact_id: int, **fields: Any) -> int:
     """A digital record of the artifact (see digital_records.add_record); a commune
     editor's waits for a reviewer."""
-    _editable(db, user, artifact_id)
+    editable(db, user, artifact_id)
     return digital_records.add_record(db, user, "artifact", artifact_id, **fields)

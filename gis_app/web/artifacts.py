@@ -277,6 +277,7 @@ def fix_record(artifact_id: int, kind: str, record_id: int, action: str) -> Resp
     """Correct an inventory record or conservation action (its fields, with a reason), or
     withdraw it with a reason; the page says what happened or why not."""
     db = get_session()
+    artifacts.editable(db, current_user, artifact_id)  # 404/403 before reading the form
     try:
         if action == "withdraw":
             artifacts.withdraw_record(db, current_user, artifact_id, kind, record_id,
