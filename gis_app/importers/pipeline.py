@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 MAX_ERRORS = 200  # listed in the report; the count is always exact
 MAX_LISTED_ROWS = 50
+MAX_UNKNOWN_ROWS = 10  # rows listed for each unknown vocabulary value
 PREVIEW_FEATURES = 2000
 CPG_NAMES = {"utf-8": "utf-8", "utf8": "utf-8", "65001": "utf-8",
              "1258": "cp1258", "cp1258": "cp1258", "windows-1258": "cp1258",
@@ -55,6 +56,8 @@ Progress = Callable[[int, int], None]  # (features just done, total)
 class ImportOptions:
     layer: str
     preset: str | None = None
+    # A preset file kept anywhere (the command line's --preset PATH), instead of `preset`.
+    preset_path: str | None = None
     crs: str | None = None
     encoding: str | None = None
     mapping: dict[str, str] = field(default_factory=dict)
@@ -64,7 +67,8 @@ class ImportOptions:
     dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"layer": self.layer, "preset": self.preset, "crs": self.crs,
+        return {"layer": self.layer, "preset": self.preset,
+                "preset_path": self.preset_path, "crs": self.crs,
                 "encoding": self.encoding, "mapping": self.mapping,
                 "values": self.values, "source_layer": self.source_layer}
 
@@ -87,11 +91,48 @@ class Report:
         self.repairs: dict[str, dict[str, Any]] = {}
         self.warnings: list[dict[str, Any]] = []
         self.info: dict[str, Any] = {}
+        # (field, value) -> entry: each value outside a vocabulary once, with its rows.
+        self.unknown: dict[tuple[str, str], dict[str, Any]] = {}
 
     def error(self, row: int | None, field_name: str | None, en: str, vi: str) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_ERRORS:
             self.errors.append({"row": row, "field": field_name, "en": en, "vi": vi})
+
+    def unknown_value(self, row: int, column: str, problem: mapping.UnknownValue) -> None:
+        """A value outside its field's vocabulary: counted as one error per distinct
+        value (not per row); the entry lists its count, first rows, the codes expected
+        and the exact --value that maps it."""
+        key = (problem.field, problem.value)
+        entry = self.unknown.get(key)
+        if entry is None:
+            self.error_count += 1
+            some_code = next(iter(problem.expected), "CODE")
+            entry = self.unknown[key] = {
+                "field": problem.field, "column": column, "value": problem.value,
+                "count": 0, "rows": [], "expected": problem.expected,
+                "suggestion": f'--value {problem.field} "{problem.value}={some_code}"'}
+        entry["count"] += 1
+        if len(entry["rows"]) < MAX_UNKNOWN_ROWS:
+            entry["rows"].append(row)
+
+    def _unknown_errors(self) -> list[dict[str, Any]]:
+        """The unknown values as error entries (one per value), first row first."""
+        out = []
+        for entry in sorted(self.unknown.values(), key=lambda e: e["rows"][0]):
+            rows = ", ".join(str(r) for r in entry["rows"])
+            more = ", …" if entry["count"] > len(entry["rows"]) else ""
+            codes = "; ".join(f"{code} ({vi})" for code, vi in entry["expected"].items())
+            out.append({
+                "row": entry["rows"][0], "field": entry["column"],
+                "count": entry["count"], "value": entry["value"],
+                "en": (f"{entry['value']!r} is not a known value of {entry['field']} "
+                       f"({entry['count']} row(s): {rows}{more}); expected one of: {codes}. "
+                       f"To map it, add {entry['suggestion']} with the right code."),
+                "vi": (f"{entry['value']!r} không phải giá trị hợp lệ của {entry['field']} "
+                       f"({entry['count']} dòng: {rows}{more}); cần một trong: {codes}. "
+                       f"Để ánh xạ, thêm {entry['suggestion']} với mã đúng.")})
+        return out
 
     def repair(self, kind: str, en: str, vi: str, rows: list[int]) -> None:
         entry = self.repairs.setdefault(kind, {"en": en, "vi": vi, "count": 0, "rows": []})
@@ -105,7 +146,9 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.info, "repairs": list(self.repairs.values()), "warnings": self.warnings,
-                "errors": self.errors, "error_count": self.error_count}
+                "errors": (self._unknown_errors() + self.errors)[:MAX_ERRORS],
+                "error_count": self.error_count,
+                "unknown_values": [dict(e) for e in self.unknown.values()]}
 
 
 def sha256(path: Path) -> str:
@@ -133,7 +176,12 @@ def run_import(db: Session, path: Path, options: ImportOptions, *,
                          f"layers: {names}.",
                          f"Không nhập được vào lớp {options.layer!r}; các lớp nhập được: "
                          f"{names}.")
-    preset = mapping.get_preset(options.preset, target.layer) if options.preset else None
+    if options.preset_path:
+        preset: mapping.Preset | None = mapping.read_preset_file(Path(options.preset_path),
+                                                                 target.layer)
+    else:
+        preset = (mapping.get_preset(options.preset, target.layer) if options.preset
+                  else None)
     given_crs = crs_mod.parse_crs(options.crs) if options.crs else None
     given_encoding = (encodings.normalise_encoding_name(options.encoding)
                       if options.encoding else None)
@@ -245,7 +293,7 @@ class _Stager:
         self.outside_region: list[int] = []
         self.lossy: list[int] = []
         self.survey_code_rows: list[int] = []
-        self._memo: dict[str, dict[Any, tuple[Any, tuple[str, str] | None, bool]]] = {}
+        self._memo: dict[str, dict[Any, tuple[Any, Any, bool]]] = {}
 
     def create_table(self) -> None:
         cols = ", ".join(f"{name} {self.target.field(name).sql_type}" for name in self.columns)
@@ -299,7 +347,9 @@ class _Stager:
                     except TypeError:
                         pass
                 result, problem, lossy = outcome
-                if problem:
+                if isinstance(problem, mapping.UnknownValue):
+                    self.report.unknown_value(row_no, source, problem)
+                elif problem:
                     self.report.error(row_no, source, *problem)
                 elif result is None and tf.required:
                     self.report.error(row_no, source, f"{tf.label['en']} is empty.",
@@ -341,8 +391,9 @@ class _Stager:
 
     def _convert_cell(self, tf: targets.TargetField, value: Any, extra: dict[str, str],
                       source: str, row_no: int
-                      ) -> tuple[Any, tuple[str, str] | None, bool]:
-        """(stored value, (error en, vi) or None, text damaged before the file was made)."""
+                      ) -> tuple[Any, tuple[str, str] | mapping.UnknownValue | None, bool]:
+        """(stored value, (error en, vi) or an UnknownValue or None, text damaged before
+        the file was made)."""
         lossy = False
         if self.source.legacy_text and isinstance(value, str):
             try:
@@ -359,6 +410,8 @@ class _Stager:
             value = decoded
         try:
             return mapping.convert(tf, value, extra), None, lossy
+        except mapping.UnknownValue as exc:
+            return None, exc, lossy
         except mapping.ValueProblem as exc:
             return None, (exc.message_en, exc.message_vi), lossy
 
