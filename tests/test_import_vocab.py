@@ -109,7 +109,7 @@ def test_unknown_values_are_listed_once_with_count_rows_and_the_value_to_add(
                                  "--preset", "khao-sat-di-tich"])
     assert result.exit_code != 0
     assert "Traceback" not in result.output
-    assert result.output.count("'Tín ngưỡng' is not a known value of types (11 row(s): "
+    assert result.output.count("'Tín ngưỡng' is not a known type (types; 11 row(s): "
                                "1, 4, 7, 10, 13, 16, 19, 22, 25, 28, …)") == 1
     assert result.output.count("Chưa kiểm định") == 2  # the message and its suggestion
     assert '--value types "Tín ngưỡng=historical"' in result.output

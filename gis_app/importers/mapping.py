@@ -287,6 +287,7 @@ class UnknownValue(ValueProblem):
     def __init__(self, tf: TargetField, value: str) -> None:
         self.field = tf.name
         self.value = value
+        self.label = {"en": tf.label["en"].lower(), "vi": tf.label["vi"].lower()}
         self.expected = expected_codes(tf)
         allowed = "; ".join(vi for vi in self.expected.values())
         super().__init__(f"{value!r} is not a known {tf.label['en'].lower()} "
@@ -350,7 +351,7 @@ def convert(tf: TargetField, value: Any, extra: dict[str, str]) -> Any:
         return list(dict.fromkeys(codes))
     if tf.kind == "heritage_id":
         return text.upper()
-    if tf.kind == "identifier":
+    if tf.kind in ("identifier", "site_ref"):
         cell = read_identifier_cell(text, "site")
         if cell.problem:
             raise ValueProblem(*cell.problem)

@@ -110,7 +110,7 @@ class Report:
             some_code = next(iter(problem.expected), "CODE")
             entry = self.unknown[key] = {
                 "field": problem.field, "column": column, "value": problem.value,
-                "count": 0, "rows": [], "expected": problem.expected,
+                "label": problem.label, "count": 0, "rows": [], "expected": problem.expected,
                 "suggestion": f'--value {problem.field} "{problem.value}={some_code}"'}
         entry["count"] += 1
         if len(entry["rows"]) < MAX_UNKNOWN_ROWS:
@@ -126,12 +126,14 @@ class Report:
             out.append({
                 "row": entry["rows"][0], "field": entry["column"],
                 "count": entry["count"], "value": entry["value"],
-                "en": (f"{entry['value']!r} is not a known value of {entry['field']} "
-                       f"({entry['count']} row(s): {rows}{more}); expected one of: {codes}. "
-                       f"To map it, add {entry['suggestion']} with the right code."),
-                "vi": (f"{entry['value']!r} không phải giá trị hợp lệ của {entry['field']} "
-                       f"({entry['count']} dòng: {rows}{more}); cần một trong: {codes}. "
-                       f"Để ánh xạ, thêm {entry['suggestion']} với mã đúng.")})
+                "en": (f"{entry['value']!r} is not a known {entry['label']['en']} "
+                       f"({entry['field']}; {entry['count']} row(s): {rows}{more}); expected "
+                       f"one of: {codes}. To map it, add {entry['suggestion']} with the right "
+                       f"code."),
+                "vi": (f"{entry['value']!r} không phải {entry['label']['vi']} hợp lệ "
+                       f"({entry['field']}; {entry['count']} dòng: {rows}{more}); cần một "
+                       f"trong: {codes}. Để ánh xạ, thêm {entry['suggestion']} với mã "
+                       f"đúng.")})
         return out
 
     def repair(self, kind: str, en: str, vi: str, rows: list[int]) -> None:
@@ -281,11 +283,14 @@ class _Stager:
         self.source = source
         self.report = report
         self.columns = list(field_map.columns)
-        # An identifier column may hold survey codes: they are staged as survey_code.
-        self.code_source = next((f.name for f in target.fields if f.kind == "identifier"
-                                 and f.name in field_map.columns), None)
-        if self.code_source and "survey_code" not in self.columns:
-            self.columns.append("survey_code")
+        # An identifier column may hold survey codes: they are staged in the survey-code
+        # column (survey_code of a relic, site_survey_code of a zone's relic).
+        self.code_source: str | None = None
+        self.code_column = ""
+        if target.codes and target.codes[0] in field_map.columns:
+            self.code_source, self.code_column = target.codes
+        if self.code_source and self.code_column not in self.columns:
+            self.columns.append(self.code_column)
         self.to_wgs84 = crs_mod.to_wgs84(choice.crs)
         self.projected = choice.crs.is_projected
         self.samples: list[dict[str, Any]] = []
@@ -301,7 +306,8 @@ class _Stager:
         self.db.execute(text(f"CREATE TEMP TABLE import_stage (row_no integer PRIMARY KEY, "
                              f"{cols}, geom geometry(Geometry, 4326), "
                              f"{targets.stage_columns(self.target)}) ON COMMIT DROP"))
-        for name in ("heritage_id", "survey_code"):  # new relics get both
+        # New relics get both; a zone's relic is found by either, or by position.
+        for name in ("heritage_id", "survey_code", "site_heritage_id", "site_survey_code"):
             if name not in self.columns and any(f.name == name for f in self.target.fields):
                 self.db.execute(text(f"ALTER TABLE import_stage ADD COLUMN {name} text"))
 
@@ -363,12 +369,13 @@ class _Stager:
         return [list(row) for row in zip(*columns, strict=True)] if columns else [[]] * n
 
     def _split_survey_codes(self, batch: Batch, columns: list[list[Any]]) -> None:
-        """Move the survey codes found in the identifier column to survey_code."""
+        """Move the survey codes found in the identifier column to the survey-code
+        column."""
         names = list(self.field_map.columns)
         ids = columns[names.index(self.code_source)]
-        if "survey_code" in names:
-            codes = columns[names.index("survey_code")]
-            source = self.field_map.columns["survey_code"]
+        if self.code_column in names:
+            codes = columns[names.index(self.code_column)]
+            source = self.field_map.columns[self.code_column]
         else:
             codes = [None] * len(ids)
             columns.append(codes)
@@ -613,7 +620,15 @@ def _stage_and_load(db: Session, savepoint: Any, source: Source, target: targets
                     "Một số văn bản đã bị hỏng từ trước khi tạo tệp: chữ cái bị thay bằng "
                     "'?' (ví dụ do chuyển sang bảng mã phương Tây). Văn bản được lưu như "
                     "hiện có; hãy sửa lại theo hồ sơ khảo sát gốc.", stager.lossy)
-    if stager.survey_code_rows:
+    if stager.survey_code_rows and target.layer != "sites":
+        column = field_map.columns[stager.code_source]
+        report.warn(f"The column {column} holds the survey's own relic codes, not heritage "
+                    f"identifiers: each row is linked to the relic imported with that survey "
+                    f"code.",
+                    f"Cột {column} ghi mã khảo sát riêng của di tích, không phải mã định danh: "
+                    f"mỗi dòng được gắn với di tích đã nhập với mã khảo sát đó.",
+                    stager.survey_code_rows)
+    elif stager.survey_code_rows:
         column = field_map.columns[stager.code_source]
         report.warn(f"The column {column} holds the survey's own codes, not heritage "
                     f"identifiers: they are kept as survey codes (matching a later import of "
@@ -630,8 +645,9 @@ def _stage_and_load(db: Session, savepoint: Any, source: Source, target: targets
         for sql in targets.prepare_statements(target, stager.columns):
             db.execute(text(sql), {"today": today_in_vietnam()})
         _check_staged(db, target, report)
-        if stager.code_source:
+        if stager.code_source and target.layer == "sites":
             _check_identifiers(db, report)
+        _note_links(db, target, report)
     if report.error_count:
         raise ImportFailed(
             f"The file was not imported: {report.error_count} problem(s) were found "
@@ -713,7 +729,7 @@ def _rows_named_in(db: Session, message: str) -> list[int]:
     """File rows whose identifier, survey code or relic reference the message quotes."""
     staged = _staged_columns(db)
     rows: list[int] = []
-    for column in ("heritage_id", "survey_code", "site_heritage_id"):
+    for column in ("heritage_id", "survey_code", "site_heritage_id", "site_survey_code"):
         if column in staged:
             rows += db.scalars(text(
                 f"SELECT row_no FROM import_stage WHERE {column} IS NOT NULL "
@@ -840,16 +856,30 @@ def _check_staged(db: Session, target: targets.Target, report: Report) -> None:
                          f"{key} xuất hiện ở nhiều dòng (các dòng {rows}).")
     sql = targets.unknown_reference_sql(target)
     if sql:
-        for row_no, value in db.execute(text(sql)):
-            report.error(row_no, None,
-                         f"No relic has the heritage identifier {value}; import the relics "
-                         f"first or correct the identifier.",
-                         f"Không có di tích nào mang mã định danh {value}; hãy nhập di tích "
-                         f"trước hoặc sửa mã.")
+        for row_no, en, vi in db.execute(text(sql)):
+            report.error(row_no, None, en, vi)
     sql = targets.row_errors_sql(target)
     if sql:
         for row_no, en, vi in db.execute(text(sql)):
             report.error(row_no, None, en, vi)
+
+
+def _note_links(db: Session, target: targets.Target, report: Report) -> None:
+    """Say how the rows found their relic (by identifier, survey code, position)."""
+    if target.layer != "protection_zones":
+        return
+    counts = dict(db.execute(text(
+        "SELECT link, count(*) FROM import_stage GROUP BY link")).all())
+    report.info["links"] = {k: counts.get(k, 0) for k in ("id", "code", "contains")}
+    contained = db.scalars(text(
+        "SELECT row_no FROM import_stage WHERE link = 'contains' AND site_id IS NOT NULL "
+        "ORDER BY row_no")).all()
+    if contained:
+        report.warn("These zones name no relic: each is linked to the one relic point it "
+                    "contains. Check the links in the preview.",
+                    "Các khu vực này không ghi mã di tích: mỗi khu vực được gắn với điểm di "
+                    "tích duy nhất nằm trong nó. Hãy kiểm tra trong bản xem trước.",
+                    list(contained))
 
 
 DUPLICATE_RADIUS_M = 100
