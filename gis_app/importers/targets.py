@@ -256,12 +256,16 @@ def _zone_links() -> list[str]:
                   WHEN site_survey_code IS NOT NULL THEN 'code' ELSE 'contains' END""",
         """UPDATE import_stage st SET site_id = s.id, site_matches = 1 FROM sites s
             WHERE st.link = 'id' AND s.heritage_id = st.site_heritage_id""",
+        # Driven from the stage through the survey-code index (sites just loaded by a
+        # previous import have no statistics yet: an aggregate over sites first can be
+        # planned as a scan of the stage per survey code).
         f"""UPDATE import_stage st SET site_matches = m.n,
                    site_id = CASE WHEN m.n = 1 THEN m.id END
-              FROM (SELECT s.survey_code, count(*) AS n, min(s.id) AS id FROM sites s
-                     WHERE s.survey_code IS NOT NULL AND {_IN_REGISTER}
-                     GROUP BY s.survey_code) m
-             WHERE st.link = 'code' AND m.survey_code = st.site_survey_code""",
+              FROM (SELECT c.row_no, count(*) AS n, min(s.id) AS id
+                      FROM import_stage c JOIN sites s ON s.survey_code = c.site_survey_code
+                     WHERE c.link = 'code' AND {_IN_REGISTER}
+                     GROUP BY c.row_no) m
+             WHERE m.row_no = st.row_no""",
         f"""UPDATE import_stage st SET site_matches = m.n,
                    site_id = CASE WHEN m.n = 1 THEN m.id END
               FROM (SELECT z.row_no, count(s.id) AS n, min(s.id) AS id
