@@ -186,6 +186,25 @@ VARIANTS: dict[str, dict[str, tuple[str, ...]]] = {
                "KVBVII", "KVBV2", "KVBV 2", "Khu II", "2", "Zone II", "Zone 2"),
         "buffer": ("Vùng đệm", "VĐ", "VD", "Khu vực đệm", "Buffer"),
     },
+    "landscape_kind": {
+        "pond": ("Ao", "Hồ", "Ao hồ", "Hồ nước", "Giếng", "Lake"),
+        "tree": ("Cây", "Cây cổ", "Cây di sản", "Tree"),
+        "garden": ("Vườn cây", "Vườn cảnh", "Khuôn viên"),
+        "river_bank": ("Bãi bồi", "Bờ sông", "Ven sông"),
+    },
+    "facility_kind": {
+        "parking": ("Bãi xe", "Bãi đỗ", "Bãi đậu xe", "Nhà xe", "Parking"),
+        "toilet": ("WC", "Nhà WC", "Khu vệ sinh", "Vệ sinh", "Toilet"),
+        "road_access": ("Đường", "Đường dẫn", "Lối vào", "Ngõ vào"),
+        "boat_landing": ("Bến", "Bến đò", "Bến sông"),
+        "information": ("Bảng tin", "Biển giới thiệu", "Bảng giới thiệu", "Biển thông tin"),
+        "exhibition": ("Nhà trưng bầy", "Phòng trưng bày", "Trưng bày"),
+        "management_office": ("BQL", "Nhà ban quản lý", "Văn phòng ban quản lý"),
+        "ticket_office": ("Quầy bán vé", "Phòng vé", "Bán vé"),
+        "boundary_marker": ("Mốc", "Cột mốc", "Mốc ranh giới", "Cọc mốc"),
+        "fire_equipment": ("PCCC", "Bình cứu hỏa", "Phòng cháy chữa cháy"),
+        "camera": ("Camera", "Camera an ninh"),
+    },
 }
 
 

@@ -447,7 +447,7 @@ class _Stager:
         invalid = ~shapely.is_valid(work) & np.array([g is not None for g in work])
         if invalid.any():
             work = self._repair(work, work_rows, invalid)
-        if self.target.geometry == "MultiPolygon":
+        if "MultiPolygon" in self.target.geometry:
             oriented = shapely.orient_polygons(work, exterior_cw=False)
             changed = ~shapely.equals_exact(oriented, work, tolerance=0.0)
             changed &= np.array([g is not None for g in work])
@@ -477,6 +477,15 @@ class _Stager:
                                    "Đã chuyển đa điểm một điểm thành điểm.", rows[single].tolist())
             wrong = shapely.get_type_id(work) != 0
             label = ("a point", "điểm")
+        elif self.target.geometry == "Point|MultiPolygon":
+            single = (kinds == 4) & (shapely.get_num_geometries(work) == 1)
+            work[single] = shapely.get_geometry(work[single], 0)
+            polygon = kinds == 3
+            if polygon.any():
+                work[polygon] = shapely.multipolygons(work[polygon],
+                                                      indices=np.arange(polygon.sum()))
+            wrong = ~np.isin(shapely.get_type_id(work), (0, 6))
+            label = ("a point or a polygon", "điểm hoặc vùng (polygon)")
         else:
             polygon = kinds == 3
             if polygon.any():
@@ -519,7 +528,7 @@ class _Stager:
 
     def _polygonal(self, geoms: np.ndarray) -> np.ndarray:
         """Keep the polygon parts of repaired geometries, as MultiPolygons."""
-        if self.target.geometry != "MultiPolygon":
+        if "MultiPolygon" not in self.target.geometry:
             return geoms
         out = np.full(len(geoms), None, dtype=object)
         for i, geom in enumerate(geoms):
@@ -866,7 +875,7 @@ def _check_staged(db: Session, target: targets.Target, report: Report) -> None:
 
 def _note_links(db: Session, target: targets.Target, report: Report) -> None:
     """Say how the rows found their relic (by identifier, survey code, position)."""
-    if target.layer != "protection_zones":
+    if target.layer not in targets.LINKED:
         return
     counts = dict(db.execute(text(
         "SELECT link, count(*) FROM import_stage GROUP BY link")).all())
@@ -875,10 +884,10 @@ def _note_links(db: Session, target: targets.Target, report: Report) -> None:
         "SELECT row_no FROM import_stage WHERE link = 'contains' AND site_id IS NOT NULL "
         "ORDER BY row_no")).all()
     if contained:
-        report.warn("These zones name no relic: each is linked to the one relic point it "
+        report.warn("These rows name no relic: each is linked to the one relic point it "
                     "contains. Check the links in the preview.",
-                    "Các khu vực này không ghi mã di tích: mỗi khu vực được gắn với điểm di "
-                    "tích duy nhất nằm trong nó. Hãy kiểm tra trong bản xem trước.",
+                    "Các dòng này không ghi mã di tích: mỗi dòng được gắn với điểm di tích "
+                    "duy nhất nằm trong hình của nó. Hãy kiểm tra trong bản xem trước.",
                     list(contained))
 
 

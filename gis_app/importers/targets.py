@@ -32,7 +32,9 @@ class TargetField:
 class Target:
     layer: str
     table: str
-    geometry: str  # Point or MultiPolygon: what the file's geometries are turned into
+    # Point, MultiPolygon, or Point|MultiPolygon (either): what the file's geometries are
+    # turned into
+    geometry: str
     fields: tuple[TargetField, ...]
     key: tuple[str, ...]  # target fields that identify an existing record
     title: Text
@@ -108,7 +110,45 @@ TARGETS: dict[str, Target] = {
             ACCURACY,
         ),
     ),
+    # Ponds, ancient trees, gardens, river banks of a relic (or of none): linked like a
+    # zone, but a feature that names no relic and contains none stays unlinked.
+    "landscapes": Target(
+        layer="landscapes", table="landscapes", geometry="MultiPolygon",
+        key=("site_heritage_id", "name_vi"), codes=("site_heritage_id", "site_survey_code"),
+        title={"vi": "Cảnh quan", "en": "Landscapes"},
+        fields=(
+            SITE_ID,
+            SITE_CODE,
+            TargetField("name_vi", {"vi": "Tên", "en": "Name (Vietnamese)"}, required=True),
+            TargetField("name_en", {"vi": "Tên tiếng Anh", "en": "Name (English)"}),
+            TargetField("kind", {"vi": "Loại cảnh quan", "en": "Landscape kind"},
+                        kind="vocab", vocab="landscape_kind", required=True),
+            ACCURACY,
+        ),
+    ),
+    # Car parks, toilets, boards, offices, markers... of a relic (or of none): a point or
+    # an area, linked like a landscape feature (a point contains no relic).
+    "facilities": Target(
+        layer="facilities", table="facilities", geometry="Point|MultiPolygon",
+        key=("site_heritage_id", "name_vi"), codes=("site_heritage_id", "site_survey_code"),
+        title={"vi": "Hạ tầng, tiện ích", "en": "Facilities"},
+        fields=(
+            SITE_ID,
+            SITE_CODE,
+            TargetField("name_vi", {"vi": "Tên", "en": "Name (Vietnamese)"}, required=True),
+            TargetField("name_en", {"vi": "Tên tiếng Anh", "en": "Name (English)"}),
+            TargetField("kind", {"vi": "Loại hạng mục", "en": "Facility kind"},
+                        kind="vocab", vocab="facility_kind", required=True),
+            ACCURACY,
+        ),
+    ),
 }
+
+# Targets whose rows name a relic (found by _relic_links), and whether they must.
+LINKED = {"protection_zones": True, "landscapes": False, "facilities": False}
+# Features of a relic (or of none), matched by relic and name (_feature_statements).
+FEATURES = ("landscapes", "facilities")
+
 
 def get_target(layer: str) -> Target | None:
     return TARGETS.get(layer)
@@ -139,6 +179,8 @@ def stage_columns(target: Target) -> str:
         # How the row names its relic (id, code, contains) and how many relics matched.
         extra += (", site_id integer, cur_from date, changed boolean, new_from date, "
                   "link text, site_matches integer")
+    if target.layer in FEATURES:
+        extra += ", site_id integer, link text, site_matches integer"
     return extra
 
 
@@ -168,7 +210,7 @@ def prepare_statements(target: Target, mapped: list[str] | tuple[str, ...] = ()
                 WHERE s.id = st.target_id AND s.status = 'published'""",
         ]
     if target.layer == "protection_zones":
-        return [*_zone_links(), """
+        return [*_relic_links(), """
             UPDATE import_stage st SET site_heritage_id = s.heritage_id FROM sites s
              WHERE s.id = st.site_id AND st.site_heritage_id IS NULL""",
             """UPDATE import_stage st SET target_id = cur.id
@@ -177,6 +219,17 @@ def prepare_statements(target: Target, mapped: list[str] | tuple[str, ...] = ()
                         WHERE z.valid_to IS NULL ORDER BY z.site_id, z.zone, z.id) cur
                 WHERE cur.site_id = st.site_id AND cur.zone = st.zone""",
             _zone_changes(mapped),
+        ]
+    if target.layer in FEATURES:
+        return [*_relic_links(), """
+            UPDATE import_stage st SET site_heritage_id = s.heritage_id FROM sites s
+             WHERE s.id = st.site_id AND st.site_heritage_id IS NULL""",
+            # The feature of the same relic (or of none) with the same name, when only
+            # one has it: a re-import updates it instead of adding a copy.
+            f"""UPDATE import_stage st SET target_id = l.id
+                 FROM (SELECT coalesce(site_id, 0) AS site, name_vi, min(id) AS id
+                         FROM {target.table} GROUP BY 1, 2 HAVING count(*) = 1) l
+                WHERE l.site = coalesce(st.site_id, 0) AND l.name_vi = st.name_vi""",
         ]
     raise KeyError(target.layer)
 
@@ -192,6 +245,8 @@ def load_statements(target: Target, mapped: list[str]) -> list[tuple[str, str]]:
         return _site_statements(mapped)
     if target.layer == "protection_zones":
         return _zone_statements(mapped)
+    if target.layer in FEATURES:
+        return _feature_statements(target.table, mapped)
     raise KeyError(target.layer)
 
 
@@ -245,11 +300,30 @@ def _site_statements(mapped: list[str]) -> list[tuple[str, str]]:
 _IN_REGISTER = "s.status NOT IN ('retired', 'merged')"
 
 
-def _zone_links() -> list[str]:
-    """Find each zone's relic: by heritage identifier, else by survey code (one relic
-    must have it), else by the relic point inside the zone's outline (holes filled: a
-    zone II drawn as a ring around zone I still contains its relic; exactly one point
-    must be there). `link` and `site_matches` say how, for unknown_reference_sql."""
+def _feature_statements(table: str, mapped: list[str]) -> list[tuple[str, str]]:
+    cols = [c for c in mapped if c not in ("site_heritage_id", "site_survey_code")] + ["geom"]
+    defaults = {} if "accuracy" in mapped else {"accuracy": "'surveyed'"}
+    return [
+        ("updated", f"""
+            UPDATE {table} l SET {_assign(cols)}, site_id = coalesce(st.site_id, l.site_id)
+              FROM import_stage st
+             WHERE l.id = st.target_id AND ({_distinct(cols, "l")}
+                                            OR st.site_id IS DISTINCT FROM l.site_id
+                                               AND st.site_id IS NOT NULL)"""),
+        ("inserted", f"""
+            INSERT INTO {table} (site_id, {", ".join(cols + list(defaults))}, source)
+            SELECT st.site_id, {", ".join([f"st.{c}" for c in cols] + list(defaults.values()))},
+                   :source
+              FROM import_stage st WHERE st.target_id IS NULL ORDER BY st.row_no"""),
+    ]
+
+
+def _relic_links() -> list[str]:
+    """Find each row's relic (a zone's, a landscape feature's): by heritage identifier,
+    else by survey code (one relic must have it), else by the relic point inside the
+    row's outline (holes filled: a zone II drawn as a ring around zone I still contains
+    its relic; exactly one point must be there). `link` and `site_matches` say how, for
+    unknown_reference_sql."""
     return [
         """UPDATE import_stage SET link = CASE
                   WHEN site_heritage_id IS NOT NULL THEN 'id'
@@ -334,12 +408,23 @@ def _zone_statements(mapped: list[str]) -> list[tuple[str, str]]:
 
 def unknown_reference_sql(target: Target) -> str | None:
     """SQL listing staged rows whose relic was not found, or not found once, as (row_no,
-    English message, Vietnamese message); run after `prepare_statements`."""
-    if target.layer != "protection_zones":
+    English message, Vietnamese message); run after `prepare_statements`. A landscape
+    feature that names no relic and contains none is not an error."""
+    if target.layer not in LINKED:
         return None
-    zone_en = "CASE st.zone WHEN 'buffer' THEN 'The buffer zone' ELSE 'Zone ' || st.zone END"
-    zone_vi = ("CASE st.zone WHEN 'buffer' THEN 'Vùng đệm' "
-               "ELSE 'Khu vực bảo vệ ' || st.zone END")
+    if target.layer == "protection_zones":
+        zone_en = ("CASE st.zone WHEN 'buffer' THEN 'The buffer zone' "
+                   "ELSE 'Zone ' || st.zone END")
+        zone_vi = ("CASE st.zone WHEN 'buffer' THEN 'Vùng đệm' "
+                   "ELSE 'Khu vực bảo vệ ' || st.zone END")
+    elif target.layer == "landscapes":
+        zone_en = "format('The landscape feature %s', st.name_vi)"
+        zone_vi = "format('Cảnh quan %s', st.name_vi)"
+    else:
+        zone_en = "format('The facility %s', st.name_vi)"
+        zone_vi = "format('Hạng mục %s', st.name_vi)"
+    optional = "" if LINKED[target.layer] else \
+        " AND (st.link <> 'contains' OR st.site_matches > 1)"
     return f"""
         SELECT st.row_no,
                CASE
@@ -390,7 +475,7 @@ def unknown_reference_sql(target: Target) -> str | None:
                            ELSE ST_Intersects(s.geom, (
                                 SELECT ST_Collect(ST_MakePolygon(ST_ExteriorRing(d.geom)))
                                   FROM ST_Dump(st.geom) d)) END) near ON true
-         WHERE st.site_id IS NULL ORDER BY st.row_no LIMIT 50"""
+         WHERE st.site_id IS NULL{optional} ORDER BY st.row_no LIMIT 50"""
 
 
 def row_errors_sql(target: Target) -> str | None:
