@@ -22,7 +22,7 @@ from gis_app.clock import VIETNAM_TIME, read_day
 from gis_app.db import database
 from gis_app.errors import HeritageError, InputError, PermissionDenied, RecordNotFound
 from gis_app.importers import targets
-from gis_app.importers.mapping import parse_manual
+from gis_app.importers.mapping import parse_manual, parse_values
 from gis_app.importers.pipeline import ImportOptions, run_import
 from gis_app.models.base import ROLES
 from gis_app.services import (
@@ -278,22 +278,38 @@ def _echo_report(report: dict, lang: str) -> None:
         click.echo(f"... {report['error_count'] - 50} more errors", err=True)
 
 
+def _preset_path(preset: str | None) -> str | None:
+    """The absolute path when --preset names a file (a .toml, or anything with a path
+    separator) rather than a preset of data/presets."""
+    if not preset:
+        return None
+    path = Path(preset)
+    if path.suffix.lower() == ".toml" or len(path.parts) > 1:
+        return str(path.resolve())
+    return None
+
+
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--layer", required=True, type=click.Choice(sorted(targets.TARGETS)),
               help="Layer to load into")
-@click.option("--preset", help="Field-mapping preset from data/presets (e.g. khao-sat-di-tich)")
+@click.option("--preset", help="Field-mapping preset: a name from data/presets (e.g. "
+              "khao-sat-di-tich) or the path of a preset file (.toml)")
 @click.option("--crs", help="CRS when the file has no .prj or a wrong one (e.g. EPSG:9209)")
 @click.option("--encoding", help="Text encoding of a DBF/CSV: utf-8, tcvn3, vni, cp1258")
 @click.option("--map", "manual", multiple=True, metavar="TARGET=SOURCE",
               help="Map a field by hand, e.g. --map name_vi=TEN (repeatable)")
+@click.option("--value", "values", multiple=True, nargs=2, metavar='FIELD "SOURCE=CODE"',
+              help='Map a value by hand, e.g. --value rank "Chưa XH=inventoried" '
+                   "(repeatable; over the preset's values)")
 @click.option("--source-layer", help="Layer or dataset inside a GeoPackage or zip")
 @click.option("--user", "username", help="Account the import is recorded under")
 @click.option("--dry-run", is_flag=True, help="Check and report; change nothing")
 @click.option("--lang", type=click.Choice(["en", "vi"]), default="en", show_default=True)
 @with_appcontext
 def import_command(file: Path, layer: str, preset: str | None, crs: str | None,
-                   encoding: str | None, manual: tuple[str, ...], source_layer: str | None,
+                   encoding: str | None, manual: tuple[str, ...],
+                   values: tuple[tuple[str, str], ...], source_layer: str | None,
                    username: str | None, dry_run: bool, lang: str) -> None:
     """Import a survey FILE (zipped shapefile, .shp, GeoPackage, GeoJSON, KML/KMZ, CSV)
     into a layer, all or nothing."""
@@ -307,9 +323,11 @@ def import_command(file: Path, layer: str, preset: str | None, crs: str | None,
 
     try:
         with database().session() as session, session.begin():
-            options = ImportOptions(layer=layer, preset=preset, crs=crs, encoding=encoding,
-                                    mapping=parse_manual(manual), source_layer=source_layer,
-                                    dry_run=dry_run)
+            preset_path = _preset_path(preset)
+            options = ImportOptions(layer=layer, preset=None if preset_path else preset,
+                                    preset_path=preset_path, crs=crs, encoding=encoding,
+                                    mapping=parse_manual(manual), values=parse_values(values),
+                                    source_layer=source_layer, dry_run=dry_run)
             result = run_import(session, file, options,
                                               actor_id=_user_id(session, username),
                                               progress=progress)

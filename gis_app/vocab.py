@@ -150,6 +150,75 @@ VOCAB: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
+# Other ways survey files write the codes of a vocabulary, besides each code and its vi/en
+# labels (which are always accepted). Matching folds case, diacritics, Đ/Ð, spaces and
+# the punctuation around words ("Lịch sử-văn hoá" = "lich su - van hoa"), and ignores a
+# leading "di tích" / "cấp" / "khu vực bảo vệ" word (see importers/mapping.py), so each
+# form is written once here, with its diacritics. Sources: ../shared/domain/heritage-law.md
+# (Decree 98/2010 Art. 11 and Law 45/2024 Art. 21 types, the three ranks and the
+# inventory list, Law 2009 Art. 32 zones) and the forms seen in relic lists.
+VARIANTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "relic_type": {
+        # "Di tích lịch sử - văn hóa" is the commonest label in relic lists. The
+        # classification (Decree 98/2010 Art. 11; Law 45/2024 Art. 21) has no cultural
+        # type: a relic listed as "historical-cultural" is of the historical type, the
+        # only type whose label it carries (docs/importing.md). A survey that means
+        # otherwise maps the value by hand (--value types "Lịch sử - văn hóa=CODE").
+        "historical": ("Lịch sử - văn hóa", "Lịch sử văn hóa", "Lịch sử, văn hóa",
+                       "Lịch sử - văn hoá", "LSVH", "LS-VH", "LS", "Lịch sử cách mạng",
+                       "Lịch sử - cách mạng", "Di tích lịch sử", "Historic",
+                       "Historical-cultural"),
+        "architectural_artistic": ("Kiến trúc - nghệ thuật", "Kiến trúc, nghệ thuật",
+                                   "Kiến trúc", "KTNT", "KT-NT", "Nghệ thuật kiến trúc",
+                                   "Architectural", "Architecture"),
+        "archaeological": ("Khảo cổ học", "Khảo cổ - học", "KC", "KCH", "Archaeology"),
+        "scenic": ("Danh lam", "Thắng cảnh", "Danh thắng", "DLTC",
+                   "Scenic", "Scenic landscape", "Landscape"),
+        "mixed": ("Di tích hỗn hợp", "HH", "Mixed"),
+    },
+    "rank": {
+        "special_national": ("Quốc gia đặc biệt", "QGĐB", "QG đặc biệt",
+                             "Di tích quốc gia đặc biệt", "Đặc biệt", "Special national",
+                             "Special"),
+        "national": ("Quốc gia", "QG", "Di tích quốc gia", "National"),
+        "provincial": ("Tỉnh", "Cấp tỉnh", "Di tích cấp tỉnh", "Tỉnh, thành phố",
+                       "Provincial"),
+        # Inventoried, not ranked (danh mục kiểm kê; Law 45/2024): listed relics that
+        # are not (yet) ranked are written "chưa xếp hạng" as often as "kiểm kê".
+        "inventoried": ("Chưa xếp hạng", "Chưa được xếp hạng", "Chưa XH", "CXH",
+                        "Kiểm kê", "Đã kiểm kê", "Danh mục kiểm kê", "Trong danh mục kiểm kê",
+                        "DMKK", "KK", "Không xếp hạng", "Inventoried", "Not ranked",
+                        "Unranked"),
+    },
+    "zone": {
+        "I": ("Khu vực I", "Khu vực 1", "KV I", "KVI", "KV1", "KV 1", "KVBV I", "KVBVI",
+              "KVBV1", "KVBV 1", "Khu I", "1", "Zone I", "Zone 1"),
+        "II": ("Khu vực II", "Khu vực 2", "KV II", "KVII", "KV2", "KV 2", "KVBV II",
+               "KVBVII", "KVBV2", "KVBV 2", "Khu II", "2", "Zone II", "Zone 2"),
+        "buffer": ("Vùng đệm", "VĐ", "VD", "Khu vực đệm", "Buffer"),
+    },
+    "landscape_kind": {
+        "pond": ("Ao", "Hồ", "Ao hồ", "Hồ nước", "Giếng", "Lake"),
+        "tree": ("Cây", "Cây cổ", "Cây di sản", "Tree"),
+        "garden": ("Vườn cây", "Vườn cảnh", "Khuôn viên"),
+        "river_bank": ("Bãi bồi", "Bờ sông", "Ven sông"),
+    },
+    "facility_kind": {
+        "parking": ("Bãi xe", "Bãi đỗ", "Bãi đậu xe", "Nhà xe", "Parking"),
+        "toilet": ("WC", "Nhà WC", "Khu vệ sinh", "Vệ sinh", "Toilet"),
+        "road_access": ("Đường", "Đường dẫn", "Lối vào", "Ngõ vào"),
+        "boat_landing": ("Bến", "Bến đò", "Bến sông"),
+        "information": ("Bảng tin", "Biển giới thiệu", "Bảng giới thiệu", "Biển thông tin"),
+        "exhibition": ("Nhà trưng bầy", "Phòng trưng bày", "Trưng bày"),
+        "management_office": ("BQL", "Nhà ban quản lý", "Văn phòng ban quản lý"),
+        "ticket_office": ("Quầy bán vé", "Phòng vé", "Bán vé"),
+        "boundary_marker": ("Mốc", "Cột mốc", "Mốc ranh giới", "Cọc mốc"),
+        "fire_equipment": ("PCCC", "Bình cứu hỏa", "Phòng cháy chữa cháy"),
+        "camera": ("Camera", "Camera an ninh"),
+    },
+}
+
+
 def label(vocab: str, code: str | None, lang: str) -> str:
     """The label of `code` in `lang` ('vi' or 'en'); the code itself if unknown."""
     if code is None:

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 MAX_ERRORS = 200  # listed in the report; the count is always exact
 MAX_LISTED_ROWS = 50
+MAX_UNKNOWN_ROWS = 10  # rows listed for each unknown vocabulary value
 PREVIEW_FEATURES = 2000
 CPG_NAMES = {"utf-8": "utf-8", "utf8": "utf-8", "65001": "utf-8",
              "1258": "cp1258", "cp1258": "cp1258", "windows-1258": "cp1258",
@@ -55,6 +56,8 @@ Progress = Callable[[int, int], None]  # (features just done, total)
 class ImportOptions:
     layer: str
     preset: str | None = None
+    # A preset file kept anywhere (the command line's --preset PATH), instead of `preset`.
+    preset_path: str | None = None
     crs: str | None = None
     encoding: str | None = None
     mapping: dict[str, str] = field(default_factory=dict)
@@ -64,7 +67,8 @@ class ImportOptions:
     dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"layer": self.layer, "preset": self.preset, "crs": self.crs,
+        return {"layer": self.layer, "preset": self.preset,
+                "preset_path": self.preset_path, "crs": self.crs,
                 "encoding": self.encoding, "mapping": self.mapping,
                 "values": self.values, "source_layer": self.source_layer}
 
@@ -87,11 +91,50 @@ class Report:
         self.repairs: dict[str, dict[str, Any]] = {}
         self.warnings: list[dict[str, Any]] = []
         self.info: dict[str, Any] = {}
+        # (field, value) -> entry: each value outside a vocabulary once, with its rows.
+        self.unknown: dict[tuple[str, str], dict[str, Any]] = {}
 
     def error(self, row: int | None, field_name: str | None, en: str, vi: str) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_ERRORS:
             self.errors.append({"row": row, "field": field_name, "en": en, "vi": vi})
+
+    def unknown_value(self, row: int, column: str, problem: mapping.UnknownValue) -> None:
+        """A value outside its field's vocabulary: counted as one error per distinct
+        value (not per row); the entry lists its count, first rows, the codes expected
+        and the exact --value that maps it."""
+        key = (problem.field, problem.value)
+        entry = self.unknown.get(key)
+        if entry is None:
+            self.error_count += 1
+            some_code = next(iter(problem.expected), "CODE")
+            entry = self.unknown[key] = {
+                "field": problem.field, "column": column, "value": problem.value,
+                "label": problem.label, "count": 0, "rows": [], "expected": problem.expected,
+                "suggestion": f'--value {problem.field} "{problem.value}={some_code}"'}
+        entry["count"] += 1
+        if len(entry["rows"]) < MAX_UNKNOWN_ROWS:
+            entry["rows"].append(row)
+
+    def _unknown_errors(self) -> list[dict[str, Any]]:
+        """The unknown values as error entries (one per value), first row first."""
+        out = []
+        for entry in sorted(self.unknown.values(), key=lambda e: e["rows"][0]):
+            rows = ", ".join(str(r) for r in entry["rows"])
+            more = ", …" if entry["count"] > len(entry["rows"]) else ""
+            codes = "; ".join(f"{code} ({vi})" for code, vi in entry["expected"].items())
+            out.append({
+                "row": entry["rows"][0], "field": entry["column"],
+                "count": entry["count"], "value": entry["value"],
+                "en": (f"{entry['value']!r} is not a known {entry['label']['en']} "
+                       f"({entry['field']}; {entry['count']} row(s): {rows}{more}); expected "
+                       f"one of: {codes}. To map it, add {entry['suggestion']} with the right "
+                       f"code."),
+                "vi": (f"{entry['value']!r} không phải {entry['label']['vi']} hợp lệ "
+                       f"({entry['field']}; {entry['count']} dòng: {rows}{more}); cần một "
+                       f"trong: {codes}. Để ánh xạ, thêm {entry['suggestion']} với mã "
+                       f"đúng.")})
+        return out
 
     def repair(self, kind: str, en: str, vi: str, rows: list[int]) -> None:
         entry = self.repairs.setdefault(kind, {"en": en, "vi": vi, "count": 0, "rows": []})
@@ -105,7 +148,9 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.info, "repairs": list(self.repairs.values()), "warnings": self.warnings,
-                "errors": self.errors, "error_count": self.error_count}
+                "errors": (self._unknown_errors() + self.errors)[:MAX_ERRORS],
+                "error_count": self.error_count,
+                "unknown_values": [dict(e) for e in self.unknown.values()]}
 
 
 def sha256(path: Path) -> str:
@@ -133,7 +178,12 @@ def run_import(db: Session, path: Path, options: ImportOptions, *,
                          f"layers: {names}.",
                          f"Không nhập được vào lớp {options.layer!r}; các lớp nhập được: "
                          f"{names}.")
-    preset = mapping.get_preset(options.preset, target.layer) if options.preset else None
+    if options.preset_path:
+        preset: mapping.Preset | None = mapping.read_preset_file(Path(options.preset_path),
+                                                                 target.layer)
+    else:
+        preset = (mapping.get_preset(options.preset, target.layer) if options.preset
+                  else None)
     given_crs = crs_mod.parse_crs(options.crs) if options.crs else None
     given_encoding = (encodings.normalise_encoding_name(options.encoding)
                       if options.encoding else None)
@@ -233,11 +283,14 @@ class _Stager:
         self.source = source
         self.report = report
         self.columns = list(field_map.columns)
-        # An identifier column may hold survey codes: they are staged as survey_code.
-        self.code_source = next((f.name for f in target.fields if f.kind == "identifier"
-                                 and f.name in field_map.columns), None)
-        if self.code_source and "survey_code" not in self.columns:
-            self.columns.append("survey_code")
+        # An identifier column may hold survey codes: they are staged in the survey-code
+        # column (survey_code of a relic, site_survey_code of a zone's relic).
+        self.code_source: str | None = None
+        self.code_column = ""
+        if target.codes and target.codes[0] in field_map.columns:
+            self.code_source, self.code_column = target.codes
+        if self.code_source and self.code_column not in self.columns:
+            self.columns.append(self.code_column)
         self.to_wgs84 = crs_mod.to_wgs84(choice.crs)
         self.projected = choice.crs.is_projected
         self.samples: list[dict[str, Any]] = []
@@ -245,7 +298,7 @@ class _Stager:
         self.outside_region: list[int] = []
         self.lossy: list[int] = []
         self.survey_code_rows: list[int] = []
-        self._memo: dict[str, dict[Any, tuple[Any, tuple[str, str] | None, bool]]] = {}
+        self._memo: dict[str, dict[Any, tuple[Any, Any, bool]]] = {}
 
     def create_table(self) -> None:
         cols = ", ".join(f"{name} {self.target.field(name).sql_type}" for name in self.columns)
@@ -253,7 +306,8 @@ class _Stager:
         self.db.execute(text(f"CREATE TEMP TABLE import_stage (row_no integer PRIMARY KEY, "
                              f"{cols}, geom geometry(Geometry, 4326), "
                              f"{targets.stage_columns(self.target)}) ON COMMIT DROP"))
-        for name in ("heritage_id", "survey_code"):  # new relics get both
+        # New relics get both; a zone's relic is found by either, or by position.
+        for name in ("heritage_id", "survey_code", "site_heritage_id", "site_survey_code"):
             if name not in self.columns and any(f.name == name for f in self.target.fields):
                 self.db.execute(text(f"ALTER TABLE import_stage ADD COLUMN {name} text"))
 
@@ -299,7 +353,9 @@ class _Stager:
                     except TypeError:
                         pass
                 result, problem, lossy = outcome
-                if problem:
+                if isinstance(problem, mapping.UnknownValue):
+                    self.report.unknown_value(row_no, source, problem)
+                elif problem:
                     self.report.error(row_no, source, *problem)
                 elif result is None and tf.required:
                     self.report.error(row_no, source, f"{tf.label['en']} is empty.",
@@ -313,12 +369,13 @@ class _Stager:
         return [list(row) for row in zip(*columns, strict=True)] if columns else [[]] * n
 
     def _split_survey_codes(self, batch: Batch, columns: list[list[Any]]) -> None:
-        """Move the survey codes found in the identifier column to survey_code."""
+        """Move the survey codes found in the identifier column to the survey-code
+        column."""
         names = list(self.field_map.columns)
         ids = columns[names.index(self.code_source)]
-        if "survey_code" in names:
-            codes = columns[names.index("survey_code")]
-            source = self.field_map.columns["survey_code"]
+        if self.code_column in names:
+            codes = columns[names.index(self.code_column)]
+            source = self.field_map.columns[self.code_column]
         else:
             codes = [None] * len(ids)
             columns.append(codes)
@@ -341,8 +398,9 @@ class _Stager:
 
     def _convert_cell(self, tf: targets.TargetField, value: Any, extra: dict[str, str],
                       source: str, row_no: int
-                      ) -> tuple[Any, tuple[str, str] | None, bool]:
-        """(stored value, (error en, vi) or None, text damaged before the file was made)."""
+                      ) -> tuple[Any, tuple[str, str] | mapping.UnknownValue | None, bool]:
+        """(stored value, (error en, vi) or an UnknownValue or None, text damaged before
+        the file was made)."""
         lossy = False
         if self.source.legacy_text and isinstance(value, str):
             try:
@@ -359,6 +417,8 @@ class _Stager:
             value = decoded
         try:
             return mapping.convert(tf, value, extra), None, lossy
+        except mapping.UnknownValue as exc:
+            return None, exc, lossy
         except mapping.ValueProblem as exc:
             return None, (exc.message_en, exc.message_vi), lossy
 
@@ -387,7 +447,7 @@ class _Stager:
         invalid = ~shapely.is_valid(work) & np.array([g is not None for g in work])
         if invalid.any():
             work = self._repair(work, work_rows, invalid)
-        if self.target.geometry == "MultiPolygon":
+        if "MultiPolygon" in self.target.geometry:
             oriented = shapely.orient_polygons(work, exterior_cw=False)
             changed = ~shapely.equals_exact(oriented, work, tolerance=0.0)
             changed &= np.array([g is not None for g in work])
@@ -417,6 +477,15 @@ class _Stager:
                                    "Đã chuyển đa điểm một điểm thành điểm.", rows[single].tolist())
             wrong = shapely.get_type_id(work) != 0
             label = ("a point", "điểm")
+        elif self.target.geometry == "Point|MultiPolygon":
+            single = (kinds == 4) & (shapely.get_num_geometries(work) == 1)
+            work[single] = shapely.get_geometry(work[single], 0)
+            polygon = kinds == 3
+            if polygon.any():
+                work[polygon] = shapely.multipolygons(work[polygon],
+                                                      indices=np.arange(polygon.sum()))
+            wrong = ~np.isin(shapely.get_type_id(work), (0, 6))
+            label = ("a point or a polygon", "điểm hoặc vùng (polygon)")
         else:
             polygon = kinds == 3
             if polygon.any():
@@ -459,7 +528,7 @@ class _Stager:
 
     def _polygonal(self, geoms: np.ndarray) -> np.ndarray:
         """Keep the polygon parts of repaired geometries, as MultiPolygons."""
-        if self.target.geometry != "MultiPolygon":
+        if "MultiPolygon" not in self.target.geometry:
             return geoms
         out = np.full(len(geoms), None, dtype=object)
         for i, geom in enumerate(geoms):
@@ -560,7 +629,15 @@ def _stage_and_load(db: Session, savepoint: Any, source: Source, target: targets
                     "Một số văn bản đã bị hỏng từ trước khi tạo tệp: chữ cái bị thay bằng "
                     "'?' (ví dụ do chuyển sang bảng mã phương Tây). Văn bản được lưu như "
                     "hiện có; hãy sửa lại theo hồ sơ khảo sát gốc.", stager.lossy)
-    if stager.survey_code_rows:
+    if stager.survey_code_rows and target.layer != "sites":
+        column = field_map.columns[stager.code_source]
+        report.warn(f"The column {column} holds the survey's own relic codes, not heritage "
+                    f"identifiers: each row is linked to the relic imported with that survey "
+                    f"code.",
+                    f"Cột {column} ghi mã khảo sát riêng của di tích, không phải mã định danh: "
+                    f"mỗi dòng được gắn với di tích đã nhập với mã khảo sát đó.",
+                    stager.survey_code_rows)
+    elif stager.survey_code_rows:
         column = field_map.columns[stager.code_source]
         report.warn(f"The column {column} holds the survey's own codes, not heritage "
                     f"identifiers: they are kept as survey codes (matching a later import of "
@@ -577,8 +654,9 @@ def _stage_and_load(db: Session, savepoint: Any, source: Source, target: targets
         for sql in targets.prepare_statements(target, stager.columns):
             db.execute(text(sql), {"today": today_in_vietnam()})
         _check_staged(db, target, report)
-        if stager.code_source:
+        if stager.code_source and target.layer == "sites":
             _check_identifiers(db, report)
+        _note_links(db, target, report)
     if report.error_count:
         raise ImportFailed(
             f"The file was not imported: {report.error_count} problem(s) were found "
@@ -660,7 +738,7 @@ def _rows_named_in(db: Session, message: str) -> list[int]:
     """File rows whose identifier, survey code or relic reference the message quotes."""
     staged = _staged_columns(db)
     rows: list[int] = []
-    for column in ("heritage_id", "survey_code", "site_heritage_id"):
+    for column in ("heritage_id", "survey_code", "site_heritage_id", "site_survey_code"):
         if column in staged:
             rows += db.scalars(text(
                 f"SELECT row_no FROM import_stage WHERE {column} IS NOT NULL "
@@ -787,16 +865,30 @@ def _check_staged(db: Session, target: targets.Target, report: Report) -> None:
                          f"{key} xuất hiện ở nhiều dòng (các dòng {rows}).")
     sql = targets.unknown_reference_sql(target)
     if sql:
-        for row_no, value in db.execute(text(sql)):
-            report.error(row_no, None,
-                         f"No relic has the heritage identifier {value}; import the relics "
-                         f"first or correct the identifier.",
-                         f"Không có di tích nào mang mã định danh {value}; hãy nhập di tích "
-                         f"trước hoặc sửa mã.")
+        for row_no, en, vi in db.execute(text(sql)):
+            report.error(row_no, None, en, vi)
     sql = targets.row_errors_sql(target)
     if sql:
         for row_no, en, vi in db.execute(text(sql)):
             report.error(row_no, None, en, vi)
+
+
+def _note_links(db: Session, target: targets.Target, report: Report) -> None:
+    """Say how the rows found their relic (by identifier, survey code, position)."""
+    if target.layer not in targets.LINKED:
+        return
+    counts = dict(db.execute(text(
+        "SELECT link, count(*) FROM import_stage GROUP BY link")).all())
+    report.info["links"] = {k: counts.get(k, 0) for k in ("id", "code", "contains")}
+    contained = db.scalars(text(
+        "SELECT row_no FROM import_stage WHERE link = 'contains' AND site_id IS NOT NULL "
+        "ORDER BY row_no")).all()
+    if contained:
+        report.warn("These rows name no relic: each is linked to the one relic point it "
+                    "contains. Check the links in the preview.",
+                    "Các dòng này không ghi mã di tích: mỗi dòng được gắn với điểm di tích "
+                    "duy nhất nằm trong hình của nó. Hãy kiểm tra trong bản xem trước.",
+                    list(contained))
 
 
 DUPLICATE_RADIUS_M = 100

@@ -17,7 +17,8 @@ class TargetField:
     name: str
     label: Text
     # text, date, vocab, vocab_list, heritage_id (an identifier, as given), identifier
-    # (a relic's identifier or else the survey's own code: see identifiers.py)
+    # (a relic's identifier or else the survey's own code: see identifiers.py),
+    # site_ref (the same, naming the relic a record belongs to)
     kind: str = "text"
     vocab: str | None = None
     required: bool = False
@@ -31,7 +32,9 @@ class TargetField:
 class Target:
     layer: str
     table: str
-    geometry: str  # Point or MultiPolygon: what the file's geometries are turned into
+    # Point, MultiPolygon, or Point|MultiPolygon (either): what the file's geometries are
+    # turned into
+    geometry: str
     fields: tuple[TargetField, ...]
     key: tuple[str, ...]  # target fields that identify an existing record
     title: Text
@@ -40,6 +43,9 @@ class Target:
     # Its records are points placed in communes: the importer assigns their
     # administrative units (services/admin_units.py) after loading.
     located: bool = False
+    # (identifier field, survey-code field): survey codes found in the identifier
+    # column are staged in the survey-code column (pipeline._Stager).
+    codes: tuple[str, str] | None = None
 
     def field(self, name: str) -> TargetField:
         return next(f for f in self.fields if f.name == name)
@@ -54,16 +60,20 @@ class Target:
 HERITAGE_ID = TargetField("heritage_id", {"vi": "Mã định danh", "en": "Heritage identifier"},
                           kind="identifier")
 SURVEY_CODE = TargetField("survey_code", {"vi": "Mã khảo sát", "en": "Survey code"})
+# A zone names its relic by heritage identifier, by the relic's survey code (in the same
+# column, or its own), or, in a file with neither, by the relic point it contains.
 SITE_ID = TargetField("site_heritage_id", {"vi": "Mã định danh di tích",
                                            "en": "Relic's heritage identifier"},
-                      kind="heritage_id", required=True)
+                      kind="site_ref")
+SITE_CODE = TargetField("site_survey_code", {"vi": "Mã khảo sát di tích",
+                                             "en": "Relic's survey code"})
 ACCURACY = TargetField("accuracy", {"vi": "Độ chính xác", "en": "Accuracy"}, kind="vocab",
                        vocab="accuracy")
 
 TARGETS: dict[str, Target] = {
     "sites": Target(
         layer="sites", table="sites", geometry="Point", key=("heritage_id",),
-        unique=("survey_code",), located=True,
+        unique=("survey_code",), located=True, codes=("heritage_id", "survey_code"),
         title={"vi": "Di tích", "en": "Relics"},
         fields=(
             HERITAGE_ID,
@@ -85,10 +95,11 @@ TARGETS: dict[str, Target] = {
     ),
     "protection_zones": Target(
         layer="protection_zones", table="protection_zones", geometry="MultiPolygon",
-        key=("site_heritage_id", "zone"),
+        key=("site_heritage_id", "zone"), codes=("site_heritage_id", "site_survey_code"),
         title={"vi": "Khu vực bảo vệ di tích", "en": "Protection zones"},
         fields=(
             SITE_ID,
+            SITE_CODE,
             TargetField("zone", {"vi": "Khu vực bảo vệ", "en": "Zone"}, kind="vocab",
                         vocab="zone", required=True),
             TargetField("decision_no", {"vi": "Số quyết định khoanh vùng",
@@ -99,7 +110,45 @@ TARGETS: dict[str, Target] = {
             ACCURACY,
         ),
     ),
+    # Ponds, ancient trees, gardens, river banks of a relic (or of none): linked like a
+    # zone, but a feature that names no relic and contains none stays unlinked.
+    "landscapes": Target(
+        layer="landscapes", table="landscapes", geometry="MultiPolygon",
+        key=("site_heritage_id", "name_vi"), codes=("site_heritage_id", "site_survey_code"),
+        title={"vi": "Cảnh quan", "en": "Landscapes"},
+        fields=(
+            SITE_ID,
+            SITE_CODE,
+            TargetField("name_vi", {"vi": "Tên", "en": "Name (Vietnamese)"}, required=True),
+            TargetField("name_en", {"vi": "Tên tiếng Anh", "en": "Name (English)"}),
+            TargetField("kind", {"vi": "Loại cảnh quan", "en": "Landscape kind"},
+                        kind="vocab", vocab="landscape_kind", required=True),
+            ACCURACY,
+        ),
+    ),
+    # Car parks, toilets, boards, offices, markers... of a relic (or of none): a point or
+    # an area, linked like a landscape feature (a point contains no relic).
+    "facilities": Target(
+        layer="facilities", table="facilities", geometry="Point|MultiPolygon",
+        key=("site_heritage_id", "name_vi"), codes=("site_heritage_id", "site_survey_code"),
+        title={"vi": "Hạ tầng, tiện ích", "en": "Facilities"},
+        fields=(
+            SITE_ID,
+            SITE_CODE,
+            TargetField("name_vi", {"vi": "Tên", "en": "Name (Vietnamese)"}, required=True),
+            TargetField("name_en", {"vi": "Tên tiếng Anh", "en": "Name (English)"}),
+            TargetField("kind", {"vi": "Loại hạng mục", "en": "Facility kind"},
+                        kind="vocab", vocab="facility_kind", required=True),
+            ACCURACY,
+        ),
+    ),
 }
+
+# Targets whose rows name a relic (found by _relic_links), and whether they must.
+LINKED = {"protection_zones": True, "landscapes": False, "facilities": False}
+# Features of a relic (or of none), matched by relic and name (_feature_statements).
+FEATURES = ("landscapes", "facilities")
+
 
 def get_target(layer: str) -> Target | None:
     return TARGETS.get(layer)
@@ -127,7 +176,11 @@ def stage_columns(target: Target) -> str:
     if target.layer == "protection_zones":
         # The relic; the open version's start, whether the row changes it, and the
         # start of the new version it makes (see _zone_statements).
-        extra += ", site_id integer, cur_from date, changed boolean, new_from date"
+        # How the row names its relic (id, code, contains) and how many relics matched.
+        extra += (", site_id integer, cur_from date, changed boolean, new_from date, "
+                  "link text, site_matches integer")
+    if target.layer in FEATURES:
+        extra += ", site_id integer, link text, site_matches integer"
     return extra
 
 
@@ -157,15 +210,26 @@ def prepare_statements(target: Target, mapped: list[str] | tuple[str, ...] = ()
                 WHERE s.id = st.target_id AND s.status = 'published'""",
         ]
     if target.layer == "protection_zones":
-        return [
-            """UPDATE import_stage st SET site_id = s.id FROM sites s
-                WHERE s.heritage_id = st.site_heritage_id""",
+        return [*_relic_links(), """
+            UPDATE import_stage st SET site_heritage_id = s.heritage_id FROM sites s
+             WHERE s.id = st.site_id AND st.site_heritage_id IS NULL""",
             """UPDATE import_stage st SET target_id = cur.id
                  FROM (SELECT DISTINCT ON (z.site_id, z.zone) z.id, z.site_id, z.zone
                          FROM protection_zones z
                         WHERE z.valid_to IS NULL ORDER BY z.site_id, z.zone, z.id) cur
                 WHERE cur.site_id = st.site_id AND cur.zone = st.zone""",
             _zone_changes(mapped),
+        ]
+    if target.layer in FEATURES:
+        return [*_relic_links(), """
+            UPDATE import_stage st SET site_heritage_id = s.heritage_id FROM sites s
+             WHERE s.id = st.site_id AND st.site_heritage_id IS NULL""",
+            # The feature of the same relic (or of none) with the same name, when only
+            # one has it: a re-import updates it instead of adding a copy.
+            f"""UPDATE import_stage st SET target_id = l.id
+                 FROM (SELECT coalesce(site_id, 0) AS site, name_vi, min(id) AS id
+                         FROM {target.table} GROUP BY 1, 2 HAVING count(*) = 1) l
+                WHERE l.site = coalesce(st.site_id, 0) AND l.name_vi = st.name_vi""",
         ]
     raise KeyError(target.layer)
 
@@ -181,6 +245,8 @@ def load_statements(target: Target, mapped: list[str]) -> list[tuple[str, str]]:
         return _site_statements(mapped)
     if target.layer == "protection_zones":
         return _zone_statements(mapped)
+    if target.layer in FEATURES:
+        return _feature_statements(target.table, mapped)
     raise KeyError(target.layer)
 
 
@@ -229,13 +295,72 @@ def _site_statements(mapped: list[str]) -> list[tuple[str, str]]:
     ]
 
 
+# Relics that no longer are in the register are not found by their survey code or
+# position (by identifier they are, and row_errors_sql says why the row cannot load).
+_IN_REGISTER = "s.status NOT IN ('retired', 'merged')"
+
+
+def _feature_statements(table: str, mapped: list[str]) -> list[tuple[str, str]]:
+    cols = [c for c in mapped if c not in ("site_heritage_id", "site_survey_code")] + ["geom"]
+    defaults = {} if "accuracy" in mapped else {"accuracy": "'surveyed'"}
+    return [
+        ("updated", f"""
+            UPDATE {table} l SET {_assign(cols)}, site_id = coalesce(st.site_id, l.site_id)
+              FROM import_stage st
+             WHERE l.id = st.target_id AND ({_distinct(cols, "l")}
+                                            OR st.site_id IS DISTINCT FROM l.site_id
+                                               AND st.site_id IS NOT NULL)"""),
+        ("inserted", f"""
+            INSERT INTO {table} (site_id, {", ".join(cols + list(defaults))}, source)
+            SELECT st.site_id, {", ".join([f"st.{c}" for c in cols] + list(defaults.values()))},
+                   :source
+              FROM import_stage st WHERE st.target_id IS NULL ORDER BY st.row_no"""),
+    ]
+
+
+def _relic_links() -> list[str]:
+    """Find each row's relic (a zone's, a landscape feature's): by heritage identifier,
+    else by survey code (one relic must have it), else by the relic point inside the
+    row's outline (holes filled: a zone II drawn as a ring around zone I still contains
+    its relic; exactly one point must be there). `link` and `site_matches` say how, for
+    unknown_reference_sql."""
+    return [
+        """UPDATE import_stage SET link = CASE
+                  WHEN site_heritage_id IS NOT NULL THEN 'id'
+                  WHEN site_survey_code IS NOT NULL THEN 'code' ELSE 'contains' END""",
+        """UPDATE import_stage st SET site_id = s.id, site_matches = 1 FROM sites s
+            WHERE st.link = 'id' AND s.heritage_id = st.site_heritage_id""",
+        # Driven from the stage through the survey-code index (sites just loaded by a
+        # previous import have no statistics yet: an aggregate over sites first can be
+        # planned as a scan of the stage per survey code).
+        f"""UPDATE import_stage st SET site_matches = m.n,
+                   site_id = CASE WHEN m.n = 1 THEN m.id END
+              FROM (SELECT c.row_no, count(*) AS n, min(s.id) AS id
+                      FROM import_stage c JOIN sites s ON s.survey_code = c.site_survey_code
+                     WHERE c.link = 'code' AND {_IN_REGISTER}
+                     GROUP BY c.row_no) m
+             WHERE m.row_no = st.row_no""",
+        f"""UPDATE import_stage st SET site_matches = m.n,
+                   site_id = CASE WHEN m.n = 1 THEN m.id END
+              FROM (SELECT z.row_no, count(s.id) AS n, min(s.id) AS id
+                      FROM import_stage z
+                      CROSS JOIN LATERAL (
+                           SELECT ST_Collect(ST_MakePolygon(ST_ExteriorRing(d.geom)))
+                                  AS outline FROM ST_Dump(z.geom) d) o
+                      LEFT JOIN sites s ON ST_Intersects(s.geom, o.outline)
+                                       AND {_IN_REGISTER}
+                     WHERE z.link = 'contains' GROUP BY z.row_no) m
+             WHERE m.row_no = st.row_no""",
+    ]
+
+
 # A zone is a chain of dated versions (services/zones.py): a row that changes the open
 # version of its relic's zone (boundary, decision, accuracy, or a new valid_from) ends it
 # the day before the new version starts and adds the new version, which starts on the
 # row's valid_from, else on the day of the import. Nothing is overwritten: a check as of
 # an earlier date still finds the old boundary, and undoing the import deletes the new
 # version and reopens the old one.
-_ZONE_KEEP = ("site_heritage_id", "zone", "valid_from")
+_ZONE_KEEP = ("site_heritage_id", "site_survey_code", "zone", "valid_from")
 
 
 def _zone_changes(mapped: list[str] | tuple[str, ...]) -> str:
@@ -252,7 +377,8 @@ def _zone_changes(mapped: list[str] | tuple[str, ...]) -> str:
 
 
 def _zone_statements(mapped: list[str]) -> list[tuple[str, str]]:
-    cols = [c for c in mapped if c not in ("site_heritage_id", "zone")] + ["geom"]
+    cols = [c for c in mapped if c not in ("site_heritage_id", "site_survey_code", "zone")
+            ] + ["geom"]
     insert_cols = cols + ([] if "accuracy" in mapped else ["accuracy"]) + ["source"]
     insert_vals = ([f"st.{c}" for c in cols]
                    + ([] if "accuracy" in mapped else ["'surveyed'"]) + [":source"])
@@ -281,12 +407,75 @@ def _zone_statements(mapped: list[str]) -> list[tuple[str, str]]:
 
 
 def unknown_reference_sql(target: Target) -> str | None:
-    """SQL listing staged rows whose referenced relic does not exist (row_no, value);
-    run after `prepare_statements`."""
+    """SQL listing staged rows whose relic was not found, or not found once, as (row_no,
+    English message, Vietnamese message); run after `prepare_statements`. A landscape
+    feature that names no relic and contains none is not an error."""
+    if target.layer not in LINKED:
+        return None
     if target.layer == "protection_zones":
-        return """SELECT row_no, site_heritage_id FROM import_stage
-                   WHERE site_id IS NULL ORDER BY row_no LIMIT 50"""
-    return None
+        zone_en = ("CASE st.zone WHEN 'buffer' THEN 'The buffer zone' "
+                   "ELSE 'Zone ' || st.zone END")
+        zone_vi = ("CASE st.zone WHEN 'buffer' THEN 'Vùng đệm' "
+                   "ELSE 'Khu vực bảo vệ ' || st.zone END")
+    elif target.layer == "landscapes":
+        zone_en = "format('The landscape feature %s', st.name_vi)"
+        zone_vi = "format('Cảnh quan %s', st.name_vi)"
+    else:
+        zone_en = "format('The facility %s', st.name_vi)"
+        zone_vi = "format('Hạng mục %s', st.name_vi)"
+    optional = "" if LINKED[target.layer] else \
+        " AND (st.link <> 'contains' OR st.site_matches > 1)"
+    return f"""
+        SELECT st.row_no,
+               CASE
+               WHEN st.link = 'id' THEN format(
+                   'No relic has the heritage identifier %s; import the relics first or '
+                   'correct the identifier.', st.site_heritage_id)
+               WHEN st.link = 'code' AND st.site_matches > 1 THEN format(
+                   'Several relics have the survey code %s (%s); give the zone the heritage '
+                   'identifier of its relic.', st.site_survey_code, near.ids)
+               WHEN st.link = 'code' THEN format(
+                   'No relic has the survey code %s; import the relic survey first (its codes '
+                   'are kept as survey codes) or give the relic''s heritage identifier.',
+                   st.site_survey_code)
+               WHEN coalesce(st.site_matches, 0) = 0 THEN format(
+                   '%s in row %s contains no relic point; give the relic''s heritage '
+                   'identifier or survey code in a column of the row.', {zone_en}, st.row_no)
+               ELSE format(
+                   '%s in row %s contains %s relic points (%s); give the heritage identifier '
+                   'or survey code of the one it protects in a column of the row.', {zone_en},
+                   st.row_no, st.site_matches, near.ids)
+               END,
+               CASE
+               WHEN st.link = 'id' THEN format(
+                   'Không có di tích nào mang mã định danh %s; hãy nhập di tích trước hoặc '
+                   'sửa mã.', st.site_heritage_id)
+               WHEN st.link = 'code' AND st.site_matches > 1 THEN format(
+                   'Nhiều di tích có cùng mã khảo sát %s (%s); hãy ghi mã định danh của di '
+                   'tích mà khu vực này bảo vệ.', st.site_survey_code, near.ids)
+               WHEN st.link = 'code' THEN format(
+                   'Không có di tích nào mang mã khảo sát %s; hãy nhập tệp khảo sát di tích '
+                   'trước (mã của tệp được lưu thành mã khảo sát) hoặc ghi mã định danh của '
+                   'di tích.', st.site_survey_code)
+               WHEN coalesce(st.site_matches, 0) = 0 THEN format(
+                   '%s ở dòng %s không chứa điểm di tích nào; hãy ghi mã định danh hoặc mã '
+                   'khảo sát của di tích vào một cột của dòng.', {zone_vi}, st.row_no)
+               ELSE format(
+                   '%s ở dòng %s chứa %s điểm di tích (%s); hãy ghi mã định danh hoặc mã khảo '
+                   'sát của di tích được bảo vệ vào một cột của dòng.', {zone_vi}, st.row_no,
+                   st.site_matches, near.ids)
+               END
+          FROM import_stage st
+          LEFT JOIN LATERAL (
+               SELECT string_agg(s.heritage_id || ' ' || s.name_vi, ', '
+                                 ORDER BY s.heritage_id) AS ids
+                 FROM sites s
+                WHERE st.site_matches > 1 AND {_IN_REGISTER}
+                  AND CASE WHEN st.link = 'code' THEN s.survey_code = st.site_survey_code
+                           ELSE ST_Intersects(s.geom, (
+                                SELECT ST_Collect(ST_MakePolygon(ST_ExteriorRing(d.geom)))
+                                  FROM ST_Dump(st.geom) d)) END) near ON true
+         WHERE st.site_id IS NULL{optional} ORDER BY st.row_no LIMIT 50"""
 
 
 def row_errors_sql(target: Target) -> str | None:

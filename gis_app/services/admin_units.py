@@ -124,11 +124,13 @@ def assign_units(db: Session, site_ids: Iterable[int], today: date | None = None
     # Today's unit: the one valid today (a point on a border: the lowest id, stable).
     sites_changed = db.execute(text(f"""
         UPDATE sites s SET admin_unit_id = cur.unit_id
-          FROM (SELECT t.id, (SELECT w.unit_id FROM ({wanted_sql}) w
-                               WHERE w.site_id = t.id AND w.valid_from <= :today
-                                 AND (w.valid_to IS NULL OR w.valid_to >= :today)
-                               ORDER BY w.unit_id LIMIT 1) AS unit_id
-                  FROM unnest(CAST(:ids AS integer[])) AS t(id)) cur
+          FROM (SELECT t.id, c.unit_id
+                  FROM unnest(CAST(:ids AS integer[])) AS t(id)
+                  LEFT JOIN (SELECT DISTINCT ON (w.site_id) w.site_id, w.unit_id
+                               FROM ({wanted_sql}) w
+                              WHERE w.valid_from <= :today
+                                AND (w.valid_to IS NULL OR w.valid_to >= :today)
+                              ORDER BY w.site_id, w.unit_id) c ON c.site_id = t.id) cur
          WHERE s.id = cur.id AND s.admin_unit_id IS DISTINCT FROM cur.unit_id"""),
         {**params, "today": on}).rowcount
     counts = {"sites_changed": sites_changed, "units_added": added,
