@@ -50,6 +50,12 @@ class Config:
     UPLOAD_DIR: str = str(PROJECT_ROOT / "var" / "uploads")
     # Photos and other media of digital records and condition assessments.
     MEDIA_DIR: str = str(PROJECT_ROOT / "var" / "media")
+    # Background jobs (services/jobs.py): whether this process runs a worker thread
+    # (None: yes, except under TESTING, where tests run jobs themselves), and from what
+    # size a survey file's preview and import run as a job instead of in the request.
+    JOBS_WORKER: bool | None = None
+    IMPORT_JOB_FEATURES: int = 2000
+    IMPORT_JOB_BYTES: int = 5 * 1024 * 1024
 
     @classmethod
     def from_env(cls) -> Config:
