@@ -191,6 +191,7 @@ def run_claimed(db: Session, job: Job | int, make_session: Callable[[], Session]
                                 f"Loại tác vụ không xác định {row.kind!r}.")
         result = fn(db, dict(row.payload), _ProgressWriter(job_id, make_session))
         db.execute(text("UPDATE jobs SET status = 'done', result = :result, "
+                        "progress_done = coalesce(progress_total, progress_done), "
                         "finished_at = now(), heartbeat = now() WHERE id = :id"
                         ).bindparams(_JSON[1]), {"result": result, "id": job_id})
         db.commit()
@@ -212,8 +213,10 @@ def run_claimed(db: Session, job: Job | int, make_session: Callable[[], Session]
     return get_job(db, job_id)
 
 
-def work_once(make_session: Callable[[], Session]) -> Job | None:
-    """Recover stale jobs, claim one and run it; the job run, or None when idle."""
+def work_once(make_session: Callable[[], Session], *, heartbeat: bool = True) -> Job | None:
+    """Recover stale jobs, claim one and run it; the job run, or None when idle. With
+    `heartbeat` a thread beats for the job while it runs (tests sharing one connection
+    turn it off)."""
     with make_session() as db:
         recover_stale(db)
         job = claim(db)
@@ -221,9 +224,9 @@ def work_once(make_session: Callable[[], Session]) -> Job | None:
         if job is None:
             return None
         stop = threading.Event()
-        beat = threading.Thread(target=_heartbeat, args=(job.id, make_session, stop),
-                                daemon=True, name=f"job-{job.id}-heartbeat")
-        beat.start()
+        if heartbeat:
+            threading.Thread(target=_heartbeat, args=(job.id, make_session, stop),
+                             daemon=True, name=f"job-{job.id}-heartbeat").start()
         try:
             return run_claimed(db, job, make_session)
         finally:
