@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from gis_app import create_app
 from gis_app.db import database
-from gis_app.errors import InputError
+from gis_app.errors import InputError, RecordNotFound
 from gis_app.importers import mapping
 from gis_app.services import jobs
 from gis_app.services.accounts import create_user
@@ -294,6 +294,12 @@ def test_a_job_whose_worker_died_is_queued_again_then_failed(db):
     assert again.status == "queued"
     assert dead.status == "failed" and "Máy chủ đã dừng giữa chừng" in dead.error("vi")
     assert alive.status == "running"
+    # Finished jobs are kept a month (their previews are large), then deleted.
+    old = db.execute(text("INSERT INTO jobs (kind, status, finished_at) VALUES "
+                          "('import', 'done', now() - interval '40 days') RETURNING id")).scalar()
+    assert jobs.remove_old(db) == 1
+    with pytest.raises(RecordNotFound):
+        jobs.get_job(db, old)
 
 
 def test_two_workers_never_claim_the_same_job(engine):

@@ -40,6 +40,7 @@ HEARTBEAT_SECONDS = 10.0
 STALE_SECONDS = 90.0  # a running job without a heartbeat this long lost its worker
 MAX_ATTEMPTS = 2
 PROGRESS_SECONDS = 1.0  # progress is written at most this often
+KEEP_DAYS = 30  # finished jobs are deleted after this
 
 Progress = Callable[[int, int], None]
 Handler = Callable[[Session, dict[str, Any], Progress], dict[str, Any]]
@@ -176,11 +177,27 @@ class _ProgressWriter:
             side.commit()
 
 
-def run_claimed(db: Session, job: Job | int, make_session: Callable[[], Session]) -> Job:
+def run_claimed(db: Session, job: Job | int, make_session: Callable[[], Session], *,
+                heartbeat: bool = True) -> Job:
     """Run a job already marked running, in `db`'s transaction, and commit its end: done
     with the handler's result, or failed with the error's message (a HeritageError's
-    vi/en; any other exception: a general message, logged with its traceback)."""
+    vi/en; any other exception: a general message, logged with its traceback).
+
+    With `heartbeat` a thread beats for the job through `make_session` while it runs, so
+    a long job is not taken for a dead one (off where every session shares one
+    connection, as in tests)."""
     job_id = job if isinstance(job, int) else job.id
+    stop = threading.Event()
+    if heartbeat:
+        threading.Thread(target=_heartbeat, args=(job_id, make_session, stop),
+                         daemon=True, name=f"job-{job_id}-heartbeat").start()
+    try:
+        return _run(db, job_id, make_session)
+    finally:
+        stop.set()
+
+
+def _run(db: Session, job_id: int, make_session: Callable[[], Session]) -> Job:
     row = db.execute(text("SELECT kind, payload FROM jobs WHERE id = :id"),
                      {"id": job_id}).one()
     db.commit()
@@ -213,24 +230,23 @@ def run_claimed(db: Session, job: Job | int, make_session: Callable[[], Session]
     return get_job(db, job_id)
 
 
+def remove_old(db: Session, days: int = KEEP_DAYS) -> int:
+    """Delete jobs finished more than `days` ago (their previews are large); how many.
+    The caller commits."""
+    return db.execute(text("DELETE FROM jobs WHERE finished_at < now() - "
+                           "make_interval(days => :days)"), {"days": days}).rowcount
+
+
 def work_once(make_session: Callable[[], Session], *, heartbeat: bool = True) -> Job | None:
-    """Recover stale jobs, claim one and run it; the job run, or None when idle. With
-    `heartbeat` a thread beats for the job while it runs (tests sharing one connection
-    turn it off)."""
+    """Recover stale jobs, claim one and run it; the job run, or None when idle."""
     with make_session() as db:
         recover_stale(db)
+        remove_old(db)
         job = claim(db)
         db.commit()
         if job is None:
             return None
-        stop = threading.Event()
-        if heartbeat:
-            threading.Thread(target=_heartbeat, args=(job.id, make_session, stop),
-                             daemon=True, name=f"job-{job.id}-heartbeat").start()
-        try:
-            return run_claimed(db, job, make_session)
-        finally:
-            stop.set()
+        return run_claimed(db, job, make_session, heartbeat=heartbeat)
 
 
 def _heartbeat(job_id: int, make_session: Callable[[], Session], stop: threading.Event) -> None:

@@ -626,7 +626,8 @@ def _start_import_job(upload: Upload, options: ImportOptions, *, dry_run: bool,
                           running=not background)
     db.commit()
     if not background:
-        jobs.run_claimed(db, job_id, database().session)
+        store = database()
+        jobs.run_claimed(db, job_id, store.session, heartbeat=store.bind is store.engine)
     return job_id
 
 
