@@ -16,6 +16,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import pipeline
 from .mapping import LIST_SEPARATORS
 from .reader import open_source, read_batches
@@ -56,6 +58,10 @@ class FileColumns:
 def _text(value: Any, encoding: str, legacy: bool) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
+    if isinstance(value, np.datetime64):  # GDAL date/time fields
+        if np.isnat(value):
+            return None
+        value = value.astype("datetime64[s]").item()
     if legacy and isinstance(value, str):
         try:
             value = pipeline.decode_value(value, encoding)
