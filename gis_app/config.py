@@ -78,6 +78,12 @@ class Config:
             cfg.MAX_CONTENT_LENGTH = int(env["GIS_UPLOAD_MAX_MB"]) * 1024 * 1024
         cfg.UPLOAD_DIR = env.get("GIS_UPLOAD_DIR", cfg.UPLOAD_DIR)
         cfg.MEDIA_DIR = env.get("GIS_MEDIA_DIR", cfg.MEDIA_DIR)
+        if env.get("GIS_JOBS_WORKER"):
+            cfg.JOBS_WORKER = env["GIS_JOBS_WORKER"] != "0"
+        if env.get("GIS_IMPORT_JOB_FEATURES"):
+            cfg.IMPORT_JOB_FEATURES = int(env["GIS_IMPORT_JOB_FEATURES"])
+        if env.get("GIS_IMPORT_JOB_MB"):
+            cfg.IMPORT_JOB_BYTES = int(float(env["GIS_IMPORT_JOB_MB"]) * 1024 * 1024)
         return cfg
 
     def to_flask(self) -> dict[str, object]:
