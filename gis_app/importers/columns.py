@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from . import pipeline
+from . import mapping, pipeline
 from .mapping import LIST_SEPARATORS
 from .reader import open_source, read_batches
+from .targets import Target, TargetField
 
 SAMPLES = 3  # sample values shown per column
 SAMPLE_ROWS = 500  # rows looked at for samples
@@ -131,3 +132,66 @@ def read_columns(path: Path, *, source_layer: str | None = None,
             distinct[name] = DistinctValues(ranked[:MAX_DISTINCT],
                                             max(len(ranked) - MAX_DISTINCT, 0), empty[name])
         return FileColumns(path.name, source.count, list(columns.values()), chosen, distinct)
+
+
+# --- what a mapping makes of them -------------------------------------------------------
+
+def guess_columns(target: Target, names: list[str], preset: mapping.Preset | None
+                  ) -> dict[str, str]:
+    """{target field: column}: the preset's candidates first, then a column named like
+    the field or its label ("Tên di tích"), compared without case and diacritics."""
+    by_fold = {mapping.fold(n): n for n in names}
+    columns: dict[str, str] = {}
+    for tf in target.fields:
+        candidates = ((preset.fields.get(tf.name, ()) if preset else ())
+                      + (tf.name, tf.label["vi"], tf.label["en"]))
+        found = next((by_fold[mapping.fold(c)] for c in candidates
+                      if mapping.fold(c) in by_fold), None)
+        if found:
+            columns[tf.name] = found
+    return columns
+
+
+def value_columns(target: Target, columns: dict[str, str]) -> dict[str, bool]:
+    """The `value_columns` argument of `read_columns` for a mapping: each column mapped to
+    a vocabulary field, split when the field holds a list."""
+    return {column: target.field(name).kind == "vocab_list"
+            for name, column in columns.items() if target.field(name).vocab}
+
+
+def reads_as(tf: TargetField, value: str) -> str | None:
+    """The code the importer reads `value` as without any value map, or None."""
+    try:
+        read = mapping.convert(tf, value, {})
+    except mapping.ValueProblem:
+        return None
+    if isinstance(read, list):
+        return read[0] if len(read) == 1 else None
+    return read if isinstance(read, str) else None
+
+
+@dataclass
+class ValueRow:
+    source: str
+    rows: int
+    code: str  # "" while the value is unknown
+    known: bool  # the importer reads it without a choice
+
+
+def value_rows(target: Target, found: FileColumns, columns: dict[str, str],
+               values: dict[str, dict[str, str]]) -> dict[str, list[ValueRow]]:
+    """For each vocabulary field mapped to a column of `found`: the column's distinct
+    values, each with the code it becomes (chosen in `values`, else read as it is) or ""."""
+    tables: dict[str, list[ValueRow]] = {}
+    for tf in target.fields:
+        column = columns.get(tf.name)
+        if not tf.vocab or column not in found.distinct:
+            continue
+        chosen = {mapping.fold(k): v for k, v in values.get(tf.name, {}).items()}
+        rows = []
+        for value, count in found.distinct[column].values:
+            read = reads_as(tf, value)
+            rows.append(ValueRow(value, count, chosen.get(mapping.fold(value)) or read or "",
+                                 read is not None))
+        tables[tf.name] = rows
+    return tables

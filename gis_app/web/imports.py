@@ -60,6 +60,7 @@ from gis_app.db import database, get_session
 from gis_app.errors import HeritageError, InputError
 from gis_app.geo import encodings
 from gis_app.i18n import current_lang
+from gis_app.importers import columns as columns_mod
 from gis_app.importers import mapping, targets
 from gis_app.importers.columns import FileColumns, read_columns
 from gis_app.importers.pipeline import ImportOptions, run_import
@@ -441,22 +442,6 @@ def _preset_choices(layer: str) -> list[mapping.Preset]:
     return [p for p in preset_service.all_presets(get_session()) if p.layer == layer]
 
 
-def _initial_choices(target: targets.Target, names: list[str],
-                     preset: mapping.Preset | None) -> Choices:
-    """Columns from the preset, else from a column named like the field (or its label)."""
-    by_fold = {mapping.fold(n): n for n in names}
-    columns: dict[str, str] = {}
-    for tf in target.fields:
-        candidates = ((preset.fields.get(tf.name, ()) if preset else ())
-                      + (tf.name, tf.label["vi"], tf.label["en"]))
-        found = next((by_fold[mapping.fold(c)] for c in candidates
-                      if mapping.fold(c) in by_fold), None)
-        if found:
-            columns[tf.name] = found
-    values = {k: dict(v) for k, v in (preset.values if preset else {}).items()}
-    return Choices(columns, values)
-
-
 def _posted_choices(target: targets.Target, names: list[str]) -> Choices:
     """The choices of the posted mapping form; unknown columns and codes are refused."""
     columns: dict[str, str] = {}
@@ -481,46 +466,9 @@ def _posted_choices(target: targets.Target, names: list[str]) -> Choices:
             if code not in codes:
                 raise InputError(f"{code!r} is not a code of {tf.label['en']}; choose again.",
                                  f"{code!r} không phải mã của {tf.label['vi']}; hãy chọn lại.")
-            if _reads_as(tf, source) != code:  # only what the importer would not read so
+            if columns_mod.reads_as(tf, source) != code:  # only what it would not read so
                 values.setdefault(tf.name, {})[source] = code
     return Choices(columns, values)
-
-
-def _reads_as(tf: targets.TargetField, value: str) -> str | None:
-    """The code the importer reads `value` as by itself, or None."""
-    try:
-        read = mapping.convert(tf, value, {})
-    except mapping.ValueProblem:
-        return None
-    return read[0] if isinstance(read, list) and len(read) == 1 else \
-        (read if isinstance(read, str) else None)
-
-
-@dataclass
-class ValueRow:
-    source: str
-    rows: int
-    code: str  # "" when the value is unknown
-    known: bool  # the importer reads it without a choice
-
-
-def _value_tables(target: targets.Target, found: FileColumns, choices: Choices
-                  ) -> dict[str, list[ValueRow]]:
-    """For each vocabulary field mapped to a column: its distinct values, each with the
-    code it becomes (chosen, or read as is) or "" when unknown."""
-    tables: dict[str, list[ValueRow]] = {}
-    for tf in target.fields:
-        column = choices.columns.get(tf.name)
-        if not tf.vocab or column not in found.distinct:
-            continue
-        chosen = {mapping.fold(k): v for k, v in choices.values.get(tf.name, {}).items()}
-        rows = []
-        for value, count in found.distinct[column].values:
-            read = _reads_as(tf, value)
-            code = chosen.get(mapping.fold(value)) or read or ""
-            rows.append(ValueRow(value, count, code, read is not None))
-        tables[tf.name] = rows
-    return tables
 
 
 def _render_mapping(upload: Upload, options: ImportOptions, choices: Choices,
@@ -528,7 +476,7 @@ def _render_mapping(upload: Upload, options: ImportOptions, choices: Choices,
                     preset_name: str = "") -> tuple[str, int]:
     lang = current_lang()
     target = targets.TARGETS[options.layer]
-    tables = _value_tables(target, found, choices)
+    tables = columns_mod.value_rows(target, found, choices.columns, choices.values)
     unknown = sum(1 for rows in tables.values() for r in rows if not r.code)
     return render_template(
         "imports/mapping.html", upload=upload, options=options.as_dict(), target=target,
@@ -541,11 +489,9 @@ def _render_mapping(upload: Upload, options: ImportOptions, choices: Choices,
 
 def _read_for_mapping(upload: Upload, options: ImportOptions, choices: Choices
                       ) -> FileColumns:
-    target = targets.TARGETS[options.layer]
-    wanted = {column: target.field(name).kind == "vocab_list"
-              for name, column in choices.columns.items() if target.field(name).vocab}
     return read_columns(upload.path, source_layer=options.source_layer,
-                        encoding=options.encoding, value_columns=wanted)
+                        encoding=options.encoding, value_columns=columns_mod.value_columns(
+                            targets.TARGETS[options.layer], choices.columns))
 
 
 @bp.get("/<token>/mapping")
@@ -562,7 +508,8 @@ def mapping_step(token: str) -> tuple[str, int]:
     options = replace(options, preset=preset.name if preset else None)
     names = read_columns(upload.path, source_layer=options.source_layer,
                          encoding=options.encoding).names
-    choices = _initial_choices(targets.TARGETS[options.layer], names, preset)
+    choices = Choices(columns_mod.guess_columns(targets.TARGETS[options.layer], names, preset),
+                      {k: dict(v) for k, v in (preset.values if preset else {}).items()})
     return _render_mapping(upload, options, choices,
                            _read_for_mapping(upload, options, choices))
 
