@@ -394,3 +394,36 @@ def test_upload_map_columns_watch_progress_and_confirm_in_chromium(
             s.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})
             s.commit()
         engine.dispose()
+
+
+@pytest.mark.browser
+def test_the_mapping_step_fits_a_phone(phone_page, page_watch, job_server, database_url,
+                                       tmp_path):
+    """On a 390 px phone the mapping page scrolls only downwards: long option texts and
+    the value tables stay inside the screen (tables scroll inside their own box)."""
+    engine = create_engine(database_url)
+    username = f"phone-mapping-{os.getpid()}"
+    with Session(engine) as s:
+        create_user(s, username, PASSWORD, "district_reviewer")
+        s.commit()
+    page = phone_page
+    try:
+        sign_in(page, job_server, username, PASSWORD)
+        page.goto(f"{job_server}{LIST}")
+        page.select_option("#layer", "sites")
+        page.select_option("#preset", "")
+        page.set_input_files("#file", str(survey_zip(tmp_path, SURVEY)))
+        page.get_by_role("button", name="Kiểm tra và xem trước").click()
+        page.wait_for_url("**/mapping")
+        page.select_option("#col-types", "PHAN_LOAI")
+        page.wait_for_selector('table.mapping-values[data-field="types"]')
+        assert page.get_by_label("Lịch sử - văn hoá").is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.get_by_role("button", name="Hủy").click()
+        assert "Đã hủy: khao_sat.zip chưa được nhập" in page.locator("main").inner_text()
+        assert page_watch.off_host == [] and page_watch.console_errors == []
+    finally:
+        with Session(engine) as s:
+            s.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})
+            s.commit()
+        engine.dispose()
