@@ -427,3 +427,26 @@ def test_the_mapping_step_fits_a_phone(phone_page, page_watch, job_server, datab
             s.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})
             s.commit()
         engine.dispose()
+
+
+# --- what the mapping step reads from a file ---------------------------------------------
+
+def test_columns_are_read_decoded_with_samples_and_counted_values(tmp_path):
+    """A legacy TCVN3 shapefile without .cpg: samples and distinct values come out in
+    Unicode as the import will read them; a list cell counts once per part."""
+    from gis_app.importers.columns import read_columns
+
+    records = [{"TEN_GOI": "Đình Hạ Lôi", "PHAN_LOAI": "Lịch sử; Kiến trúc nghệ thuật"},
+               {"TEN_GOI": "Chùa Nôm", "PHAN_LOAI": "Lịch sử"},
+               {"TEN_GOI": "Đền Ba Lăng", "PHAN_LOAI": ""}]
+    x, y = sf.REF_TM3
+    shp = sf.write_shapefile(tmp_path / "src", "tcvn3", records,
+                             [sf.point(x, y + 50 * i) for i in range(3)], encoding="tcvn3")
+    archive = sf.zip_files(tmp_path / "tcvn3.zip", sf.shapefile_parts(shp))
+    found = read_columns(archive, value_columns={"PHAN_LOAI": True, "TEN_GOI": False})
+    assert found.encoding == "tcvn3" and found.count == 3
+    assert found.columns[0].samples == ["Đình Hạ Lôi", "Chùa Nôm", "Đền Ba Lăng"]
+    assert found.distinct["PHAN_LOAI"].values == [("Lịch sử", 2), ("Kiến trúc nghệ thuật", 1)]
+    assert found.distinct["PHAN_LOAI"].empty == 1
+    assert [v for v, _n in found.distinct["TEN_GOI"].values] == sorted(
+        r["TEN_GOI"] for r in records)
