@@ -81,7 +81,16 @@ def create_app(config: Config | None = None) -> Flask:
     security.init_app(app)  # last: its after_request runs first
     cli.init_app(app)
     _template_helpers(app)
+    _preset_lookup()
     return app
+
+
+def _preset_lookup() -> None:
+    """The importer finds the presets saved from the web beside its file presets."""
+    from gis_app.importers import mapping
+    from gis_app.services import presets
+
+    mapping.PRESET_LOOKUPS[:] = [presets.lookup_preset(db.session_if_any)]
 
 
 def _template_helpers(app: Flask) -> None:

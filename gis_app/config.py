@@ -57,6 +57,12 @@ class Config:
     PROXY_HOPS: int = 0
     # Abuse limits per client (gis_app/web/limits.py); GIS_RATE_LIMITS=0 turns them off.
     RATELIMIT_ENABLED: bool = True
+    # Background jobs (services/jobs.py): whether this process runs a worker thread
+    # (None: yes, except under TESTING, where tests run jobs themselves), and from what
+    # size a survey file's preview and import run as a job instead of in the request.
+    JOBS_WORKER: bool | None = None
+    IMPORT_JOB_FEATURES: int = 2000
+    IMPORT_JOB_BYTES: int = 5 * 1024 * 1024
 
     @classmethod
     def from_env(cls) -> Config:
@@ -82,6 +88,12 @@ class Config:
         cfg.PDF_CACHE_DIR = env.get("GIS_PDF_CACHE_DIR", cfg.PDF_CACHE_DIR)
         cfg.PROXY_HOPS = int(env.get("GIS_PROXY_HOPS", "0") or 0)
         cfg.RATELIMIT_ENABLED = env.get("GIS_RATE_LIMITS", "1") != "0"
+        if env.get("GIS_JOBS_WORKER"):
+            cfg.JOBS_WORKER = env["GIS_JOBS_WORKER"] != "0"
+        if env.get("GIS_IMPORT_JOB_FEATURES"):
+            cfg.IMPORT_JOB_FEATURES = int(env["GIS_IMPORT_JOB_FEATURES"])
+        if env.get("GIS_IMPORT_JOB_MB"):
+            cfg.IMPORT_JOB_BYTES = int(float(env["GIS_IMPORT_JOB_MB"]) * 1024 * 1024)
         return cfg
 
     def to_flask(self) -> dict[str, object]:

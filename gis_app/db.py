@@ -1,7 +1,7 @@
 """Engine and sessions (SQLAlchemy 2 + GeoAlchemy2): one session per request."""
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,11 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = database().session()
     return g.db_session
+
+
+def session_if_any() -> Session | None:
+    """The current session inside an app context (e.g. for a lookup hook), else None."""
+    return get_session() if has_app_context() else None
 
 
 def close_session(_exc: BaseException | None = None) -> None:

@@ -17,9 +17,10 @@ from gis_app.importers.pipeline import ImportOptions, run_import
 from gis_app.services import conditions
 from gis_app.services.accounts import create_user
 from gis_app.services.imports import undo_import
+from tests import importflow as flow
 from tests import surveyfiles as sf
 from tests.test_import import snapshot
-from tests.test_import_web import LIST, PASSWORD, form_fields, upload
+from tests.test_import_web import PASSWORD, form_fields, upload
 
 TVV = (105.962, 20.842)  # inside Triệu Việt Vương (2025), formerly Bình Kiều, Phạm Hồng Thái
 AN_DAN = (105.969, 20.869)  # the demo relic VN-HY-DT-000006 Đình An Dân
@@ -238,7 +239,8 @@ def test_an_imported_relic_is_in_its_commune_for_the_filter_and_the_editor(
     assert preview.status_code == 200, preview.get_data(as_text=True)[:2000]
     html = preview.get_data(as_text=True)
     assert "KC-05-000" in html
-    confirmed = client.post(f"{LIST}/confirm", data=form_fields(html, f"{LIST}/confirm"))
+    confirmed = client.post(flow.form_action(html, flow.CONFIRM),
+                            data=form_fields(html, flow.CONFIRM))
     assert confirmed.status_code == 302
     site = relic(db, survey_code="KC-05-000")
     history = db.execute(text("""

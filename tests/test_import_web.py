@@ -3,7 +3,6 @@ confirm or cancel, the record of imports and undoing one; who may open them, the
 size limit, broken files and tampered tokens. Files come from tests/surveyfiles.py."""
 from __future__ import annotations
 
-import html as html_lib
 import json
 import os
 import re
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from gis_app.services.accounts import create_user
 from gis_app.services.imports import undo_import
+from tests import importflow as flow
 from tests import surveyfiles as sf
 from tests.conftest import sign_in
 from tests.factories import make_site
@@ -44,25 +44,14 @@ def zone_zip(folder: Path, heritage_id: str, zone: str = "I",
 def upload(client, auth, path: Path, *, lang: str = "vi",
            layer: str = "protection_zones", preset: str = "khoanh-vung-bao-ve",
            encoding: str = ""):
-    data = {"csrf_token": auth.csrf(LIST), "layer": layer, "preset": preset, "crs": "",
-            "encoding": encoding, "source_layer": ""}
-    with path.open("rb") as fh:
-        data["file"] = (fh, path.name)
-        return client.post(f"{LIST}/preview?lang={lang}", data=data,
-                           content_type="multipart/form-data")
+    """Upload, accept the mapping step as pre-filled, and follow to the preview."""
+    return flow.upload_and_preview(client, path, lang=lang, layer=layer, preset=preset,
+                                   encoding=encoding)
 
 
 def form_fields(html: str, action: str) -> dict[str, str]:
-    """The hidden inputs of the form posting to `action`."""
-    form = re.search(rf'<form method="post" action="{re.escape(action)}"[^>]*>(.*?)</form>',
-                     html, re.DOTALL)
-    assert form, f"no form posting to {action}"
-    fields = {}
-    for tag in re.findall(r"<input [^>]*>", form.group(1)):
-        attrs = dict(re.findall(r'(\w+)="([^"]*)"', tag))
-        if attrs.get("type") == "hidden":
-            fields[attrs["name"]] = html_lib.unescape(attrs.get("value", ""))
-    return fields
+    """The hidden inputs of the form posting to `action` (a regex)."""
+    return {k: v for k, v in flow.form_fields(html, action).items()}
 
 
 def embedded_preview(html: str) -> dict:
@@ -117,7 +106,7 @@ def test_anonymous_is_sent_to_sign_in_and_commune_editor_is_refused(client, db, 
     assert response.status_code == 403
     assert "Vai trò của tài khoản không được mở trang này" in response.get_data(as_text=True)
     token = auth.csrf("/account")
-    assert client.post(f"{LIST}/confirm", data={"csrf_token": token,
+    assert client.post(f"{LIST}/jobs/1/confirm", data={"csrf_token": token,
                                                 "token": "A" * 32}).status_code == 403
     # No link to a page the account may not open.
     assert "Nhập dữ liệu" not in client.get("/account").get_data(as_text=True)
@@ -148,10 +137,13 @@ def test_preview_then_confirm_then_undo(client, db, auth, reviewer, uploads, tmp
     lon, lat = shape(feature["geometry"]).bounds[:2]
     assert abs(lon - sf.REF_LONLAT[0]) < 1e-5 and abs(lat - sf.REF_LONLAT[1]) < 1e-5
     assert "js/import-preview.js" in html
+    # The rows to be written, as a table beside the map.
+    assert re.search(rf"<tr><td>1</td><td>{hid}</td><td>Khu vực bảo vệ I</td>"
+                     rf"<td>12/QĐ-UBND</td><td>15/03/2021</td>", html)
 
-    fields = form_fields(html, f"{LIST}/confirm")
-    assert fields["token"] == saved.name and fields["layer"] == "protection_zones"
-    response = client.post(f"{LIST}/confirm", data=fields)
+    fields = form_fields(html, flow.CONFIRM)
+    assert form_fields(html, f"{LIST}/cancel")["token"] == saved.name
+    response = client.post(flow.form_action(html, flow.CONFIRM), data=fields)
     assert response.status_code == 302
     import_id = int(response.headers["Location"].rsplit("/", 1)[1])
     assert [z for z, _source in zones_of(db, hid)] == ["I"]
@@ -196,7 +188,9 @@ def test_chosen_encoding_is_used_and_the_text_shown_before_and_after(client, db,
     sample = re.search(r"<td>SO_QD</td><td>([^<]*)</td><td lang=\"vi\">([^<]*)</td>", html)
     assert sample and sample.group(2) == decision and sample.group(1) != decision
     assert "Would be added" in html and "Confirm the import" in html
-    assert form_fields(html, f"{LIST}/confirm")["encoding"] == "tcvn3"  # carried to confirm
+    job_id = int(re.search(r"/jobs/(\d+)/confirm", html).group(1))
+    payload = db.scalar(text("SELECT payload FROM jobs WHERE id = :i"), {"i": job_id})
+    assert payload["options"]["encoding"] == "tcvn3"  # carried to the confirmation
 
 
 def test_cancel_deletes_the_upload_and_stale_uploads_are_swept(client, db, auth, reviewer,
@@ -249,10 +243,13 @@ def test_broken_uploads_say_why_and_leave_nothing(client, db, auth, reviewer, up
     assert "Xác nhận nhập" not in html  # nothing to confirm
     if damage == "unknown_relic":  # row errors are listed: row, field, message
         assert re.search(r'<table class="zones row-errors">.*<td>1</td>', html, re.DOTALL)
-    if status == 422:
-        assert 'href="/officials/imports">Quay lại</a>' in html
-    assert counts(db) == before
-    assert leftovers(uploads) == []
+    if damage == "unknown_relic":  # the file waits: the mapping may be changed
+        assert "Quay lại bước ghép cột" in html and len(leftovers(uploads)) == 1
+    else:
+        if status == 422:
+            assert 'href="/officials/imports">Quay lại</a>' in html
+        assert leftovers(uploads) == []
+    assert counts(db)[1:] == before[1:]
 
 
 def test_upload_over_the_size_limit_is_refused_with_413(client, db, auth, reviewer, uploads,
@@ -274,23 +271,29 @@ def test_upload_over_the_size_limit_is_refused_with_413(client, db, auth, review
 def test_tampered_or_foreign_tokens_are_refused(client, db, auth, reviewer, uploads, tmp_path):
     hid = make_site(db, *sf.REF_LONLAT, zone_radius_m=None)
     html = upload(client, auth, zone_zip(tmp_path, hid)).get_data(as_text=True)
-    fields = form_fields(html, f"{LIST}/confirm")
+    fields = form_fields(html, f"{LIST}/cancel")
+    confirm_url = flow.form_action(html, flow.CONFIRM)
     (saved,) = leftovers(uploads)
     outside = uploads.parent / "x"
     outside.mkdir()
     create_user(db, "thamdinh2", PASSWORD, "district_reviewer")
     before = counts(db)
     for token in ("../x", "..", "", "A" * 32, saved.name + "/.."):
-        for action in ("confirm", "cancel"):
-            response = client.post(f"{LIST}/{action}", data={**fields, "token": token})
-            assert response.status_code == 400, (token, action)
-            assert "không tìm thấy tệp đã tải lên" in response.get_data(as_text=True).lower()
-    assert outside.exists() and leftovers(uploads) == [saved]
-    # Another official cannot confirm someone else's upload.
-    auth.login("thamdinh2", PASSWORD)
-    response = client.post(f"{LIST}/confirm", data={**fields, "csrf_token": auth.csrf(LIST)})
+        response = client.post(f"{LIST}/cancel", data={**fields, "token": token})
+        assert response.status_code == 400, token
+        assert "không tìm thấy tệp đã tải lên" in response.get_data(as_text=True).lower()
+    response = client.get(f"{LIST}/{'A' * 32}/mapping")
     assert response.status_code == 400
     assert "không tìm thấy tệp đã tải lên" in response.get_data(as_text=True).lower()
+    assert outside.exists() and leftovers(uploads) == [saved]
+    # Another official cannot confirm someone else's preview, nor see its job.
+    auth.login("thamdinh2", PASSWORD)
+    response = client.post(confirm_url, data={"csrf_token": auth.csrf(LIST)})
+    assert response.status_code == 404
+    assert "Không có tác vụ số" in response.get_data(as_text=True)
+    job_id = confirm_url.split("/")[-2]
+    assert client.get(f"{LIST}/jobs/{job_id}").status_code == 404
+    assert client.get(f"{LIST}/jobs/{job_id}/page").status_code == 404
     assert counts(db) == before and zones_of(db, hid) == []
     assert leftovers(uploads) == [saved]
 
@@ -318,6 +321,9 @@ def test_upload_preview_and_confirm_in_chromium(page, page_watch, live_server, d
         page.select_option("#layer", "protection_zones")
         assert page.input_value("#preset") == "khoanh-vung-bao-ve"  # follows the layer
         page.set_input_files("#file", str(archive))
+        page.get_by_role("button", name="Kiểm tra và xem trước").click()
+        page.wait_for_url("**/mapping")  # the preset filled every column
+        assert page.input_value("#col-site_heritage_id") == "MA_DT"
         page.get_by_role("button", name="Kiểm tra và xem trước").click()
         page.wait_for_selector(".folium-map[data-import-preview='1']", timeout=30000)
         assert "EPSG:9209" in page.locator(".import-crs").inner_text()

@@ -9,6 +9,7 @@ import math
 import re
 import tomllib
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -112,8 +113,23 @@ def read_preset_file(path: Path, layer: str) -> Preset:
     return _check_layer(preset, layer)
 
 
-def get_preset(name: str, layer: str) -> Preset:
+# Other places a preset may come from (the presets officials saved from the web import):
+# each takes a name and returns the Preset or None. Registered at start-up.
+PRESET_LOOKUPS: list[Callable[[str], Preset | None]] = []
+
+
+def find_preset(name: str) -> Preset | None:
+    """The preset called `name`: a file preset, else one a lookup hook finds."""
     preset = presets().get(name)
+    for lookup in PRESET_LOOKUPS:
+        if preset is not None:
+            break
+        preset = lookup(name)
+    return preset
+
+
+def get_preset(name: str, layer: str) -> Preset:
+    preset = find_preset(name)
     if preset is None:
         names = ", ".join(presets()) or "-"
         raise InputError(f"Unknown preset {name!r}. Presets: {names}; or give the path of "

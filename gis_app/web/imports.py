@@ -7,13 +7,19 @@ the user's file name, and `.upload.json` beside the file keeps the original name
 display and the import record) and who uploaded it. Only that user may confirm or cancel
 it. Uploads older than a day are removed whenever a new one is saved.
 
-The import itself is `importers.pipeline.run_import`: a dry run for the preview, the
-real run (one transaction, committed here) on confirmation.
+After the upload comes the mapping step (which column feeds which field, and which code
+each distinct value of a vocabulary column becomes; it can be saved as a preset), then
+the preview: a dry run of `importers.pipeline.run_import`, recorded as a job
+(`services.jobs`, `services.import_jobs`) and shown from the job's result, with a paged
+table of the rows to be written beside the map; then the real run on confirmation. A
+large file's dry run and import run in the background job worker while the page shows
+their progress; a small file's run in the request.
 """
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import secrets
 import shutil
@@ -24,7 +30,16 @@ from pathlib import Path
 from typing import Any
 
 import shapely
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -41,16 +56,19 @@ from wtforms.validators import DataRequired, Length, Optional
 from gis_app import vocab
 from gis_app.auth import roles_required
 from gis_app.clock import VIETNAM_TIME
-from gis_app.db import get_session
+from gis_app.db import database, get_session
 from gis_app.errors import HeritageError, InputError
 from gis_app.geo import encodings
 from gis_app.i18n import current_lang
+from gis_app.importers import columns as columns_mod
 from gis_app.importers import mapping, targets
+from gis_app.importers.columns import FileColumns, read_columns
 from gis_app.importers.pipeline import ImportOptions, run_import
 from gis_app.maps import MapPage, build_map
 from gis_app.models import ImportRun, User
+from gis_app.services import import_jobs, jobs, lifecycle
 from gis_app.services import imports as import_service
-from gis_app.services import lifecycle
+from gis_app.services import presets as preset_service
 from gis_app.web.form_safety import create_once
 from gis_app.web.records import PublishForm
 
@@ -82,7 +100,7 @@ class OptionsForm(FlaskForm):
         self.layer.choices = [(name, t.title[lang]) for name, t in targets.TARGETS.items()]
         self.preset.choices = [("", _("None (fields named like the layer's)"))] + [
             (p.name, p.title[lang], {"data-layer": p.layer})
-            for p in mapping.presets().values() if p.layer in targets.TARGETS]
+            for p in preset_service.all_presets(get_session()) if p.layer in targets.TARGETS]
         self.encoding.choices = [("", _("Automatic"))] + [
             (name, ENCODING_LABELS.get(name, name)) for name in encodings.ENCODINGS]
 
@@ -97,16 +115,21 @@ class UploadForm(OptionsForm):
     file = FileField(validators=[FileRequired()])
 
 
-class ConfirmForm(OptionsForm):
-    token = HiddenField()  # checked by find_upload
-
-
 class TokenForm(FlaskForm):
     token = HiddenField()  # checked by find_upload
 
 
 class UndoForm(FlaskForm):
     """CSRF only."""
+
+
+@bp.before_app_request
+def _start_job_worker() -> None:
+    """This process's job worker, started on its first request (after gunicorn forked)."""
+    config = current_app.config
+    enabled = config.get("JOBS_WORKER")
+    if enabled or (enabled is None and not config.get("TESTING")):
+        jobs.start_worker(database().session, os.getpid())
 
 
 # --- uploads waiting for confirmation --------------------------------------------------
@@ -251,13 +274,15 @@ def _layer_title(layer: str, lang: str) -> str:
 def _preset_title(name: str | None, lang: str) -> str | None:
     if not name:
         return None
-    preset = mapping.presets().get(name)
+    preset = mapping.find_preset(name)
     return preset.title[lang] if preset else name
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return date.fromisoformat(value).strftime("%d/%m/%Y")  # a date, once stored as JSON
     return value
 
 
@@ -356,7 +381,8 @@ def back_to_index() -> Response:
 
 @bp.post("/preview")
 @roles_required(ROLE)
-def preview() -> tuple[str, int]:
+def preview() -> Response | tuple[str, int]:
+    """Receive the file: save it, read its columns, and go on to the mapping step."""
     lang = current_lang()
     form = UploadForm()
     form.set_choices(lang)
@@ -370,38 +396,298 @@ def preview() -> tuple[str, int]:
     options = form.options()
     upload = save_upload(form.file.data, original)
     try:
-        result = run_import(get_session(), upload.path, replace(options, dry_run=True),
-                            file_name=upload.name, actor_id=current_user.id)
+        found = read_columns(upload.path, source_layer=options.source_layer,
+                             encoding=options.encoding)
     except HeritageError as error:
         delete_upload(upload)
-        log.info("preview of %s refused: %s", upload.name, error.log_message)
+        log.info("upload of %s refused: %s", upload.name, error.log_message)
         return _render_failure(error, options, upload.name)
     except BaseException:
         delete_upload(upload)
         raise
-    collection = _preview_geojson(result.preview)
+    _update_meta(upload, options=options.as_dict(), features=found.count)
+    return redirect(url_for(".mapping_step", token=upload.token))
+
+
+# --- the mapping step -------------------------------------------------------------------
+
+@dataclass
+class Choices:
+    """What the official chose on the mapping page (or what it starts from)."""
+
+    columns: dict[str, str]  # target field -> column
+    values: dict[str, dict[str, str]]  # target field -> {source value: code}
+
+
+def _upload_meta(upload: Upload) -> dict[str, Any]:
+    return json.loads((upload.directory / META).read_text(encoding="utf-8"))
+
+
+def _update_meta(upload: Upload, **changes: Any) -> None:
+    meta = _upload_meta(upload)
+    meta.update(changes)
+    (upload.directory / META).write_text(json.dumps(meta), encoding="utf-8")
+
+
+def _meta_options(upload: Upload) -> ImportOptions:
+    raw = _upload_meta(upload).get("options") or {}
+    if not raw.get("layer") or targets.get_target(raw["layer"]) is None:
+        raise InputError("This upload has no import options; upload the file again.",
+                         "Tệp tải lên chưa có tùy chọn nhập; hãy tải tệp lên lại.")
+    return ImportOptions(**{k: raw.get(k) for k in ("layer", "preset", "crs", "encoding",
+                                                    "source_layer")})
+
+
+def _preset_choices(layer: str) -> list[mapping.Preset]:
+    return [p for p in preset_service.all_presets(get_session()) if p.layer == layer]
+
+
+def _posted_choices(target: targets.Target, names: list[str]) -> Choices:
+    """The choices of the posted mapping form; unknown columns and codes are refused."""
+    columns: dict[str, str] = {}
+    for tf in target.fields:
+        column = request.form.get(f"col-{tf.name}", "")
+        if column:
+            if column not in names:
+                raise InputError(f"The file has no column {column!r}; choose again.",
+                                 f"Tệp không có cột {column!r}; hãy chọn lại.")
+            columns[tf.name] = column
+    values: dict[str, dict[str, str]] = {}
+    for tf in target.fields:
+        if not tf.vocab:
+            continue
+        codes = vocab.VOCAB.get(tf.vocab, {})
+        for key, source in request.form.items():
+            if not key.startswith(f"vsrc-{tf.name}-"):
+                continue
+            code = request.form.get("vcode-" + key[len("vsrc-"):], "")
+            if not code:
+                continue
+            if code not in codes:
+                raise InputError(f"{code!r} is not a code of {tf.label['en']}; choose again.",
+                                 f"{code!r} không phải mã của {tf.label['vi']}; hãy chọn lại.")
+            if columns_mod.reads_as(tf, source) != code:  # only what it would not read so
+                values.setdefault(tf.name, {})[source] = code
+    return Choices(columns, values)
+
+
+def _render_mapping(upload: Upload, options: ImportOptions, choices: Choices,
+                    found: FileColumns, status: int = 200, error: str | None = None,
+                    preset_name: str = "") -> tuple[str, int]:
+    lang = current_lang()
+    target = targets.TARGETS[options.layer]
+    tables = columns_mod.value_rows(target, found, choices.columns, choices.values)
+    unknown = sum(1 for rows in tables.values() for r in rows if not r.code)
     return render_template(
-        "imports/preview.html", failed=False, report=result.report, counts=result.counts,
-        options=options.as_dict(), token=upload.token, preview=collection,
+        "imports/mapping.html", upload=upload, options=options.as_dict(), target=target,
+        lang=lang, found=found, choices=choices, tables=tables, unknown=unknown,
+        codes={tf.name: list(vocab.labels(tf.vocab, lang).items())
+               for tf in target.fields if tf.vocab},
+        presets=_preset_choices(options.layer), layer_title=_layer_title(options.layer, lang),
+        error=error, preset_name=preset_name, form=TokenForm()), status
+
+
+def _read_for_mapping(upload: Upload, options: ImportOptions, choices: Choices
+                      ) -> FileColumns:
+    return read_columns(upload.path, source_layer=options.source_layer,
+                        encoding=options.encoding, value_columns=columns_mod.value_columns(
+                            targets.TARGETS[options.layer], choices.columns))
+
+
+@bp.get("/<token>/mapping")
+@roles_required(ROLE)
+def mapping_step(token: str) -> tuple[str, int]:
+    """The columns of the file against the layer's fields, pre-filled from the chosen
+    preset (`?preset=` changes it) or from the columns' names."""
+    upload = find_upload(token)
+    options = _meta_options(upload)
+    name = request.args.get("preset", options.preset or "")
+    preset = mapping.find_preset(name) if name else None
+    if preset is not None and preset.layer != options.layer:
+        preset = None
+    options = replace(options, preset=preset.name if preset else None)
+    names = read_columns(upload.path, source_layer=options.source_layer,
+                         encoding=options.encoding).names
+    choices = Choices(columns_mod.guess_columns(targets.TARGETS[options.layer], names, preset),
+                      {k: dict(v) for k, v in (preset.values if preset else {}).items()})
+    return _render_mapping(upload, options, choices,
+                           _read_for_mapping(upload, options, choices))
+
+
+@bp.post("/<token>/mapping")
+@roles_required(ROLE)
+def mapping_post(token: str) -> Response | tuple[str, int]:
+    """Show the value tables again for new columns ("refresh"), or save the mapping as a
+    preset if named, and start the dry run."""
+    TokenForm().validate_on_submit()  # CSRFProtect has already checked the token
+    lang = current_lang()
+    upload = find_upload(token)
+    options = _meta_options(upload)
+    target = targets.TARGETS[options.layer]
+    names = read_columns(upload.path, source_layer=options.source_layer,
+                         encoding=options.encoding).names
+    choices = _posted_choices(target, names)
+    found = _read_for_mapping(upload, options, choices)
+    preset_name = (request.form.get("preset_name") or "").strip()
+    if request.form.get("action") == "refresh":
+        return _render_mapping(upload, options, choices, found, preset_name=preset_name)
+    missing = [tf for tf in target.fields if tf.required and tf.name not in choices.columns]
+    if missing:
+        labels = ", ".join(tf.label[lang] for tf in missing)
+        return _render_mapping(upload, options, choices, found, 400, preset_name=preset_name,
+                               error=_("Choose a column for every required field: "
+                                       "%(fields)s.", fields=labels))
+    if preset_name:
+        db = get_session()
+        try:
+            preset_service.save_preset(db, name=preset_name, layer=options.layer,
+                                       columns=choices.columns, values=choices.values,
+                                       user_id=current_user.id)
+            db.commit()
+        except InputError as error:
+            db.rollback()
+            return _render_mapping(upload, options, choices, found, 400,
+                                   error=error.user_message(lang), preset_name=preset_name)
+        flash(_("The mapping was saved as the preset “%(name)s”.", name=preset_name))
+    options = replace(options, mapping=choices.columns, values=choices.values, preset=None)
+    meta = _upload_meta(upload)
+    _update_meta(upload, mapping=choices.columns, values=choices.values)
+    job_id = _start_import_job(upload, options, dry_run=True,
+                               background=_is_large(upload, meta.get("features")))
+    return redirect(url_for(".job_page", job_id=job_id))
+
+
+def _is_large(upload: Upload, features: int | None) -> bool:
+    config = current_app.config
+    return (upload.path.stat().st_size > config["IMPORT_JOB_BYTES"]
+            or (features or 0) > config["IMPORT_JOB_FEATURES"])
+
+
+def _start_import_job(upload: Upload, options: ImportOptions, *, dry_run: bool,
+                      background: bool) -> int:
+    """A job for the import of `upload`: queued for the worker, or run here and now."""
+    db = get_session()
+    payload = import_jobs.payload(upload.path, upload.name, upload.token, options,
+                                  dry_run=dry_run, user_id=current_user.id)
+    job_id = jobs.enqueue(db, import_jobs.KIND, payload, current_user.id,
+                          running=not background)
+    db.commit()
+    if not background:
+        store = database()
+        jobs.run_claimed(db, job_id, store.session, heartbeat=store.bind is store.engine)
+    return job_id
+
+
+# --- jobs: progress, preview, confirmation ----------------------------------------------
+
+PAGE_ROWS = 25
+
+
+def _my_job(job_id: int) -> jobs.Job:
+    return jobs.get_job(get_session(), job_id, current_user.id,
+                        admin=current_user.role == "admin")
+
+
+@bp.get("/jobs/<int:job_id>")
+@roles_required(ROLE)
+def job_status(job_id: int) -> Response:
+    """The job's state for the progress bar (JSON)."""
+    job = _my_job(job_id)
+    return jsonify({"id": job.id, "status": job.status, "done": job.progress_done,
+                    "total": job.progress_total, "percent": job.percent,
+                    "finished": job.finished, "message": job.error(current_lang()),
+                    "page": url_for(".job_page", job_id=job.id)})
+
+
+@bp.get("/jobs/<int:job_id>/page")
+@roles_required(ROLE)
+def job_page(job_id: int) -> Response | tuple[str, int]:
+    """Progress while the job runs; then the preview (a dry run), the import's page (a
+    real import) or what went wrong."""
+    lang = current_lang()
+    job = _my_job(job_id)
+    payload = job.payload
+    options = import_jobs.options_of(payload)
+    if not job.finished:
+        return render_template("imports/job.html", job=job, file_name=payload["file_name"],
+                               dry_run=options.dry_run), 200
+    result = job.result or {}
+    if job.status == "failed":
+        report = (result.get("details") or {}).get("report") or \
+            {"file": {"name": payload["file_name"]}}
+        return render_template(
+            "imports/preview.html", failed=True, message=job.error(lang), report=report,
+            counts=None, options=options.as_dict(), token=payload.get("token"),
+            kept=options.dry_run and _upload_waits(payload.get("token")),
+            layer_title=_layer_title(options.layer, lang), preset_title=None,
+            field_labels=_field_labels(options.layer, lang)), 422
+    if not options.dry_run:
+        counts = result.get("counts") or {}
+        _flash_done(result.get("import_id"), counts)
+        return redirect(url_for(".show", import_id=result.get("import_id")))
+    collection = _preview_geojson(result.get("preview") or {})
+    features = collection["features"]
+    pages = max(1, -(-len(features) // PAGE_ROWS))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    present = set(features[0]["properties"]) if features else set()
+    columns = [f.name for f in targets.TARGETS[options.layer].fields if f.name in present]
+    return render_template(
+        "imports/preview.html", failed=False, report=result.get("report") or {},
+        counts=result.get("counts") or {}, options=options.as_dict(), job=job,
+        token=payload.get("token"), preview=collection,
         map=_preview_map(_bounds(collection)), layer_title=_layer_title(options.layer, lang),
-        preset_title=_preset_title(options.preset, lang),
-        field_labels=_field_labels(options.layer, lang),
-        value_labels=_value_labels(options.layer, lang)), 200
+        preset_title=None, field_labels=_field_labels(options.layer, lang),
+        value_labels=_value_labels(options.layer, lang), columns=columns,
+        rows=[f["properties"] for f in features[(page - 1) * PAGE_ROWS:page * PAGE_ROWS]],
+        page=page, pages=pages, show_value=_show_value(options.layer, lang)), 200
 
 
-@bp.post("/confirm")
+def _upload_waits(token: str | None) -> bool:
+    try:
+        find_upload(token or "")
+    except InputError:
+        return False
+    return True
+
+
+def _show_value(layer: str, lang: str) -> Any:
+    labels = _value_labels(layer, lang)
+
+    def show(name: str, value: Any) -> str:
+        if value is None:
+            return ""
+        parts = value if isinstance(value, list) else [value]
+        return ", ".join(str(labels.get(name, {}).get(p, p)) for p in parts)
+    return show
+
+
+def _flash_done(import_id: int | None, counts: dict[str, int]) -> None:
+    flash(_("Import #%(id)d done: %(inserted)d added, %(updated)d updated, %(unchanged)d "
+            "unchanged.", id=import_id or 0, inserted=counts.get("inserted", 0),
+            updated=counts.get("updated", 0), unchanged=counts.get("unchanged", 0)))
+    if counts.get("proposed"):
+        flash(_("%(count)d published relic(s) were not changed: the file's changes wait for "
+                "review as proposals.", count=counts["proposed"]))
+
+
+@bp.post("/jobs/<int:job_id>/confirm")
 @roles_required(ROLE)
 @create_once
-def confirm() -> Response | tuple[str, int]:
-    form = ConfirmForm()
-    form.set_choices(current_lang())
-    upload = find_upload(form.token.data or "")
-    if not form.validate_on_submit():
-        raise InputError("The confirmation form is incomplete or was changed; upload the file "
-                         "again.",
-                         "Biểu mẫu xác nhận không đầy đủ hoặc đã bị thay đổi; hãy tải tệp lên "
-                         "lại.", log=f"invalid confirm form: {form.errors}")
-    options = form.options()
+def confirm(job_id: int) -> Response | tuple[str, int]:
+    """Import for real what the preview job checked (its options, its upload)."""
+    TokenForm().validate_on_submit()  # CSRFProtect has already checked the token
+    job = _my_job(job_id)
+    if job.kind != import_jobs.KIND or job.status != "done" \
+            or not job.payload.get("dry_run"):
+        raise InputError("This preview cannot be confirmed; upload the file again.",
+                         "Không thể xác nhận bản xem trước này; hãy tải tệp lên lại.",
+                         log=f"confirm of job #{job_id} ({job.status})")
+    upload = find_upload(job.payload.get("token") or "")
+    options = replace(import_jobs.options_of(job.payload), dry_run=False)
+    features = (job.result or {}).get("counts", {}).get("read")
+    if _is_large(upload, features):
+        new_id = _start_import_job(upload, options, dry_run=False, background=True)
+        return redirect(url_for(".job_page", job_id=new_id))
     db = get_session()
     try:
         result = run_import(db, upload.path, options, file_name=upload.name,
@@ -413,13 +699,7 @@ def confirm() -> Response | tuple[str, int]:
         return _render_failure(error, options, upload.name)
     finally:
         delete_upload(upload)
-    counts = result.counts
-    flash(_("Import #%(id)d done: %(inserted)d added, %(updated)d updated, %(unchanged)d "
-            "unchanged.", id=result.import_id, inserted=counts.get("inserted", 0),
-            updated=counts.get("updated", 0), unchanged=counts.get("unchanged", 0)))
-    if counts.get("proposed"):
-        flash(_("%(count)d published relic(s) were not changed: the file's changes wait for "
-                "review as proposals.", count=counts["proposed"]))
+    _flash_done(result.import_id, result.counts)
     return redirect(url_for(".show", import_id=result.import_id))
 
 
