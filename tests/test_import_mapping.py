@@ -30,9 +30,9 @@ LIST = flow.LIST
 PRESET = "Khảo sát Khoái Châu 2026"
 
 SURVEY = [
-    {"TEN_GOI": "Đình Hạ Lôi", "PHAN_LOAI": "Lịch sử - văn hoá", "XEP_HANG": "Chưa xếp hạng"},
-    {"TEN_GOI": "Chùa Nôm", "PHAN_LOAI": "Kiến trúc nghệ thuật", "XEP_HANG": "Chưa xếp hạng"},
-    {"TEN_GOI": "Đền Ba Lăng", "PHAN_LOAI": "Lịch sử - văn hoá",
+    {"TEN_GOI": "Đình Hạ Lôi", "PHAN_LOAI": "Tín ngưỡng làng", "XEP_HANG": "Đề nghị xếp hạng"},
+    {"TEN_GOI": "Chùa Nôm", "PHAN_LOAI": "Kiến trúc nghệ thuật", "XEP_HANG": "Đề nghị xếp hạng"},
+    {"TEN_GOI": "Đền Ba Lăng", "PHAN_LOAI": "Tín ngưỡng làng",
      "XEP_HANG": "Di tích cấp tỉnh"},
 ]
 
@@ -108,9 +108,9 @@ def test_columns_with_unrelated_names_are_mapped_by_hand_and_imported(client, db
 
     html = flow.post_mapping(client, html, COLUMNS, action="refresh").get_data(as_text=True)
     # Each distinct value once, with its number of rows; unknown ones marked.
-    assert len(re.findall(r"<td>Lịch sử - văn hoá <strong>\(không rõ\)</strong></td>\s*"
+    assert len(re.findall(r"<td>Tín ngưỡng làng <strong>\(không rõ\)</strong></td>\s*"
                           r"<td>2</td>", html)) == 1
-    assert re.search(r"<td>Chưa xếp hạng <strong>\(không rõ\)</strong></td>\s*<td>2</td>", html)
+    assert re.search(r"<td>Đề nghị xếp hạng <strong>\(không rõ\)</strong></td>\s*<td>2</td>", html)
     assert "Có 2 giá trị chưa nhận ra" in html  # one type, one rank
     fields = flow.form_fields(html, flow.MAPPING)
     province = next(k for k, v in fields.items() if v == "Di tích cấp tỉnh")
@@ -121,13 +121,13 @@ def test_columns_with_unrelated_names_are_mapped_by_hand_and_imported(client, db
     page = client.get(response.headers["Location"])
     refused = page.get_data(as_text=True)
     assert page.status_code == 422
-    assert "&#39;Lịch sử - văn hoá&#39; không phải loại hình hợp lệ" in refused
+    assert "&#39;Tín ngưỡng làng&#39; không phải loại hình hợp lệ" in refused
     assert "Quay lại bước ghép cột" in refused and site(db, "Đình Hạ Lôi") is None
 
-    choices = {**value_choice(html, "types", "Lịch sử - văn hoá", "historical"),
+    choices = {**value_choice(html, "types", "Tín ngưỡng làng", "historical"),
                **value_choice(html, "types", "Kiến trúc nghệ thuật",
                               "architectural_artistic"),
-               **value_choice(html, "rank", "Chưa xếp hạng", "inventoried")}
+               **value_choice(html, "rank", "Đề nghị xếp hạng", "inventoried")}
     response = flow.post_mapping(client, html, choices)
     assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -149,8 +149,8 @@ def test_columns_with_unrelated_names_are_mapped_by_hand_and_imported(client, db
 def test_mapping_saved_as_a_preset_is_reused_on_the_next_file(app, client, db, reviewer,
                                                               uploads, tmp_path):
     html = mapped_by_hand(client, tmp_path)
-    choices = {**value_choice(html, "types", "Lịch sử - văn hoá", "historical"),
-               **value_choice(html, "rank", "Chưa xếp hạng", "inventoried"),
+    choices = {**value_choice(html, "types", "Tín ngưỡng làng", "historical"),
+               **value_choice(html, "rank", "Đề nghị xếp hạng", "inventoried"),
                "preset_name": PRESET}
     response = flow.post_mapping(client, html, choices)
     assert response.status_code == 302
@@ -165,14 +165,14 @@ def test_mapping_saved_as_a_preset_is_reused_on_the_next_file(app, client, db, r
     with app.test_request_context():
         preset = mapping.get_preset(PRESET, "sites")
     assert preset.fields["name_vi"] == ("TEN_GOI",)
-    assert preset.values["rank"] == {"Chưa xếp hạng": "inventoried"}
+    assert preset.values["rank"] == {"Đề nghị xếp hạng": "inventoried"}
 
     # The next survey file: the preset is offered on the upload form and fills everything.
     assert PRESET in client.get(LIST).get_data(as_text=True)
-    second = [{"TEN_GOI": "Đình Đông Kết", "PHAN_LOAI": "Lịch sử - văn hoá",
-               "XEP_HANG": "Chưa xếp hạng"},
-              {"TEN_GOI": "Miếu Tứ Dân", "PHAN_LOAI": "Lịch sử - văn hoá",
-               "XEP_HANG": "Chưa xếp hạng"}]
+    second = [{"TEN_GOI": "Đình Đông Kết", "PHAN_LOAI": "Tín ngưỡng làng",
+               "XEP_HANG": "Đề nghị xếp hạng"},
+              {"TEN_GOI": "Miếu Tứ Dân", "PHAN_LOAI": "Tín ngưỡng làng",
+               "XEP_HANG": "Đề nghị xếp hạng"}]
     response = flow.post_upload(client, survey_zip(tmp_path, second, "lan_hai.zip"),
                                 layer="sites", preset=PRESET)
     html = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -191,7 +191,7 @@ def test_mapping_saved_as_a_preset_is_reused_on_the_next_file(app, client, db, r
 def test_a_code_that_is_not_in_the_vocabulary_is_refused(client, db, reviewer, uploads,
                                                          tmp_path):
     html = mapped_by_hand(client, tmp_path)
-    change = value_choice(html, "rank", "Chưa xếp hạng", "inventoried")
+    change = value_choice(html, "rank", "Đề nghị xếp hạng", "inventoried")
     response = flow.post_mapping(client, html, {k: "world_heritage" for k in change})
     assert response.status_code == 400
     assert "&#39;world_heritage&#39; không phải mã của Xếp hạng" in response.get_data(
@@ -205,9 +205,9 @@ def test_a_large_file_is_checked_and_imported_as_a_job_with_progress(
     monkeypatch.setitem(app.config, "IMPORT_JOB_FEATURES", 2)  # the survey has 3
     monkeypatch.setattr(jobs, "PROGRESS_SECONDS", 0.0)
     html = mapped_by_hand(client, tmp_path)
-    choices = {**value_choice(html, "types", "Lịch sử - văn hoá", "historical"),
+    choices = {**value_choice(html, "types", "Tín ngưỡng làng", "historical"),
                **value_choice(html, "types", "Kiến trúc nghệ thuật", "historical"),
-               **value_choice(html, "rank", "Chưa xếp hạng", "inventoried")}
+               **value_choice(html, "rank", "Đề nghị xếp hạng", "inventoried")}
     job_page = flow.post_mapping(client, html, choices).headers["Location"]
     job_id = int(re.search(r"/jobs/(\d+)/page", job_page).group(1))
     page = client.get(job_page).get_data(as_text=True)
@@ -365,9 +365,9 @@ def test_upload_map_columns_watch_progress_and_confirm_in_chromium(
         page.wait_for_selector('table.mapping-values[data-field="rank"]')
         page.select_option("#col-types", "PHAN_LOAI")
         page.wait_for_selector('table.mapping-values[data-field="types"]')
-        page.get_by_label("Lịch sử - văn hoá").select_option("historical")
+        page.get_by_label("Tín ngưỡng làng").select_option("historical")
         page.get_by_label("Kiến trúc nghệ thuật").select_option("architectural_artistic")
-        page.get_by_label("Chưa xếp hạng").select_option("inventoried")
+        page.get_by_label("Đề nghị xếp hạng").select_option("inventoried")
         page.get_by_role("button", name="Kiểm tra và xem trước").click()
         page.wait_for_url(re.compile(r".*/jobs/\d+/page"))
         page.wait_for_selector("table.import-rows", timeout=60000)  # the worker's result
@@ -417,7 +417,7 @@ def test_the_mapping_step_fits_a_phone(phone_page, page_watch, job_server, datab
         page.wait_for_url("**/mapping")
         page.select_option("#col-types", "PHAN_LOAI")
         page.wait_for_selector('table.mapping-values[data-field="types"]')
-        assert page.get_by_label("Lịch sử - văn hoá").is_visible()
+        assert page.get_by_label("Tín ngưỡng làng").is_visible()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         page.get_by_role("button", name="Hủy").click()
         assert "Đã hủy: khao_sat.zip chưa được nhập" in page.locator("main").inner_text()
