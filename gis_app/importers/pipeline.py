@@ -475,6 +475,15 @@ class _Stager:
                 work[single] = shapely.get_geometry(work[single], 0)
                 self.report.repair("single-point", "Multi-points of one point made points.",
                                    "Đã chuyển đa điểm một điểm thành điểm.", rows[single].tolist())
+            # Survey teams often draw a relic's footprint: it is placed at a point inside
+            # it (not the centroid, which can fall outside an L-shaped building).
+            area = np.isin(kinds, (3, 6))
+            if area.any():
+                work[area] = shapely.point_on_surface(shapely.make_valid(work[area]))
+                self.report.repair("footprint-point",
+                                   "Footprints (polygons) placed at a point inside them.",
+                                   "Đã đặt vị trí của các hình vùng (mặt bằng) tại một điểm "
+                                   "bên trong hình.", rows[area].tolist())
             wrong = shapely.get_type_id(work) != 0
             label = ("a point", "điểm")
         elif self.target.geometry == "Point|MultiPolygon":
