@@ -138,7 +138,8 @@ def test_preview_then_confirm_then_undo(client, db, auth, reviewer, uploads, tmp
     assert abs(lon - sf.REF_LONLAT[0]) < 1e-5 and abs(lat - sf.REF_LONLAT[1]) < 1e-5
     assert "js/import-preview.js" in html
     # The rows to be written, as a table beside the map.
-    assert re.search(rf"<tr><td>1</td><td>{hid}</td><td>Khu vực bảo vệ I</td>"
+    # (identifier, survey code: none in this file, zone, decision...)
+    assert re.search(rf"<tr><td>1</td><td>{hid}</td><td></td><td>Khu vực bảo vệ I</td>"
                      rf"<td>12/QĐ-UBND</td><td>15/03/2021</td>", html)
 
     fields = form_fields(html, flow.CONFIRM)
