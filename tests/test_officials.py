@@ -331,3 +331,22 @@ def test_formula_like_names_stay_text_in_csv_and_xlsx(client, db, official):
     wb = load_workbook(io.BytesIO(data))
     names = [r[4] for r in wb["Danh mục ưu tiên"].iter_rows(min_row=2, values_only=True)]
     assert EVIL in names  # the name itself, intact
+
+
+def test_a_commune_editor_sees_only_their_communes_priorities_in_page_and_csv(
+        client, db, auth, history):
+    """S1 (Tân Thử, poor condition, four artifacts) is another commune's: neither the
+    page nor the CSV shows it to an editor of Bình Thử; district ranks are kept."""
+    binh_code = db.scalar(text("SELECT code FROM admin_units WHERE id = :u"),
+                          {"u": history["units"]["binh"]})
+    create_user(db, "xa-binh-csv", PASSWORD, "commune_editor", unit_codes=(binh_code,))
+    db.flush()
+    auth.login("xa-binh-csv", PASSWORD)
+    html = client.get("/officials/priorities?year=2025&all=1").get_data(as_text=True)
+    names = [name for _rank, name in _priority_rows(html)]
+    assert "Đình S2" in names and "Kiệu" in names
+    assert not {"Đình S1", "Sắc phong 1", "Bia đá"} & set(names)
+    csv_text = client.get("/officials/priorities?year=2025&format=csv").get_data(as_text=True)
+    assert "Đình S2" in csv_text and "Đình S3" in csv_text
+    assert "Đình S1" not in csv_text and "Sắc phong" not in csv_text
+    assert not csv_text.splitlines()[1].startswith("1,")  # S1 keeps district rank 1

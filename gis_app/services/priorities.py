@@ -16,7 +16,7 @@ from gis_app import vocab
 from gis_app.clock import start_of_day_in_vietnam, today_in_vietnam
 from gis_app.errors import InputError
 from gis_app.models.relics import in_register
-from gis_app.services import conditions
+from gis_app.services import conditions, scopes
 from gis_app.services.indicators import DIGITISED, FIELD_LABELS, SITE_REQUIRED
 from layers.protection_zones import valid_on
 
@@ -242,6 +242,7 @@ def priority_list(db: Session, year: int | None = None) -> list[dict[str, Any]]:
         reasons = _artifact_reasons(dict(item), latest.get(item["holding_site_id"]))
         where = ", ".join(x for x in (item["site_name"], item["unit_name"]) if x) or None
         items.append({"kind": "artifact", "id": item["id"], "heritage_id": item["heritage_id"],
+                      "holding_site_id": item["holding_site_id"],
                       "name": item["name_vi"], "where": where,
                       "status": item["status"], "sensitive": item["sensitive"],
                       "unit_id": item["unit_id"], "unit_name": item["unit_name"],
@@ -250,3 +251,24 @@ def priority_list(db: Session, year: int | None = None) -> list[dict[str, Any]]:
     for rank, item in enumerate(items, start=1):
         item["rank"] = rank
     return items
+
+
+def visible_to(db: Session, user: Any, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items of `priority_list` a user may see (the one scope rule, services.scopes):
+    district reviewers and admins every line; a commune editor the relics their scope
+    covers today and the artifacts held there (their conditions, drafts and sensitive
+    relics are not another commune's to read). District ranks are kept."""
+    params = scopes.bind(user)
+    if params.get("full"):
+        return items
+    site_ids = sorted({i["id"] for i in items if i["kind"] == "site"}
+                      | {i["holding_site_id"] for i in items
+                         if i["kind"] == "artifact" and i.get("holding_site_id")})
+    if not site_ids:
+        return []
+    covered = set(db.scalars(text(f"""
+        SELECT s.id FROM sites s WHERE s.id = ANY(:ids)
+           AND {scopes.covers_site_on("s.id", "CAST(:today AS date)")}"""),
+        {**params, "ids": site_ids, "today": today_in_vietnam()}))
+    return [i for i in items
+            if (i["id"] if i["kind"] == "site" else i.get("holding_site_id")) in covered]

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from gis_app import spreadsheets, vocab
 from gis_app.auth import current_role, roles_required
@@ -104,7 +105,8 @@ def priority_list() -> str | Response:
     if fmt not in (None, "", "csv"):
         raise InputError(f"format={fmt!r}: use format=csv, or none for the page.",
                          f"format={fmt!r}: dùng format=csv, hoặc bỏ trống để xem trang.")
-    every = priorities.priority_list(get_session(), year)
+    db = get_session()
+    every = priorities.visible_to(db, current_user, priorities.priority_list(db, year))
     items = priorities.filter_items(every, unit, status)
     if fmt == "csv":
         return _priorities_csv(items, year)
