@@ -128,12 +128,13 @@ class Report:
                 "count": entry["count"], "value": entry["value"],
                 "en": (f"{entry['value']!r} is not a known {entry['label']['en']} "
                        f"({entry['field']}; {entry['count']} row(s): {rows}{more}); expected "
-                       f"one of: {codes}. To map it, add {entry['suggestion']} with the right "
-                       f"code."),
+                       f"one of: {codes}. To map it, choose its code in the web import's mapping "
+                       f"step, or add {entry['suggestion']} on the command line."),
                 "vi": (f"{entry['value']!r} không phải {entry['label']['vi']} hợp lệ "
                        f"({entry['field']}; {entry['count']} dòng: {rows}{more}); cần một "
-                       f"trong: {codes}. Để ánh xạ, thêm {entry['suggestion']} với mã "
-                       f"đúng.")})
+                       f"trong: {codes}. Để ánh xạ, chọn mã cho giá trị này ở bước ghép cột "
+                       f"khi nhập trên web, hoặc thêm {entry['suggestion']} khi nhập bằng "
+                       f"dòng lệnh.")})
         return out
 
     def repair(self, kind: str, en: str, vi: str, rows: list[int]) -> None:
