@@ -473,10 +473,22 @@ def _safe(name: str) -> bool:
 
 
 def _pg_restore(url: str, major: int, dump: Path) -> None:
+    """pg_restore in one transaction, without the extensions' comments: only an
+    extension's owner may set them, and on a managed server the administrator creates
+    the extensions (CREATE EXTENSION IF NOT EXISTS in the dump then does nothing)."""
+    program = client_program("pg_restore", major)
+    listing = subprocess.run([program, "--list", str(dump)], capture_output=True, text=True)
+    if listing.returncode != 0:
+        log.error("pg_restore --list failed: %s", listing.stderr.strip())
+        raise _refuse("pg_restore cannot read the dump; use another copy of the backup.",
+                      "pg_restore không đọc được bản dump; hãy dùng một bản sao lưu khác.")
+    entries = dump.with_name("restore.list")
+    entries.write_text("".join(line + "\n" for line in listing.stdout.splitlines()
+                               if " COMMENT - EXTENSION " not in line))
     args, env = libpq_target(url)
     done = subprocess.run(
-        [client_program("pg_restore", major), "--no-owner", "--no-privileges",
-         "--exit-on-error", "--single-transaction", *args, str(dump)],
+        [program, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
+         f"--use-list={entries}", *args, str(dump)],
         capture_output=True, text=True, env=env)
     if done.returncode != 0:
         log.error("pg_restore failed: %s", done.stderr.strip())
