@@ -9,6 +9,7 @@ import io
 import json
 import os
 import tarfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from gis_app import create_app
 from gis_app.config import Config
-from gis_app.services import demo, migrations
+from gis_app.services import backup, demo, migrations
 from gis_app.services.backup import code_head
 from tests.conftest import fresh_database
 
@@ -208,3 +209,36 @@ def test_a_file_that_is_not_a_backup_is_refused(source, target, tmp_path):
     assert done.exit_code == 1
     assert f"{stray} is not a backup made by flask --app gis_app backup" in done.output
     _unchanged(target)
+
+
+def test_a_restore_whose_row_counts_differ_from_the_manifest_is_reported(source, target,
+                                                                         tmp_path):
+    with tarfile.open(source["archive"]) as tar:
+        counts = json.load(tar.extractfile("manifest.json"))["row_counts"]
+    sites = counts["public.sites"]
+    counts["public.sites"] = sites + 1
+    tampered = _with_manifest(source["archive"], tmp_path / "counts.tar", row_counts=counts)
+
+    done = _invoke(source["url"], source["media"], "restore", str(tampered),
+                   "--database-url", target["url"], "--media-dir", str(target["media"]))
+
+    assert done.exit_code == 1
+    assert (f"After the restore, table public.sites has {sites} rows instead of "
+            f"{sites + 1}; do not use this database") in done.output
+
+
+def test_a_missing_database_is_named_with_how_to_create_it(source, tmp_path):
+    missing = source["url"].rsplit("/", 1)[0] + "/" + PREFIX + "_bnone"
+    done = _invoke(source["url"], source["media"], "restore", str(source["archive"]),
+                   "--database-url", missing, "--media-dir", str(tmp_path / "media"))
+    assert done.exit_code == 1
+    assert (f"Cannot connect to the database {PREFIX}_bnone: create it first "
+            f"(createdb -T template0 {PREFIX}_bnone") in done.output
+    assert "Traceback" not in done.output and not (tmp_path / "media").exists()
+
+
+def test_the_default_archive_is_named_by_vietnam_time(evening_in_utc):
+    # 23:30 UTC is already the next morning in Hà Nội.
+    name = backup.default_archive_path().name
+    tomorrow = (evening_in_utc + timedelta(hours=7)).strftime("%Y%m%d")
+    assert name == f"heritage-{tomorrow}-0630.tar"
