@@ -8,6 +8,7 @@ import filecmp
 import io
 import json
 import os
+import subprocess
 import tarfile
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from gis_app import create_app
-from gis_app.config import Config
+from gis_app.config import PROJECT_ROOT, Config
 from gis_app.services import backup, demo, migrations
 from gis_app.services.backup import code_head
 from tests.conftest import fresh_database
@@ -242,3 +243,34 @@ def test_the_default_archive_is_named_by_vietnam_time(evening_in_utc):
     name = backup.default_archive_path().name
     tomorrow = (evening_in_utc + timedelta(hours=7)).strftime("%Y%m%d")
     assert name == f"heritage-{tomorrow}-0630.tar"
+
+
+def _flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "flask"), "--app", "gis_app",
+                           *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=600)
+
+
+def test_an_operator_backs_up_and_restores_from_the_environment(source, target, tmp_path):
+    """The commands as a cron job or an operator runs them: DATABASE_URL and
+    GIS_MEDIA_DIR from the environment, restore into DATABASE_URL."""
+    key = {"GIS_SECRET_KEY_FILE": str(tmp_path / "secret_key")}
+    archive = tmp_path / "nightly.tar"
+    done = _flask({**key, "DATABASE_URL": source["url"], "GIS_MEDIA_DIR": str(source["media"])},
+                  "backup", "--output", str(archive))
+    assert done.returncode == 0, done.stderr
+    assert f"{archive}: revision {code_head()}" in done.stdout
+
+    done = _flask({**key, "DATABASE_URL": target["url"], "GIS_MEDIA_DIR": str(target["media"])},
+                  "restore", str(archive), "--lang", "vi")
+    assert done.returncode == 0, done.stderr
+    assert _snapshot(target["url"]) == _snapshot(source["url"])
+    assert _files(target["media"]) == _files(source["media"])
+
+    again = _flask({**key, "DATABASE_URL": target["url"], "GIS_MEDIA_DIR": str(target["media"])},
+                   "restore", str(archive), "--lang", "vi")
+    assert again.returncode == 1
+    lines = again.stderr.strip().splitlines()
+    assert len(lines) == 1  # one line, no traceback
+    assert lines[0].startswith(f"Error: Cơ sở dữ liệu {PREFIX}_bdst không trống (")
+    assert "createdb -T template0" in lines[0]
