@@ -1,6 +1,6 @@
 """`flask --app gis_app ...` commands: db, demo, import, imports, users, backup, restore,
-and the life-cycle
-verbs officials also click (records, proposals, zones, assessments, media).
+and the life-cycle verbs officials also click (records, proposals, zones, assessments,
+media).
 
 Every write verb runs in one transaction (`_run`) on the same service the page calls,
 recorded as a revision under `--user` (required); a refusal is one line in English or
