@@ -1,5 +1,6 @@
-"""`flask --app gis_app ...` commands: db, demo, import, imports, users, and the life-cycle
-verbs officials also click (records, proposals, zones, assessments, media).
+"""`flask --app gis_app ...` commands: db, demo, import, imports, users, backup, restore,
+and the life-cycle verbs officials also click (records, proposals, zones, assessments,
+media).
 
 Every write verb runs in one transaction (`_run`) on the same service the page calls,
 recorded as a revision under `--user` (required); a refusal is one line in English or
@@ -27,6 +28,7 @@ from gis_app.importers.pipeline import ImportOptions, run_import
 from gis_app.models.base import ROLES
 from gis_app.services import (
     accounts,
+    backup,
     conditions,
     demo,
     digital_records,
@@ -791,8 +793,47 @@ def media_restore(record_id: int, username: str, lang: str) -> None:
     click.echo(f"photo or document #{record_id} put back")
 
 
+@click.command("backup")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Archive to write (default var/backups/heritage-YYYYMMDD-HHMM.tar)")
+@LANG_OPTION
+@with_appcontext
+def backup_command(output: Path | None, lang: str) -> None:
+    """Back up the database and the media files into one archive with a manifest."""
+    try:
+        path, manifest = backup.create_backup(current_app.config["DATABASE_URL"],
+                                              Path(current_app.config["MEDIA_DIR"]), output)
+    except HeritageError as error:
+        raise click.ClickException(error.user_message(lang)) from None
+    click.echo(f"{path}: revision {manifest['alembic_revision']}, data version "
+               f"{manifest['data_version']}, {sum(manifest['row_counts'].values())} rows, "
+               f"{len(manifest['media'])} media files")
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--database-url", help="Empty database to restore into (default DATABASE_URL)")
+@click.option("--media-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Empty folder for the media files (default GIS_MEDIA_DIR)")
+@LANG_OPTION
+@with_appcontext
+def restore_command(archive: Path, database_url: str | None, media_dir: Path | None,
+                    lang: str) -> None:
+    """Restore a backup into an empty database and an empty media folder."""
+    try:
+        done = backup.restore_backup(
+            archive, database_url or current_app.config["DATABASE_URL"],
+            media_dir or Path(current_app.config["MEDIA_DIR"]))
+    except HeritageError as error:
+        raise click.ClickException(error.user_message(lang)) from None
+    click.echo(f"restored revision {done.revision}: {done.tables} tables, {done.rows} rows "
+               f"(counts match the manifest), {done.files} media files")
+
+
 def init_app(app: Flask) -> None:
     for group in (db_cli, demo_cli, users_cli, imports_cli, records_cli, proposals_cli,
                   zones_cli, assessments_cli, media_cli):
         app.cli.add_command(group)
     app.cli.add_command(import_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
