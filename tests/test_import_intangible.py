@@ -5,6 +5,7 @@ row (lunar month/day or a solar date) — all or nothing, re-importable, undoabl
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,11 @@ from sqlalchemy.orm import Session
 from gis_app.errors import ImportFailed
 from gis_app.importers.pipeline import ImportOptions, run_import
 from gis_app.services.imports import undo_import
+from tests import importflow as flow
 from tests import surveyfiles as sf
 from tests.factories import make_site
 from tests.test_import import snapshot
+from tests.test_import_web import reviewer, uploads  # noqa: F401 (fixtures)
 
 PRESET = ["--layer", "intangible_heritage", "--preset", "khao-sat-phi-vat-the"]
 COLUMNS = ["MA_DS", "TEN_DS", "LOAI_HINH", "CONG_DONG", "MA_DT", "TEN_LH", "THANG_AL",
@@ -195,3 +198,27 @@ def test_places_practised_update_the_heritage_matched_by_identifier_or_name(
     assert (after["Hát trống quân"]["community"], after["Hát trống quân"]["places"]) == (
         None, None)
     assert after["Lễ hội Chử Đồng Tử"]["events"] == ["Lễ hội Chử Đồng Tử 10/2 AL 1d"]
+
+
+@pytest.mark.usefixtures("reviewer", "uploads")  # a district reviewer signed in
+def test_web_import_of_an_inventory_without_coordinates_previews_then_confirms(
+        client, db: Session, tmp_path: Path) -> None:
+    temple = make_site(db, 105.955, 20.80, name="Đền Đa Hòa", zone_radius_m=None)
+    path = write_csv(tmp_path, "kiemke_web", [
+        {"TEN_DS": "Lễ hội Đa Hòa", "LOAI_HINH": "Lễ hội truyền thống", "MA_DT": temple,
+         "THANG_AL": "2", "NGAY_AL": "10"}])
+    page = client.get(flow.LIST).get_data(as_text=True)
+    assert "Di sản văn hóa phi vật thể" in page  # the layer choice
+    response = flow.upload_and_preview(client, path, layer="intangible_heritage",
+                                       preset="khao-sat-phi-vat-the")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    assert re.search(r'Sẽ thêm mới</dt>\s*<dd data-count="inserted">1</dd>', html), html
+    assert heritage(db) == {}  # a preview writes nothing
+    confirmed = client.post(flow.form_action(html, flow.CONFIRM),
+                            data=flow.form_fields(html, flow.CONFIRM))
+    assert confirmed.status_code == 302
+    done = client.get(confirmed.headers["Location"]).get_data(as_text=True)
+    assert "đã xong: thêm 1" in done
+    found = heritage(db)["Lễ hội Đa Hòa"]
+    assert (found["relics"], found["events"]) == ([temple], ["Lễ hội Đa Hòa 10/2 AL 1d"])
