@@ -131,6 +131,8 @@ def test_bad_lunar_dates_and_unknown_relics_are_row_errors_and_nothing_is_writte
         {"TEN_DS": "Hát ví", "LOAI_HINH": "Diễn xướng dân gian", "MA_DT": "KS-404"},
         {"TEN_DS": "Hát chèo", "LOAI_HINH": "Diễn xướng dân gian", "MA_DT": "KS-02"},
         {"TEN_DS": "Múa rối", "LOAI_HINH": "Múa"},
+        {"MA_DS": "VN-HY-DT-000001", "TEN_DS": "Hát xẩm", "LOAI_HINH": "Diễn xướng dân gian"},
+        {"MA_DS": "PVT-12", "TEN_DS": "Hát văn", "LOAI_HINH": "Diễn xướng dân gian"},
     ])
     before = snapshot(db)
     count = db.execute(text("SELECT count(*) FROM intangible_heritage")).scalar_one()
@@ -147,6 +149,13 @@ def test_bad_lunar_dates_and_unknown_relics_are_row_errors_and_nothing_is_writte
                          "Tháng âm lịch: hãy nhập số từ 1 đến 12.")
     assert errors[3][0] == "Give both the lunar day and the lunar month (or neither)."
     assert errors[6][0].startswith("'Múa' is not a known type")
+    assert errors[7][0].startswith("VN-HY-DT-000001 is the identifier of a relic, not of an "
+                                   "intangible heritage")
+    assert errors[8] == (
+        "'PVT-12' is not an intangible heritage identifier (VN-HY-PVT- and six digits); "
+        "correct it, or leave the cell empty for a new identifier.",
+        "'PVT-12' không phải mã định danh di sản phi vật thể (VN-HY-PVT- và sáu chữ số); "
+        "hãy sửa, hoặc để trống để được cấp mã mới.")
     # Rows with a bad cell stop the import before the relics are looked up; a file whose
     # dates are right is checked for its relics.
     fixed = write_csv(tmp_path, "loi2", [

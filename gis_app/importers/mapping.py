@@ -369,6 +369,17 @@ def convert(tf: TargetField, value: Any, extra: dict[str, str]) -> Any:
         return list(dict.fromkeys(codes))
     if tf.kind == "heritage_id":
         return text.upper()
+    if tf.kind == "intangible_id":
+        cell = read_identifier_cell(text, "intangible")
+        if cell.problem:
+            raise ValueProblem(*cell.problem)
+        if cell.identifier is None:
+            raise ValueProblem(
+                f"{text!r} is not an intangible heritage identifier (VN-HY-PVT- and six "
+                f"digits); correct it, or leave the cell empty for a new identifier.",
+                f"{text!r} không phải mã định danh di sản phi vật thể (VN-HY-PVT- và sáu chữ "
+                f"số); hãy sửa, hoặc để trống để được cấp mã mới.")
+        return cell.identifier
     if tf.kind == "int":
         try:
             return int(text)

@@ -27,7 +27,8 @@ class TargetField:
     # text, date, vocab, vocab_list, heritage_id (an identifier, as given), identifier
     # (a relic's identifier or else the survey's own code: see identifiers.py),
     # site_ref (the same, naming the relic a record belongs to), int (a whole number),
-    # text_list (several values separated by ';')
+    # text_list (several values separated by ';'), intangible_id (an intangible
+    # heritage's identifier: anything else is a row error)
     kind: str = "text"
     vocab: str | None = None
     required: bool = False
@@ -195,7 +196,7 @@ TARGETS: dict[str, Target] = {
         title={"vi": "Di sản văn hóa phi vật thể", "en": "Intangible heritage"},
         fields=(
             TargetField("heritage_id", {"vi": "Mã định danh", "en": "Heritage identifier"},
-                        kind="heritage_id"),
+                        kind="intangible_id"),
             TargetField("name_vi", {"vi": "Tên di sản", "en": "Name (Vietnamese)"},
                         required=True),
             TargetField("name_en", {"vi": "Tên tiếng Anh", "en": "Name (English)"}),
