@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from gis_app.errors import ImportFailed
 from gis_app.importers.pipeline import ImportOptions, run_import
+from gis_app.services import intangible
+from gis_app.services.accounts import create_user
 from gis_app.services.imports import undo_import
 from tests import importflow as flow
 from tests import surveyfiles as sf
@@ -231,3 +233,20 @@ def test_web_import_of_an_inventory_without_coordinates_previews_then_confirms(
     assert "đã xong: thêm 1" in done
     found = heritage(db)["Lễ hội Đa Hòa"]
     assert (found["relics"], found["events"]) == ([temple], ["Lễ hội Đa Hòa 10/2 AL 1d"])
+
+
+def test_undo_is_refused_while_a_festival_date_added_by_hand_depends_on_the_import(
+        runner, db: Session, tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "mot", [{"TEN_DS": "Hội vật Phú Hùng", "LOAI_HINH": "Lễ hội"}])
+    result = run_import(db, path, ImportOptions(layer="intangible_heritage",
+                                                preset="khao-sat-phi-vat-the"))
+    hid = heritage(db)["Hội vật Phú Hùng"]["heritage_id"]
+    user = create_user(db, "thamdinh2", "mat-khau-du-dai-1", "district_reviewer")
+    intangible.add_event(db, user, hid, {"name_vi": "Hội vật mùa xuân", "lunar_month": "1",
+                                         "lunar_day": "6"})
+    refused = runner.invoke(args=["imports", "undo", str(result.import_id)])
+    assert refused.exit_code != 0
+    assert f"Import #{result.import_id} cannot be undone: records in heritage_events " \
+           f"added after it depend on what it created." in refused.output
+    assert "Traceback" not in refused.output
+    assert heritage(db)["Hội vật Phú Hùng"]["events"] == ["Hội vật mùa xuân 6/1 AL 1d"]
