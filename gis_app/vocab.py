@@ -216,6 +216,20 @@ VARIANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "fire_equipment": ("PCCC", "Bình cứu hỏa", "Phòng cháy chữa cháy"),
         "camera": ("Camera", "Camera an ninh"),
     },
+    # How inventories of intangible heritage write its type (the category without its
+    # word for "type", or the practice it is known by).
+    "ich_type": {
+        "traditional_festival": ("Lễ hội", "Lễ hội dân gian", "Festival"),
+        "social_customs_beliefs": ("Tín ngưỡng", "Tập quán xã hội", "Phong tục",
+                                   "Tập quán xã hội và tín ngưỡng dân gian",
+                                   "Tín ngưỡng dân gian"),
+        "folk_performing_arts": ("Nghệ thuật trình diễn", "Diễn xướng dân gian",
+                                 "Nghệ thuật biểu diễn dân gian"),
+        "traditional_crafts": ("Nghề thủ công", "Nghề truyền thống",
+                               "Nghề thủ công truyền thống", "Làng nghề"),
+        "oral_traditions": ("Ngữ văn", "Văn học dân gian", "Tiếng nói, chữ viết"),
+        "folk_knowledge": ("Tri thức", "Tri thức dân gian về y dược"),
+    },
 }
 
 

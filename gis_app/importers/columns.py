@@ -78,7 +78,8 @@ def _text(value: Any, encoding: str, legacy: bool) -> str | None:
 
 def read_columns(path: Path, *, source_layer: str | None = None,
                  encoding: str | None = None,
-                 value_columns: dict[str, bool] | None = None) -> FileColumns:
+                 value_columns: dict[str, bool] | None = None,
+                 geometry_required: bool = True) -> FileColumns:
     """The columns of the survey file at `path` with sample values, and the distinct
     values of `value_columns` ({column: split lists}: with True a cell such as
     "Lịch sử; Kiến trúc" counts as two values, as a vocab_list field reads it).
@@ -88,7 +89,8 @@ def read_columns(path: Path, *, source_layer: str | None = None,
     """
     wanted = dict(value_columns or {})
     with tempfile.TemporaryDirectory(prefix="gis-columns-") as tmp:
-        source = open_source(path, Path(tmp), source_layer)
+        source = open_source(path, Path(tmp), source_layer,
+                             geometry_required=geometry_required)
         given = (pipeline.encodings.normalise_encoding_name(encoding) if encoding else None)
         chosen = pipeline.decide_encoding(source, given, pipeline.Report())
         names = [f for f in source.fields if not source.coords or f not in source.coords]

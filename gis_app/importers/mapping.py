@@ -26,6 +26,8 @@ PRESET_DIR = Path(__file__).resolve().parents[2] / "data" / "presets"
 
 # A vocab_list cell holds several codes: "Lịch sử; Kiến trúc nghệ thuật".
 LIST_SEPARATORS = re.compile(r"\s*(?:[,;/+|]|\bvà\b)\s*")
+# A text_list cell: "VN-HY-DT-000012; KC-03".
+TEXT_LIST_SEPARATOR = re.compile(r"\s*;\s*")
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y%m%d")
 
 
@@ -367,6 +369,25 @@ def convert(tf: TargetField, value: Any, extra: dict[str, str]) -> Any:
         return list(dict.fromkeys(codes))
     if tf.kind == "heritage_id":
         return text.upper()
+    if tf.kind == "intangible_id":
+        cell = read_identifier_cell(text, "intangible")
+        if cell.problem:
+            raise ValueProblem(*cell.problem)
+        if cell.identifier is None:
+            raise ValueProblem(
+                f"{text!r} is not an intangible heritage identifier (VN-HY-PVT- and six "
+                f"digits); correct it, or leave the cell empty for a new identifier.",
+                f"{text!r} không phải mã định danh di sản phi vật thể (VN-HY-PVT- và sáu chữ "
+                f"số); hãy sửa, hoặc để trống để được cấp mã mới.")
+        return cell.identifier
+    if tf.kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueProblem(f"{text!r} is not a whole number.",
+                               f"{text!r} không phải số nguyên.") from None
+    if tf.kind == "text_list":
+        return list(dict.fromkeys(part for part in TEXT_LIST_SEPARATOR.split(text) if part))
     if tf.kind in ("identifier", "site_ref"):
         cell = read_identifier_cell(text, "site")
         if cell.problem:

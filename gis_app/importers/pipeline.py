@@ -193,7 +193,8 @@ def run_import(db: Session, path: Path, options: ImportOptions, *,
     report.info["file"] = {"name": file_name, "checksum": sha256(path),
                            "size": path.stat().st_size}
     with tempfile.TemporaryDirectory(prefix="gis-import-") as tmp:
-        source = open_source(path, Path(tmp), options.source_layer)
+        source = open_source(path, Path(tmp), options.source_layer,
+                             geometry_required=not target.optional_geometry)
         report.info["file"].update({"dataset": source.path.name, "format": source.driver,
                                     "source_layer": source.layer, "features": source.count})
         field_map = mapping.build_field_map(target, source.fields, preset, options.mapping,
@@ -203,7 +204,7 @@ def run_import(db: Session, path: Path, options: ImportOptions, *,
         report.info["mapping"] = {**field_map.as_report(), "preset": preset.name if preset
                                   else None}
         encoding = decide_encoding(source, given_encoding, report)
-        choice = decide_crs(source, given_crs)
+        choice = decide_crs(source, given_crs, optional=target.optional_geometry)
         report.info["crs"] = choice.as_report()
         return _load(db, source, target, field_map, encoding, choice, report, options,
                      actor_id, progress)
@@ -236,22 +237,30 @@ def decide_encoding(source: Source, given: str | None, report: Report) -> str:
     return detection.encoding
 
 
-def decide_crs(source: Source, given: Any) -> crs_mod.CrsChoice:
-    """The CRS to read `source` in: `given`, else its .prj, else inferred (InputError)."""
+def decide_crs(source: Source, given: Any, *, optional: bool = False) -> crs_mod.CrsChoice:
+    """The CRS to read `source` in: `given`, else its .prj, else inferred (InputError).
+    With `optional` (a target whose rows may have no shape), a file without any shape
+    is read as WGS 84: there are no coordinates to read."""
     if given is not None:
         return crs_mod.CrsChoice(given, "given")
     if source.crs_wkt:
         return crs_mod.crs_from_prj(source.crs_wkt)
+    if optional and (source.no_geometry or _total_bounds(source, required=False) is None):
+        return crs_mod.CrsChoice(crs_mod.parse_crs("EPSG:4326"), "no shapes")
     bounds = _total_bounds(source)
+    assert bounds is not None
     return crs_mod.infer_crs(bounds)
 
 
-def _total_bounds(source: Source) -> tuple[float, float, float, float]:
+def _total_bounds(source: Source, required: bool = True
+                  ) -> tuple[float, float, float, float] | None:
     boxes = []
     for batch in read_batches(source):
         valid = [g for g in batch.geoms if g is not None and not g.is_empty]
         if valid:
             boxes.append(shapely.total_bounds(np.array(valid, dtype=object)))
+    if not boxes and not required:
+        return None
     if not boxes:
         raise ImportFailed("No feature of the file has coordinates.",
                            "Không đối tượng nào trong tệp có tọa độ.")
@@ -307,10 +316,13 @@ class _Stager:
         self.db.execute(text(f"CREATE TEMP TABLE import_stage (row_no integer PRIMARY KEY, "
                              f"{cols}, geom geometry(Geometry, 4326), "
                              f"{targets.stage_columns(self.target)}) ON COMMIT DROP"))
-        # New relics get both; a zone's relic is found by either, or by position.
-        for name in ("heritage_id", "survey_code", "site_heritage_id", "site_survey_code"):
-            if name not in self.columns and any(f.name == name for f in self.target.fields):
-                self.db.execute(text(f"ALTER TABLE import_stage ADD COLUMN {name} text"))
+        # Every field of the target has a column (empty when the file has none): new
+        # relics get an identifier and a survey code, a zone's relic is found by either
+        # or by position, the load statements read the fields they need.
+        for tf in self.target.fields:
+            if tf.name not in self.columns:
+                self.db.execute(text(f"ALTER TABLE import_stage ADD COLUMN {tf.name} "
+                                     f"{tf.sql_type}"))
 
     def stage(self, batch: Batch) -> None:
         rows = self._convert_attributes(batch)
@@ -327,7 +339,7 @@ class _Stager:
                          f"(FORMAT BINARY)") as copy:
             copy.set_types(types)
             for offset, values in enumerate(rows):
-                if wkb[offset] is None:
+                if wkb[offset] is None and not self.target.optional_geometry:
                     continue
                 copy.write_row([batch.first_row + offset, *values, wkb[offset]])
 
@@ -367,7 +379,23 @@ class _Stager:
             columns.append(converted)
         if self.code_source:
             self._split_survey_codes(batch, columns)
-        return [list(row) for row in zip(*columns, strict=True)] if columns else [[]] * n
+        rows = [list(row) for row in zip(*columns, strict=True)] if columns else [[]] * n
+        if self.target.check_row:
+            self._check_rows(batch, rows)
+        return rows
+
+    def _check_rows(self, batch: Batch, rows: list[list[Any]]) -> None:
+        """The target's checks across the fields of a row (a festival's lunar day and
+        month); they may normalise the row's values."""
+        assert self.target.check_row
+        names = self.columns
+        for offset, row in enumerate(rows):
+            values = dict(zip(names, row, strict=True))
+            problem = self.target.check_row(values)
+            if problem:
+                self.report.error(batch.first_row + offset, None, *problem)
+            else:
+                row[:] = [values[name] for name in names]
 
     def _split_survey_codes(self, batch: Batch, columns: list[list[Any]]) -> None:
         """Move the survey codes found in the identifier column to the survey-code
@@ -430,7 +458,7 @@ class _Stager:
         present = ~missing
         empty = np.zeros(len(geoms), dtype=bool)
         empty[present] = shapely.is_empty(geoms[present].astype(object))
-        for row in rows[missing | empty]:
+        for row in rows[missing | empty] if not self.target.optional_geometry else ():
             self.report.error(int(row), None, "The feature has no geometry (empty shape).",
                               "Đối tượng không có hình học (hình rỗng).")
         ok = present & ~empty
@@ -687,7 +715,7 @@ def _stage_and_load(db: Session, savepoint: Any, source: Source, target: targets
     for counter, sql in targets.load_statements(target, stager.columns):
         rowcount = _execute_load(db, sql, params)
         if counter:
-            counts[counter] += rowcount
+            counts[counter] = counts.get(counter, 0) + rowcount
     if target.layer == "sites":
         counts["proposed"] = _propose_published(db, stager.columns, actor_id,
                                                 params["source"], report, options.dry_run)

@@ -60,6 +60,7 @@ class Source:
     cpg: str | None = None
     legacy_text: bool = False  # DBF/CSV: text bytes whose encoding is decided by us
     coords: tuple[str, str] | None = None  # CSV: (x/lon field, y/lat field)
+    no_geometry: bool = False  # a plain table (allowed when geometry_required is False)
     notes: list[Message] = field(default_factory=list)
 
     @property
@@ -78,8 +79,11 @@ class Batch:
 
 
 def open_source(path: Path, workdir: Path, source_layer: str | None = None,
-                limits: archive.Limits | None = None) -> Source:
+                limits: archive.Limits | None = None, *,
+                geometry_required: bool = True) -> Source:
     """Find the dataset in `path` (unpacking an archive into `workdir`) and describe it.
+    Without `geometry_required`, a file without shapes (a CSV without coordinate
+    columns, a table) is read too (`no_geometry`).
 
     Raises ImportFailed with a message a person can act on: empty file, unknown format,
     shapefile parts missing, several datasets or layers without `source_layer`, a file
@@ -118,7 +122,10 @@ def open_source(path: Path, workdir: Path, source_layer: str | None = None,
                     count=int(info["features"]), crs_wkt=info["crs"], cpg=cpg,
                     legacy_text=legacy)
     if driver == "CSV":
-        source.coords = _csv_coordinates(source)
+        source.coords = _csv_coordinates(source, geometry_required)
+        source.no_geometry = source.coords is None
+    elif info["geometry_type"] is None and not geometry_required:
+        source.no_geometry = True
     elif info["geometry_type"] is None:
         raise fail(f"{dataset.name} has no geometry (no shapes or coordinates); it cannot be "
                    f"placed on the map.",
@@ -220,13 +227,15 @@ def _unreadable(path: Path, exc: Exception) -> ImportFailed:
                 f"{detail}). Hãy xuất lại tệp từ phần mềm đo đạc.")
 
 
-def _csv_coordinates(source: Source) -> tuple[str, str]:
+def _csv_coordinates(source: Source, required: bool = True) -> tuple[str, str] | None:
     by_fold = {fold(name): name for name in source.fields}
     for xs, ys in ((LON_NAMES, LAT_NAMES), (X_NAMES, Y_NAMES)):
         x = next((by_fold[n] for n in xs if n in by_fold), None)
         y = next((by_fold[n] for n in ys if n in by_fold), None)
         if x and y:
             return x, y
+    if not required:
+        return None
     raise fail(
         f"{source.path.name} has no coordinate columns. A CSV needs lon and lat (or kinh_do "
         f"and vi_do) in degrees, or x and y in metres (VN-2000); its columns are: "
@@ -246,12 +255,13 @@ def read_batches(source: Source, batch_size: int = BATCH, geometry: bool = True
         try:
             meta, _fids, geoms, values = ogr.read(
                 source.path, layer=source.layer, encoding=source.encoding_arg,
-                read_geometry=geometry and source.coords is None, skip_features=start,
+                read_geometry=geometry and source.coords is None and not source.no_geometry,
+                skip_features=start,
                 max_features=batch_size)
         except (DataSourceError, DataLayerError, FieldError, GeometryError) as exc:
             raise _unreadable(source.path, exc) from exc
         attrs = dict(zip(meta["fields"], values, strict=True))
-        if not geometry:
+        if not geometry or source.no_geometry or (geoms is None and source.coords is None):
             shapes = [None] * (len(values[0]) if values else 0)
         elif source.coords is None:
             shapes = shapely.from_wkb(geoms, on_invalid="ignore")

@@ -7,9 +7,17 @@ file without, say, a decision number never blanks one that is stored.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from gis_app.errors import InputError
+from gis_app.services.event_dates import check_event
 
 Text = dict[str, str]
+# Checks one converted row across its fields, normalising the values in place; the
+# problem as (en, vi), or None.
+RowCheck = Callable[[dict[str, Any]], "tuple[str, str] | None"]
 
 
 @dataclass(frozen=True)
@@ -18,14 +26,17 @@ class TargetField:
     label: Text
     # text, date, vocab, vocab_list, heritage_id (an identifier, as given), identifier
     # (a relic's identifier or else the survey's own code: see identifiers.py),
-    # site_ref (the same, naming the relic a record belongs to)
+    # site_ref (the same, naming the relic a record belongs to), int (a whole number),
+    # text_list (several values separated by ';'), intangible_id (an intangible
+    # heritage's identifier: anything else is a row error)
     kind: str = "text"
     vocab: str | None = None
     required: bool = False
 
     @property
     def sql_type(self) -> str:
-        return {"date": "date", "vocab_list": "text[]"}.get(self.kind, "text")
+        return {"date": "date", "vocab_list": "text[]", "text_list": "text[]",
+                "int": "integer"}.get(self.kind, "text")
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,10 @@ class Target:
     # (identifier field, survey-code field): survey codes found in the identifier
     # column are staged in the survey-code column (pipeline._Stager).
     codes: tuple[str, str] | None = None
+    # Rows may come without a geometry (a plain table: a CSV without coordinates).
+    optional_geometry: bool = False
+    # Checks each converted row across fields (pipeline._Stager).
+    check_row: RowCheck | None = None
 
     def field(self, name: str) -> TargetField:
         return next(f for f in self.fields if f.name == name)
@@ -69,6 +84,34 @@ SITE_CODE = TargetField("site_survey_code", {"vi": "Mã khảo sát di tích",
                                              "en": "Relic's survey code"})
 ACCURACY = TargetField("accuracy", {"vi": "Độ chính xác", "en": "Accuracy"}, kind="vocab",
                        vocab="accuracy")
+
+# The columns of a festival date in an intangible heritage row (see _check_event_row).
+EVENT_FIELDS = ("event_name_vi", "event_name_en", "lunar_month", "lunar_day", "solar_date",
+                "duration_days")
+
+
+def _check_event_row(values: dict[str, Any]) -> tuple[str, str] | None:
+    """The festival date of an intangible heritage row, checked by the editor's rule
+    (services.event_dates.check_event): a lunar month and day (both, 1-12 and 1-30) or
+    a solar date; values normalised in place. A row without any date column is no event."""
+    given = {k: values[k] for k in EVENT_FIELDS if values.get(k) is not None}
+    if not given:
+        return None
+    raw = {"name_vi": values.get("event_name_vi") or values.get("name_vi"),
+           "name_en": values.get("event_name_en"),
+           "lunar_month": given.get("lunar_month"), "lunar_day": given.get("lunar_day"),
+           "solar_date": (given["solar_date"].isoformat() if "solar_date" in given else None),
+           "duration_days": given.get("duration_days")}
+    try:
+        event = check_event(
+            {k: (str(v) if v is not None else None) for k, v in raw.items()})
+    except InputError as error:
+        return error.message_en, error.message_vi
+    for name in ("lunar_month", "lunar_day", "duration_days"):
+        if name in values and values[name] is not None:
+            values[name] = event[name]
+    return None
+
 
 TARGETS: dict[str, Target] = {
     "sites": Target(
@@ -142,6 +185,47 @@ TARGETS: dict[str, Target] = {
             ACCURACY,
         ),
     ),
+    # Intangible heritage (di sản văn hóa phi vật thể): one row each, its places practised
+    # as polygons (optional), the relics where it is practised (identifiers or survey
+    # codes separated by ';') and one festival date on the same row. Matched by
+    # identifier, else by name; new ones are drafts with new VN-HY-PVT identifiers.
+    "intangible_heritage": Target(
+        layer="intangible_heritage", table="intangible_heritage", geometry="MultiPolygon",
+        key=("heritage_id",), unique=("name_vi",), optional_geometry=True,
+        check_row=_check_event_row,
+        title={"vi": "Di sản văn hóa phi vật thể", "en": "Intangible heritage"},
+        fields=(
+            TargetField("heritage_id", {"vi": "Mã định danh", "en": "Heritage identifier"},
+                        kind="intangible_id"),
+            TargetField("name_vi", {"vi": "Tên di sản", "en": "Name (Vietnamese)"},
+                        required=True),
+            TargetField("name_en", {"vi": "Tên tiếng Anh", "en": "Name (English)"}),
+            TargetField("ich_type", {"vi": "Loại hình", "en": "Type"}, kind="vocab",
+                        vocab="ich_type", required=True),
+            TargetField("community", {"vi": "Cộng đồng chủ thể", "en": "Bearer community"}),
+            TargetField("description_vi", {"vi": "Mô tả", "en": "Description (Vietnamese)"}),
+            TargetField("description_en", {"vi": "Mô tả tiếng Anh",
+                                           "en": "Description (English)"}),
+            TargetField("national_listing_decision_no",
+                        {"vi": "Số quyết định ghi danh quốc gia",
+                         "en": "National listing decision no."}),
+            TargetField("national_listing_date", {"vi": "Ngày quyết định ghi danh",
+                                                  "en": "National listing date"},
+                        kind="date"),
+            TargetField("relics", {"vi": "Di tích nơi thực hành",
+                                   "en": "Relics where it is practised"}, kind="text_list"),
+            TargetField("event_name_vi", {"vi": "Tên lễ hội", "en": "Festival name"}),
+            TargetField("event_name_en", {"vi": "Tên lễ hội (tiếng Anh)",
+                                          "en": "Festival name (English)"}),
+            TargetField("lunar_month", {"vi": "Tháng âm lịch", "en": "Lunar month"},
+                        kind="int"),
+            TargetField("lunar_day", {"vi": "Ngày âm lịch", "en": "Lunar day"}, kind="int"),
+            TargetField("solar_date", {"vi": "Ngày dương lịch", "en": "Solar date"},
+                        kind="date"),
+            TargetField("duration_days", {"vi": "Số ngày", "en": "Duration (days)"},
+                        kind="int"),
+        ),
+    ),
 }
 
 # Targets whose rows name a relic (found by _relic_links), and whether they must.
@@ -181,6 +265,10 @@ def stage_columns(target: Target) -> str:
                   "link text, site_matches integer")
     if target.layer in FEATURES:
         extra += ", site_id integer, link text, site_matches integer"
+    if target.layer == "intangible_heritage":
+        # The relics named in `relics`, when each name matched one; the festival date
+        # the row's event updates.
+        extra += ", site_ids integer[], event_id integer"
     return extra
 
 
@@ -231,6 +319,8 @@ def prepare_statements(target: Target, mapped: list[str] | tuple[str, ...] = ()
                          FROM {target.table} GROUP BY 1, 2 HAVING count(*) = 1) l
                 WHERE l.site = coalesce(st.site_id, 0) AND l.name_vi = st.name_vi""",
         ]
+    if target.layer == "intangible_heritage":
+        return _intangible_matches()
     raise KeyError(target.layer)
 
 
@@ -247,6 +337,8 @@ def load_statements(target: Target, mapped: list[str]) -> list[tuple[str, str]]:
         return _zone_statements(mapped)
     if target.layer in FEATURES:
         return _feature_statements(target.table, mapped)
+    if target.layer == "intangible_heritage":
+        return _intangible_statements(mapped)
     raise KeyError(target.layer)
 
 
@@ -410,6 +502,8 @@ def unknown_reference_sql(target: Target) -> str | None:
     """SQL listing staged rows whose relic was not found, or not found once, as (row_no,
     English message, Vietnamese message); run after `prepare_statements`. A landscape
     feature that names no relic and contains none is not an error."""
+    if target.layer == "intangible_heritage":
+        return _RELIC_NAMES_NOT_FOUND
     if target.layer not in LINKED:
         return None
     if target.layer == "protection_zones":
@@ -509,4 +603,148 @@ def row_errors_sql(target: Target) -> str | None:
               FROM import_stage st JOIN sites s ON s.id = st.site_id
              WHERE s.status IN ('retired', 'merged')
              ORDER BY 1 LIMIT 50"""
+    if target.layer == "intangible_heritage":
+        return _INTANGIBLE_ID_ERRORS
     return None
+
+
+# --- intangible heritage -------------------------------------------------------------------
+
+_ICH_RECORD = ("name_vi", "name_en", "ich_type", "community", "description_vi",
+               "description_en", "national_listing_decision_no", "national_listing_date")
+
+# Each name in a row's `relics` cell with the relics of the register it names: by heritage
+# identifier, or by survey code (the relic survey's own code, kept when it was imported).
+_RELIC_NAMES = f"""
+    SELECT c.row_no, c.name, count(s.id) AS n, min(s.id) AS site_id,
+           string_agg(s.heritage_id || ' ' || s.name_vi, ', ' ORDER BY s.heritage_id) AS found
+      FROM (SELECT row_no, unnest(relics) AS name FROM import_stage) c
+      LEFT JOIN sites s ON (s.heritage_id = upper(c.name) OR s.survey_code = c.name)
+                       AND {_IN_REGISTER}
+     GROUP BY c.row_no, c.name"""
+
+_RELIC_NAMES_NOT_FOUND = f"""
+    SELECT r.row_no,
+           CASE WHEN r.n = 0 THEN format(
+               'No relic in the register has the heritage identifier or survey code %s; '
+               'correct it (several relics are separated by '';'') or import the relic '
+               'first.', r.name)
+           ELSE format('Several relics have the survey code %s (%s); give the heritage '
+                       'identifier of the one where it is practised.', r.name, r.found) END,
+           CASE WHEN r.n = 0 THEN format(
+               'Không có di tích nào trong danh mục mang mã định danh hoặc mã khảo sát %s; '
+               'hãy sửa lại (nhiều di tích cách nhau bằng dấu '';'') hoặc nhập di tích '
+               'trước.', r.name)
+           ELSE format('Nhiều di tích có cùng mã khảo sát %s (%s); hãy ghi mã định danh của '
+                       'di tích nơi thực hành di sản.', r.name, r.found) END
+      FROM ({_RELIC_NAMES}) r
+     WHERE r.n <> 1 ORDER BY r.row_no, r.name LIMIT 50"""
+
+# An identifier that matches no intangible heritage is registered for the new record,
+# unless the register holds it for another kind of record or retired it.
+_INTANGIBLE_ID_ERRORS = """
+    SELECT st.row_no,
+           CASE WHEN h.retired_at IS NOT NULL THEN format(
+               '%s was retired; identifiers are never reused. Give the heritage''s current '
+               'identifier, or leave the cell empty for a new one.', h.id)
+           ELSE format('%s is registered for another kind of record (%s), not an intangible '
+                       'heritage; give its VN-HY-PVT identifier, or leave the cell empty for '
+                       'a new one.', h.id, h.kind) END,
+           CASE WHEN h.retired_at IS NOT NULL THEN format(
+               '%s đã bị hủy; mã định danh không bao giờ được dùng lại. Hãy ghi mã hiện hành '
+               'của di sản, hoặc để trống để được cấp mã mới.', h.id)
+           ELSE format('%s đã được cấp cho loại hồ sơ khác (%s), không phải di sản phi vật '
+                       'thể; hãy ghi mã VN-HY-PVT của di sản, hoặc để trống để được cấp mã '
+                       'mới.', h.id, h.kind) END
+      FROM import_stage st JOIN heritage_identifiers h ON h.id = st.heritage_id
+     WHERE st.target_id IS NULL AND (h.retired_at IS NOT NULL OR h.kind <> 'intangible')
+     ORDER BY st.row_no LIMIT 50"""
+
+# A row has a festival date when it gives a lunar month or a solar date (the row check
+# has made sure the rest fits: services.event_dates.check_event).
+_HAS_EVENT = "(st.lunar_month IS NOT NULL OR st.solar_date IS NOT NULL)"
+_EVENT_NAME = "coalesce(st.event_name_vi, st.name_vi)"
+
+
+def _intangible_matches() -> list[str]:
+    return [
+        """UPDATE import_stage st SET target_id = i.id FROM intangible_heritage i
+            WHERE i.heritage_id = st.heritage_id""",
+        # A row without an identifier is the heritage of that name, when only one has it.
+        """UPDATE import_stage st SET target_id = m.id
+             FROM (SELECT name_vi, min(id) AS id FROM intangible_heritage
+                    GROUP BY name_vi HAVING count(*) = 1) m
+            WHERE st.target_id IS NULL AND st.heritage_id IS NULL AND m.name_vi = st.name_vi""",
+        f"""UPDATE import_stage st SET site_ids = m.ids
+              FROM (SELECT r.row_no, array_agg(DISTINCT r.site_id) AS ids
+                      FROM ({_RELIC_NAMES}) r GROUP BY r.row_no
+                    HAVING bool_and(r.n = 1)) m
+             WHERE m.row_no = st.row_no""",
+        # Its festival date of the same name, when it has one: updated, not doubled.
+        f"""UPDATE import_stage st SET event_id = e.id
+              FROM (SELECT intangible_id, name_vi, min(id) AS id FROM heritage_events
+                     WHERE intangible_id IS NOT NULL
+                     GROUP BY intangible_id, name_vi HAVING count(*) = 1) e
+             WHERE e.intangible_id = st.target_id AND e.name_vi = {_EVENT_NAME}
+               AND {_HAS_EVENT}""",
+    ]
+
+
+def _intangible_statements(mapped: list[str]) -> list[tuple[str, str]]:
+    cols = [c for c in _ICH_RECORD if c in mapped]
+    # The places practised: a row without a shape keeps the stored one.
+    changed = (f"({_distinct(cols, 'i')} OR (st.geom IS NOT NULL "
+               f"AND st.geom IS DISTINCT FROM i.geom))")
+    assign = ", ".join([f"{c} = st.{c}" for c in cols] + ["geom = coalesce(st.geom, i.geom)"])
+    # A festival date takes what the file gives and keeps the rest.
+    event = {c: (f"st.{c}" if c in mapped else f"e.{c}")
+             for c in ("lunar_month", "lunar_day", "solar_date")}
+    event["name_en"] = "st.event_name_en" if "event_name_en" in mapped else "e.name_en"
+    event["duration_days"] = ("coalesce(st.duration_days, 1)" if "duration_days" in mapped
+                              else "e.duration_days")
+    return [
+        ("", """
+            UPDATE import_stage st SET heritage_id = n.id
+              FROM (SELECT row_no, mint_heritage_identifier('intangible', :source) AS id
+                      FROM (SELECT row_no FROM import_stage
+                             WHERE heritage_id IS NULL AND target_id IS NULL
+                             ORDER BY row_no OFFSET 0) todo) n
+             WHERE st.row_no = n.row_no"""),
+        ("", """
+            INSERT INTO heritage_identifiers (id, kind, note)
+            SELECT st.heritage_id, 'intangible', :source FROM import_stage st
+             WHERE st.target_id IS NULL
+            ON CONFLICT (id) DO NOTHING"""),
+        ("updated", f"""
+            UPDATE intangible_heritage i SET {assign}
+              FROM import_stage st WHERE i.id = st.target_id AND {changed}"""),
+        ("inserted", f"""
+            INSERT INTO intangible_heritage (heritage_id, {", ".join(cols)}, geom, status,
+                                             source)
+            SELECT st.heritage_id, {", ".join(f"st.{c}" for c in cols)}, st.geom, 'draft',
+                   :source
+              FROM import_stage st WHERE st.target_id IS NULL ORDER BY st.row_no"""),
+        ("", """
+            UPDATE import_stage st SET target_id = i.id FROM intangible_heritage i
+             WHERE st.target_id IS NULL AND i.heritage_id = st.heritage_id"""),
+        # Relics are added to those listed (a link the file leaves out is kept).
+        ("relics_linked", """
+            INSERT INTO intangible_sites (intangible_id, site_id)
+            SELECT DISTINCT st.target_id, s.id FROM import_stage st, unnest(st.site_ids) s(id)
+            ON CONFLICT DO NOTHING"""),
+        ("events_updated", f"""
+            UPDATE heritage_events e SET {", ".join(f"{c} = {v}" for c, v in event.items())}
+              FROM import_stage st
+             WHERE e.id = st.event_id
+               AND ({", ".join(f"e.{c}" for c in event)}) IS DISTINCT FROM
+                   ({", ".join(event.values())})"""),
+        ("events_added", f"""
+            INSERT INTO heritage_events (intangible_id, name_vi, name_en, lunar_month,
+                                         lunar_day, solar_date, duration_days)
+            SELECT st.target_id, {_EVENT_NAME},
+                   {"st.event_name_en" if "event_name_en" in mapped else "NULL"},
+                   st.lunar_month, st.lunar_day, st.solar_date,
+                   coalesce(st.duration_days, 1)
+              FROM import_stage st
+             WHERE st.event_id IS NULL AND {_HAS_EVENT} ORDER BY st.row_no"""),
+    ]

@@ -297,7 +297,11 @@ UNDO_TABLES = {"sites": ("relics", "di tích"),
                "protection_zones": ("protection zones", "khu vực bảo vệ"),
                "site_admin_units": ("links of relics to communes", "liên kết di tích với xã"),
                "landscapes": ("landscape features", "yếu tố cảnh quan"),
-               "facilities": ("facilities", "hạng mục hạ tầng")}
+               "facilities": ("facilities", "hạng mục hạ tầng"),
+               "intangible_heritage": ("intangible heritage", "di sản phi vật thể"),
+               "intangible_sites": ("relics where intangible heritage is practised",
+                                    "di tích nơi thực hành di sản phi vật thể"),
+               "heritage_events": ("festival dates", "ngày lễ hội")}
 
 
 def undo_preview(db: Session, import_id: int) -> dict[str, Any]:
@@ -326,7 +330,8 @@ def undo_preview(db: Session, import_id: int) -> dict[str, Any]:
 def undo_import(db: Session, import_id: int, actor_id: int | None) -> dict[str, Any]:
     """Reverse every change an import made: delete the rows it inserted, restore the rows
     it updated to their state before it, delete the change proposals it made. The
-    identifiers of relics it created are retired (never reused). The caller commits.
+    identifiers of relics and intangible heritage it created are retired (never
+    reused). The caller commits.
 
     Raises InputError, changing nothing, when the import was already undone, when a row
     it touched was changed again later, when a proposal it made was approved, or when
@@ -355,7 +360,7 @@ def undo_import(db: Session, import_id: int, actor_id: int | None) -> dict[str, 
             if rev.action == "insert":
                 db.execute(text(f"DELETE FROM {table} WHERE {where}"), key)
                 counts["deleted"] += 1
-                if table == "sites" and rev.after:
+                if table in ("sites", "intangible_heritage") and rev.after:
                     retired.append(rev.after["heritage_id"])
             elif rev.action == "update":
                 cols = ", ".join(_columns(db, table))
@@ -388,10 +393,12 @@ def undo_import(db: Session, import_id: int, actor_id: int | None) -> dict[str, 
     return counts
 
 
-_TABLES = {"sites", "protection_zones", "landscapes", "facilities", "site_admin_units"}
+_TABLES = {"sites", "protection_zones", "landscapes", "facilities", "site_admin_units",
+           "intangible_heritage", "intangible_sites", "heritage_events"}
 # Revisions written before migration 0006 named site_admin_units rows by their two keys
 # ("site,unit"); since then every table has an `id` and revisions name rows by it.
-_ROW_KEYS = {"site_admin_units": ("site_id", "admin_unit_id")}
+_ROW_KEYS = {"site_admin_units": ("site_id", "admin_unit_id"),
+             "intangible_sites": ("intangible_id", "site_id")}
 
 
 def _table(name: str) -> str:

@@ -22,10 +22,11 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis_app.clock import read_day
 from gis_app.errors import InputError, PermissionDenied, RecordNotFound
 from gis_app.models.base import ICH_TYPES
 from gis_app.services.audit import set_actor
+from gis_app.services.event_dates import EVENT_FIELDS as EVENT_FIELDS  # the editor forms
+from gis_app.services.event_dates import check_event
 from gis_app.services.features import FULL_ACCESS_ROLES
 from gis_app.services.identifiers import mint_identifier
 from gis_app.services.record_fields import Field, changed, clean_text, stored, update_row, validate
@@ -56,16 +57,6 @@ FIELDS: tuple[Field, ...] = (
     Field("national_listing_date", "date",
           ("National listing decision (date)", "Quyết định ghi danh quốc gia (ngày)")),
     Field("source", "text", ("Source", "Nguồn"), 500),
-)
-
-EVENT_FIELDS: tuple[Field, ...] = (
-    Field("name_vi", "text", ("Festival name (Vietnamese)", "Tên lễ hội (tiếng Việt)"), 300,
-          required=True),
-    Field("name_en", "text", ("Festival name (English)", "Tên lễ hội (tiếng Anh)"), 300),
-    Field("lunar_month", "int", ("Lunar month", "Tháng âm lịch"), low=1, high=12),
-    Field("lunar_day", "int", ("Lunar day", "Ngày âm lịch"), low=1, high=30),
-    Field("solar_date", "text", ("Solar date", "Ngày dương lịch"), 20),
-    Field("duration_days", "int", ("Duration (days)", "Số ngày"), low=1, high=60),
 )
 
 ARTISAN_FIELDS: tuple[Field, ...] = (
@@ -264,18 +255,9 @@ def remove_site(db: Session, user: Actor, heritage_id: str, relic: str) -> None:
 # --- festival dates ------------------------------------------------------------------------
 
 def _event_values(db: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """A festival date from the form: a lunar month and day (both) or a solar date, a
-    duration, optionally the relic where it is held."""
-    values = validate(EVENT_FIELDS, raw)
-    solar = read_day(values.pop("solar_date"), ("Solar date", "Ngày dương lịch"))
-    values["solar_date"] = solar.isoformat() if solar else None
-    if (values["lunar_month"] is None) != (values["lunar_day"] is None):
-        raise InputError("Give both the lunar day and the lunar month (or neither).",
-                         "Hãy nhập cả ngày và tháng âm lịch (hoặc bỏ trống cả hai).")
-    if values["lunar_month"] is None and solar is None:
-        raise InputError("Give the festival's lunar day and month, or its solar date.",
-                         "Hãy nhập ngày, tháng âm lịch của lễ hội, hoặc ngày dương lịch.")
-    values["duration_days"] = values["duration_days"] or 1
+    """A festival date from the form (see `check_event`), optionally with the relic
+    where it is held."""
+    values = check_event(raw)
     relic = clean_text(raw.get("relic"))
     values["site_id"] = find_relic(db, relic)["id"] if relic else None
     return values

@@ -397,6 +397,7 @@ def preview() -> Response | tuple[str, int]:
     upload = save_upload(form.file.data, original)
     try:
         found = read_columns(upload.path, source_layer=options.source_layer,
+                             geometry_required=_needs_shapes(options.layer),
                              encoding=options.encoding)
     except HeritageError as error:
         delete_upload(upload)
@@ -487,9 +488,15 @@ def _render_mapping(upload: Upload, options: ImportOptions, choices: Choices,
         error=error, preset_name=preset_name, form=TokenForm()), status
 
 
+def _needs_shapes(layer: str) -> bool:
+    """Whether a file for `layer` must have shapes (intangible heritage need not)."""
+    return not targets.TARGETS[layer].optional_geometry
+
+
 def _read_for_mapping(upload: Upload, options: ImportOptions, choices: Choices
                       ) -> FileColumns:
     return read_columns(upload.path, source_layer=options.source_layer,
+                        geometry_required=_needs_shapes(options.layer),
                         encoding=options.encoding, value_columns=columns_mod.value_columns(
                             targets.TARGETS[options.layer], choices.columns))
 
@@ -507,6 +514,7 @@ def mapping_step(token: str) -> tuple[str, int]:
         preset = None
     options = replace(options, preset=preset.name if preset else None)
     names = read_columns(upload.path, source_layer=options.source_layer,
+                         geometry_required=_needs_shapes(options.layer),
                          encoding=options.encoding).names
     choices = Choices(columns_mod.guess_columns(targets.TARGETS[options.layer], names, preset),
                       {k: dict(v) for k, v in (preset.values if preset else {}).items()})
@@ -525,6 +533,7 @@ def mapping_post(token: str) -> Response | tuple[str, int]:
     options = _meta_options(upload)
     target = targets.TARGETS[options.layer]
     names = read_columns(upload.path, source_layer=options.source_layer,
+                         geometry_required=_needs_shapes(options.layer),
                          encoding=options.encoding).names
     choices = _posted_choices(target, names)
     found = _read_for_mapping(upload, options, choices)
