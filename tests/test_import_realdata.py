@@ -42,3 +42,16 @@ def test_the_provinces_kml_imports_with_its_schema_data_names(runner):
     assert result.exit_code == 0, result.output
     assert "fields: name_vi <- ten_tinh" in result.output
     assert "would give: 34 read, 34 inserted" in result.output
+
+
+def test_a_utf8_csv_keeps_its_vietnamese_column_names(runner):
+    """The 2025 commune-merger table has Vietnamese headers ("Tỉnh", "Phường, xã mới");
+    read byte for byte they looked like "Tá»nh" and could not be mapped. It has no
+    coordinates, which the importer then says plainly."""
+    merger = REALDATA / "vn2025_commune_merger_csv" / "data.csv"
+    result = runner.invoke(import_command, [str(merger), "--layer", "sites", "--map",
+                                            "name_vi=Phường, xã mới", "--dry-run"])
+    assert "the file has no field" not in result.output
+    assert "Tá»" not in result.output
+    assert result.exit_code == 1 and "data.csv has no coordinate columns" in result.output
+    assert "its columns are: Tỉnh, Phường, xã mới, Phường, xã trước sáp nhập." in result.output

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,10 +63,27 @@ class Source:
     coords: tuple[str, str] | None = None  # CSV: (x/lon field, y/lat field)
     no_geometry: bool = False  # a plain table (allowed when geometry_required is False)
     notes: list[Message] = field(default_factory=list)
+    # Field names as GDAL gave them (raw bytes as ISO-8859-1 for DBF/CSV) -> as shown.
+    raw_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def encoding_arg(self) -> str | None:
         return RAW_ENCODING if self.legacy_text else None
+
+
+def _header_names(raw: list[str], legacy: bool) -> dict[str, str]:
+    """Field names read byte for byte (DBF/CSV) decoded as UTF-8 when they are UTF-8
+    ("Tá»nh" -> "Tỉnh", the header of a UTF-8 CSV); other names stay as read."""
+    names = {}
+    for name in raw:
+        shown = name
+        if legacy and not name.isascii():
+            try:
+                shown = name.encode(RAW_ENCODING).decode("utf-8")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                shown = name
+        names[name] = unicodedata.normalize("NFC", shown)
+    return names
 
 
 @dataclass
@@ -118,9 +136,10 @@ def open_source(path: Path, workdir: Path, source_layer: str | None = None,
     except (DataSourceError, DataLayerError) as exc:
         raise _unreadable(dataset, exc) from exc
     cpg = _read_cpg(dataset) if driver == "ESRI Shapefile" else None
-    source = Source(path=dataset, driver=driver, layer=layer, fields=list(info["fields"]),
+    raw_names = _header_names(list(info["fields"]), legacy)
+    source = Source(path=dataset, driver=driver, layer=layer, fields=list(raw_names.values()),
                     count=int(info["features"]), crs_wkt=info["crs"], cpg=cpg,
-                    legacy_text=legacy)
+                    legacy_text=legacy, raw_names=raw_names)
     if driver == "CSV":
         source.coords = _csv_coordinates(source, geometry_required)
         source.no_geometry = source.coords is None
@@ -260,7 +279,8 @@ def read_batches(source: Source, batch_size: int = BATCH, geometry: bool = True
                 max_features=batch_size)
         except (DataSourceError, DataLayerError, FieldError, GeometryError) as exc:
             raise _unreadable(source.path, exc) from exc
-        attrs = dict(zip(meta["fields"], values, strict=True))
+        attrs = dict(zip((source.raw_names.get(n, n) for n in meta["fields"]), values,
+                         strict=True))
         if not geometry or source.no_geometry or (geoms is None and source.coords is None):
             shapes = [None] * (len(values[0]) if values else 0)
         elif source.coords is None:
