@@ -82,7 +82,7 @@ def test_commune_editors_only_for_relics_of_their_commune(client, db, auth, medi
     create_user(db, "anh-xa", PASSWORD, "commune_editor", unit_codes=("T-ANH",))
     db.flush()
     auth.login("anh-xa", PASSWORD)
-    assert client.get(f"/officials/relic-media/{site_id}").status_code == 404
+    assert client.get(f"/officials/relic-media/{site_id}").status_code == 403
     db.execute(text("""INSERT INTO site_admin_units (site_id, admin_unit_id, valid_from)
                        VALUES (:s, :u, '2025-07-01')"""), {"s": site_id, "u": unit})
     db.flush()
@@ -342,8 +342,8 @@ def test_other_communes_and_the_public_change_nothing(client, db, auth, media):
                            ("remove", {"reason": "Phá"}), ("approve", {})):
         url = f"/officials/relic-media/{site_id}/records/{record['id']}/{action}"
         response = client.post(url, data={"csrf_token": token, **fields})
-        assert response.status_code == 404
-        assert "Không có di tích" in response.get_data(as_text=True)
+        assert response.status_code == 403
+        assert "nằm ngoài các xã của bạn" in response.get_data(as_text=True)
     assert _records(db, site_id) == before
     _logout(client, auth)
     assert _public_captions(client, hid) == ["Tam quan"]

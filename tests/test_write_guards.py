@@ -53,10 +53,6 @@ OPEN = {
 # status they answer an editor of another commune today. The test fails when one starts
 # answering 403, so that its entry is removed.
 DEVIATIONS = {
-    "artifacts.create": (400, "the holding relic is a form choice among the editor's own "
-                              "relics: another commune's relic is an invalid choice"),
-    "site_media.show": (404, "a relic outside the editor's communes is 'not found'"),
-    "site_media.curate": (404, "a relic outside the editor's communes is 'not found'"),
 }
 # Record tables a refused request must leave as they were (form drafts, sign-in attempts
 # and one-time tokens are the request machinery, not records).

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import text
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -19,7 +20,7 @@ from gis_app import vocab
 from gis_app.auth import roles_required
 from gis_app.clock import today_in_vietnam
 from gis_app.db import get_session
-from gis_app.errors import HeritageError, InputError
+from gis_app.errors import HeritageError, InputError, PermissionDenied
 from gis_app.i18n import current_lang
 from gis_app.models.base import ARTIFACT_KINDS, ARTIFACT_ORIGINS, CONSERVATION_KINDS
 from gis_app.services import artifacts, digital_records
@@ -135,6 +136,7 @@ def create() -> str | Response | tuple[str, int]:
     form = _artifact_form()
     db = get_session()
     error = None
+    _refuse_relic_outside_scope(db, request.form.get("holding_site_id"))
     if form.validate_on_submit():
         try:
             new_id = artifacts.create_artifact(db, current_user, **form.fields_for_service())
@@ -150,6 +152,20 @@ def create() -> str | Response | tuple[str, int]:
     return render_template("artifacts/index.html", year=year, form=form, error=error,
                            waiting=False,
                            items=artifacts.list_artifacts(db, current_user, year)), 400
+
+
+def _refuse_relic_outside_scope(db: Any, value: str | None) -> None:
+    """403 (not a form error) when the chosen holding relic exists but lies outside the
+    user's communes: the same answer every write endpoint gives another commune."""
+    if not value or not value.isdigit():
+        return
+    if any(site["id"] == int(value) for site in artifacts.holding_sites(db, current_user)):
+        return
+    if db.scalar(text("SELECT 1 FROM sites WHERE id = :s"), {"s": int(value)}):
+        raise PermissionDenied("You may not record artifacts at that relic: it is outside "
+                               "your communes",
+                               "Bạn không được ghi hiện vật tại di tích này: di tích nằm "
+                               "ngoài các xã của bạn")
 
 
 @bp.get("/<int:artifact_id>")

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from sqlalchemy import text
 from werkzeug.wrappers import Response
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
@@ -102,6 +103,10 @@ def _site(site_id: int) -> dict:
     for site in artifacts.holding_sites(get_session(), current_user):
         if site["id"] == site_id:
             return site
+    if current_user.role == "commune_editor" and get_session().scalar(
+            text("SELECT 1 FROM sites WHERE id = :s"), {"s": site_id}):
+        raise PermissionDenied(f"Relic {site_id} is outside your communes",
+                               f"Di tích {site_id} nằm ngoài các xã của bạn")
     raise RecordNotFound(f"No relic {site_id} that you may edit",
                          f"Không có di tích {site_id} mà bạn được sửa")
 
