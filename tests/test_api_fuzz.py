@@ -20,19 +20,22 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import status_code_conformance
+from sqlalchemy.orm import Session
 
 from gis_app.api.openapi import document
+from gis_app.services.accounts import create_user
 
 MAX_EXAMPLES = 40
 OPERATIONS = [(method.upper(), path) for path, methods in document()["paths"].items()
               for method in methods]
 
 
-@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
-def test_api_answers_every_request_without_a_server_error(app, connection, method: str,
-                                                          path: str) -> None:
-    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
-    operation = schema[path][method]
+def _operation(app, method: str, path: str):
+    return schemathesis.openapi.from_wsgi("/api/openapi.json", app)[path][method]
+
+
+def _fuzz(app, method: str, path: str, cookies: dict[str, str] | None = None) -> None:
+    operation = _operation(app, method, path)
 
     # Valid requests and, where the document constrains something, requests that break
     # it (wrong types, out-of-range numbers, unknown layer names, missing parameters).
@@ -43,6 +46,29 @@ def test_api_answers_every_request_without_a_server_error(app, connection, metho
     @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     def check(case) -> None:
-        case.call_and_validate(checks=[not_a_server_error, status_code_conformance])
+        case.call_and_validate(cookies=cookies,
+                               checks=[not_a_server_error, status_code_conformance])
 
     check()
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+def test_api_answers_every_request_without_a_server_error(app, connection, method: str,
+                                                          path: str) -> None:
+    _fuzz(app, method, path)
+
+
+def test_api_answers_a_signed_in_reviewer_without_a_server_error(app, client, db: Session,
+                                                                 auth) -> None:
+    """Reviewers reach more of the API (`as_of` on layers, unpublished relics)."""
+    create_user(db, "fuzz-reviewer", "mat-khau-dai-1234", "district_reviewer")
+    db.commit()  # a savepoint: the test's transaction is still rolled back after
+    assert auth.login("fuzz-reviewer", "mat-khau-dai-1234").status_code == 302
+    cookies = {"session": client.get_cookie("session").value}
+    # The cookie signs schemathesis's requests in: as_of is for reviewers only.
+    layer = _operation(app, "GET", "/api/layers/{name}.geojson")
+    as_of = layer.Case(path_parameters={"name": "sites"}, query={"as_of": "2026-01-01"})
+    assert as_of.call().status_code == 403
+    assert as_of.call(cookies=cookies).status_code == 200
+    for method, path in OPERATIONS:
+        _fuzz(app, method, path, cookies=cookies)
