@@ -72,3 +72,21 @@ def test_api_answers_a_signed_in_reviewer_without_a_server_error(app, client, db
     assert as_of.call(cookies=cookies).status_code == 200
     for method, path in OPERATIONS:
         _fuzz(app, method, path, cookies=cookies)
+
+
+PARCEL = '{"type": "Point", "coordinates": [105.95, 20.85]}'
+
+
+@pytest.mark.parametrize(("query", "body", "message"), [
+    # str.isdigit() accepts "²", int() does not: the CRS parser raised ValueError.
+    ("crs=²", PARCEL, "Unknown coordinate system '²'"),
+    # Nested about as deep as Python's recursion limit: refused by the body parser or,
+    # once the view's frames are on the stack, by the geometry reader (it gave a 500).
+    ("", '{"type": "Point", "coordinates": ' + "[" * 950 + "]" * 950 + "}", "GeoJSON"),
+])
+def test_zone_check_inputs_found_by_the_parser_properties(client, query: str, body: str,
+                                                           message: str) -> None:
+    response = client.post(f"/api/zone-check?lang=en&{query}", data=body,
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert message in response.get_json()["message"]

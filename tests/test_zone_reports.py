@@ -228,6 +228,17 @@ def test_bad_geometry_gives_400_with_the_reason(client) -> None:
     assert nojson.status_code == 400 and "not GeoJSON" in nojson.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("depth", [950, 5000])
+def test_deeply_nested_geometry_gives_400_not_500(client, depth: int) -> None:
+    """Thousands of "[" overflowed Python's recursion limit in the JSON parser."""
+    nested = '{"type": "Point", "coordinates": ' + "[" * depth + "]" * depth + "}"
+    response = client.post("/planning/report?lang=en", data={
+        "geometry": nested, "csrf_token": csrf_of(client)})
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "not GeoJSON" in body or "not a GeoJSON geometry" in body
+
+
 def test_full_access_report_is_refused_to_the_public(client, db: Session, auth) -> None:
     parcel = shapely.geometry.shape(zone_i_parcel(db))
     make_site(db, parcel.centroid.x, parcel.centroid.y, name="Di chỉ khảo cổ mật",

@@ -109,7 +109,7 @@ def create_report() -> Response:
                          "Hãy vẽ, dán hoặc tải lên thửa đất trước (hình học GeoJSON).")
     try:
         payload = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[…" thousands deep
         raise InputError("The parcel is not GeoJSON text; paste a GeoJSON geometry, Feature "
                          "or FeatureCollection.",
                          "Thửa đất không phải văn bản GeoJSON; hãy dán hình học, Feature hoặc "
