@@ -20,6 +20,7 @@ from gis_app import clock
 from gis_app.errors import InputError
 from gis_app.geo import crs as crs_mod
 from gis_app.importers import mapping
+from gis_app.importers.targets import TARGETS
 from gis_app.services import (
     explore,
     features,
@@ -241,3 +242,21 @@ def test_form_tokens(value) -> None:
 def test_every_date_parser_refuses_or_accepts_edge_text(value: str) -> None:
     for parse in (zone_check.read_date, history.parse_as_of, clock.read_day):
         value_or_input_error(parse, value)
+
+
+TARGET_FIELDS = [tf for target in TARGETS.values() for tf in target.fields]
+CELLS = st.one_of(ANY_TEXT, UNICODE_DIGITS, DIGITS, FLOATS, st.integers(), st.dates(),
+                  st.datetimes(), st.none(), st.booleans(),
+                  st.sampled_from(["Quốc gia đặc biệt", "Di tích cấp tỉnh", "31/02/2026",
+                                   "VN-HY-DT-000001", "VN-HY-XX-1", "Lịch sử và Khảo cổ"]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(TARGET_FIELDS), CELLS)
+def test_import_cells(tf, cell) -> None:
+    """A survey file's cell becomes the stored value, or a ValueProblem the import report
+    lists with its row (never another exception, which would stop the whole import)."""
+    try:
+        mapping.convert(tf, cell, {})
+    except mapping.ValueProblem as problem:
+        assert problem.message_en and problem.message_vi
