@@ -19,7 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
-from schemathesis.specs.openapi.checks import status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from sqlalchemy.orm import Session
 
 from gis_app.api.openapi import document
@@ -47,7 +51,8 @@ def _fuzz(app, method: str, path: str, cookies: dict[str, str] | None = None) ->
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     def check(case) -> None:
         case.call_and_validate(cookies=cookies,
-                               checks=[not_a_server_error, status_code_conformance])
+                               checks=[not_a_server_error, status_code_conformance,
+                                       content_type_conformance, response_schema_conformance])
 
     check()
 
