@@ -3,6 +3,7 @@ the database enforces what it can."""
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -97,3 +98,26 @@ def test_changes_are_recorded_as_revisions_with_the_actor(db):
     leaked = db.scalar(text("SELECT count(*) FROM revisions WHERE table_name = 'users' "
                             "AND after ? 'password_hash'"))
     assert leaked == 0
+
+
+def test_reports_stored_before_links_get_an_unguessable_token():
+    url = fresh_database(os.environ.get("GIS_TEST_DB", "heritage_test") + "_migrations")
+    migrations.upgrade(url, "0018_import_jobs_presets")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for number in (1, 2):
+                conn.execute(text("""
+                    INSERT INTO zone_checks (id, reference, on_date, parcel, result, data_version)
+                    VALUES (:n, :r, '2026-11-30', ST_GeomFromText('POINT(105.95 20.85)', 4326),
+                            '{}', 1)"""), {"n": number, "r": f"KTBV-2026-{number:06d}"})
+        migrations.upgrade(url)
+        with engine.connect() as conn:
+            tokens = conn.execute(text("SELECT token FROM zone_checks ORDER BY id")).scalars().all()
+        assert len(set(tokens)) == 2
+        assert all(re.fullmatch(r"[0-9a-f]{32}", token) for token in tokens)
+        migrations.downgrade(url, "0018_import_jobs_presets")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM zone_checks")).scalar() == 2
+    finally:
+        engine.dispose()

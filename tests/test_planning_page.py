@@ -205,18 +205,19 @@ def test_draw_a_polygon_over_zone_i_with_the_mouse(page, page_watch, live_server
 
     # The report of the point: a reference number, the zone, the rules, the inline map.
     page.get_by_role("button", name="Báo cáo").click()
-    page.wait_for_url(re.compile(r".*/planning/report/KTBV-\d{4}-\d{6}$"))
-    reference = page.url.rsplit("/", 1)[1]
+    page.wait_for_url(re.compile(r".*/planning/report/[0-9a-f]{32}$"))
+    token = page.url.rsplit("/", 1)[1]
     try:
         report = page.locator("main").inner_text()
-        assert reference in report
+        assert re.search(r"Số phiếu\s+KTBV-\d{4}-\d{6}", report)
+        assert page.url in report  # the link to open it again is printed
         assert "Đền Đa Hòa" in report and "Khu vực bảo vệ I" in report
         assert "phải giữ nguyên trạng về mặt bằng và không gian" in report
         assert page.locator("main svg").count() >= 1  # the inline map
     finally:
         engine = create_engine(database_url)
         with engine.begin() as conn:  # the live server's database is committed
-            conn.execute(text("DELETE FROM zone_checks WHERE reference = :r"), {"r": reference})
+            conn.execute(text("DELETE FROM zone_checks WHERE token = :t"), {"t": token})
         engine.dispose()
     _no_trouble(page_watch)
 

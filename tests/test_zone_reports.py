@@ -30,7 +30,8 @@ from tests import surveyfiles as sf
 from tests.factories import make_site
 
 DEMO_RELIC = "VN-HY-DT-000001"
-REPORT_URL = re.compile(r"/planning/report/(KTBV-\d{4}-\d{6})$")
+REPORT_URL = re.compile(r"/planning/report/([0-9a-f]{32})$")
+NUMBER = re.compile(r"KTBV-\d{4}-\d{6}")
 
 
 @pytest.fixture(autouse=True)
@@ -61,12 +62,18 @@ def csrf_of(client, path: str = "/planning/bulk") -> str:
 
 
 def make_report(client, geometry: dict, **extra: str) -> str:
+    """Make a report through the form; its link token."""
     response = client.post("/planning/report", data={
         "geometry": json.dumps(geometry), "csrf_token": csrf_of(client), **extra})
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     match = REPORT_URL.search(response.headers["Location"])
     assert match, response.headers["Location"]
     return match.group(1)
+
+
+def number_of(db: Session, token: str) -> str:
+    """The readable number (KTBV-…) of the report at `token`."""
+    return db.scalar(text("SELECT reference FROM zone_checks WHERE token = :t"), {"t": token})
 
 
 def relic_name(db: Session, heritage_id: str = DEMO_RELIC) -> str:
@@ -77,7 +84,8 @@ def relic_name(db: Session, heritage_id: str = DEMO_RELIC) -> str:
 def test_report_over_zone_one_shows_zone_rules_and_map(client, db: Session) -> None:
     reference = make_report(client, zone_i_parcel(db), date="2026-01-15")
     html = client.get(f"/planning/report/{reference}").get_data(as_text=True)
-    assert reference in html
+    assert "Số phiếu " + NUMBER.fullmatch(number_of(db, reference)).group(0) in html
+    assert f"http://localhost/planning/report/{reference}</dd>" in html  # the printed link
     assert "Khu vực bảo vệ I" in html
     assert RULES["I"]["vi"] in html and "Điều 32" in html
     assert relic_name(db) in html
@@ -86,7 +94,7 @@ def test_report_over_zone_one_shows_zone_rules_and_map(client, db: Session) -> N
     assert "http://" not in html.split("<svg", 1)[1].split("</svg>", 1)[0].replace(
         "http://www.w3.org/2000/svg", "")
     stored = db.execute(text("SELECT result, full_access, role FROM zone_checks "
-                             "WHERE reference = :r"), {"r": reference}).one()
+                             "WHERE token = :r"), {"r": reference}).one()
     assert {h["zone"] for h in stored.result["hits"] if h["heritage_id"] == DEMO_RELIC} >= {"I"}
     assert stored.full_access is False and stored.role is None
     english = client.get(f"/planning/report/{reference}?lang=en").get_data(as_text=True)
@@ -117,7 +125,8 @@ def test_pdf_renders_vietnamese_text(client, db: Session, tmp_path: Path) -> Non
     pdf.write_bytes(response.data)
     words = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                            text=True, check=True).stdout
-    assert reference in words
+    assert number_of(db, reference) in words
+    assert reference in words.replace("\n", "").replace(" ", "")  # the link, maybe wrapped
     assert relic_name(db) in words  # "Đền Đa Hòa", diacritics intact
     assert "Khu vực bảo vệ I" in words
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf),
@@ -137,13 +146,13 @@ def test_repeat_creates_a_new_linked_reference(client, db: Session) -> None:
     assert response.status_code == 303
     second = REPORT_URL.search(response.headers["Location"]).group(1)
     assert second != first
-    linked = db.scalar(text("""SELECT o.reference FROM zone_checks n
+    linked = db.scalar(text("""SELECT o.token FROM zone_checks n
                                  JOIN zone_checks o ON o.id = n.repeated_from
-                                WHERE n.reference = :r"""), {"r": second})
+                                WHERE n.token = :r"""), {"r": second})
     assert linked == first
     page = client.get(f"/planning/report/{second}").get_data(as_text=True)
-    assert first in page
-    assert "Thay đổi so với " + first in page
+    assert f'href="/planning/report/{first}">{number_of(db, first)}</a>' in page
+    assert "Thay đổi so với " + number_of(db, first) in page
 
 
 def test_repeat_lists_zones_added_and_removed() -> None:
@@ -156,11 +165,52 @@ def test_repeat_lists_zones_added_and_removed() -> None:
     assert changes.changed[0]["before_m2"] == 10.0 and changes.data_changed
 
 
-def test_unknown_reference_is_404(client) -> None:
-    response = client.get("/planning/report/KTBV-2026-999999",
-                          headers={"Accept-Language": "vi"})
-    assert response.status_code == 404
-    assert "Không có phiếu kiểm tra nào mang số KTBV-2026-999999" in response.get_data(
+def test_unknown_link_is_404(client) -> None:
+    for key in ("0" * 32, "KTBV-2026-999999-x", "nothing"):
+        response = client.get(f"/planning/report/{key}", headers={"Accept-Language": "vi"})
+        assert response.status_code == 404
+        assert "Không có phiếu kiểm tra nào ở đường dẫn này" in response.get_data(as_text=True)
+
+
+def test_the_public_cannot_open_reports_by_their_number(client, db: Session) -> None:
+    token = make_report(client, zone_i_parcel(db))
+    number = number_of(db, token)
+    assert NUMBER.fullmatch(number) and len(token) == 32
+    # The next number is the obvious guess: it opens nothing, and says nothing more
+    # than an unknown number does.
+    known = client.get(f"/planning/report/{number}", headers={"Accept-Language": "en"})
+    unknown = client.get("/planning/report/KTBV-2026-999999", headers={"Accept-Language": "en"})
+    pdf = client.get(f"/planning/report/{number}.pdf")
+    assert known.status_code == unknown.status_code == pdf.status_code == 404
+    assert "There is no zone check at this link" in known.get_data(as_text=True)
+    # The same page, but for the address itself (in the language switch link).
+    assert known.get_data(as_text=True).replace(number, "KTBV-2026-999999") == \
+        unknown.get_data(as_text=True)
+    # The repeat form by number is refused too (no new check is stored).
+    count = db.scalar(text("SELECT count(*) FROM zone_checks"))
+    html = client.get(f"/planning/report/{token}").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    assert client.post(f"/planning/report/{number}/repeat",
+                       data={"csrf_token": csrf}).status_code == 404
+    assert db.scalar(text("SELECT count(*) FROM zone_checks")) == count
+
+
+def test_staff_open_a_report_by_its_number(client, db: Session, auth) -> None:
+    token = make_report(client, zone_i_parcel(db))  # made by a member of the public
+    number = number_of(db, token)
+    create_user(db, "thamdinh2", "mat-khau-dai-1234", "district_reviewer")
+    db.commit()
+    assert auth.login("thamdinh2", "mat-khau-dai-1234").status_code == 302
+    response = client.get(f"/planning/report/{number.lower()}?lang=en")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/planning/report/{token}?lang=en"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Reference no. " + number in page
+    pdf = client.get(f"/planning/report/{number}.pdf")
+    assert pdf.status_code == 302 and pdf.headers["Location"] == f"/planning/report/{token}.pdf"
+    missing = client.get("/planning/report/KTBV-2026-999999?lang=vi")
+    assert missing.status_code == 404
+    assert "Không có phiếu kiểm tra nào mang số KTBV-2026-999999" in missing.get_data(
         as_text=True)
 
 
@@ -176,6 +226,17 @@ def test_bad_geometry_gives_400_with_the_reason(client) -> None:
     nojson = client.post("/planning/report?lang=en", data={
         "geometry": "{not json", "csrf_token": csrf_of(client)})
     assert nojson.status_code == 400 and "not GeoJSON" in nojson.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("depth", [950, 5000])
+def test_deeply_nested_geometry_gives_400_not_500(client, depth: int) -> None:
+    """Thousands of "[" overflowed Python's recursion limit in the JSON parser."""
+    nested = '{"type": "Point", "coordinates": ' + "[" * depth + "]" * depth + "}"
+    response = client.post("/planning/report?lang=en", data={
+        "geometry": nested, "csrf_token": csrf_of(client)})
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "not GeoJSON" in body or "not a GeoJSON geometry" in body
 
 
 def test_full_access_report_is_refused_to_the_public(client, db: Session, auth) -> None:

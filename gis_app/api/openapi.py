@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 
 from layers import all_layers
 
@@ -54,7 +54,8 @@ SITE_FILTERS: list[dict[str, Any]] = [
      "this solar month", "schema": {"type": "string", "example": "2026-03"}}]
 
 
-def document() -> dict[str, Any]:
+def document(max_limit: int = 10_000) -> dict[str, Any]:
+    """The document; `max_limit` is the app's GEOJSON_MAX_LIMIT (largest `limit`)."""
     layer_names = list(all_layers())
     bad = {"description": "bad input; the message says what to change",
            "content": {"application/json": {"schema": ERROR}}}
@@ -75,8 +76,10 @@ def document() -> dict[str, Any]:
                      "schema": {"type": "string", "enum": layer_names}},
                     {"name": "bbox", "in": "query",
                      "schema": {"type": "string", "example": "105.9,20.8,106.0,20.9"}},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer"}},
-                    {"name": "offset", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": max_limit}},
+                    {"name": "offset", "in": "query",
+                     "schema": {"type": "integer", "minimum": 0, "maximum": 10_000_000}},
                     {"name": "as_of", "in": "query",
                      "description": "YYYY-MM-DD: the layer as it stood at the end of that day "
                                     "(layers listed with as_of true; district reviewers and "
@@ -98,8 +101,8 @@ def document() -> dict[str, Any]:
                            "filters combine",
                 "parameters": SITE_FILTERS + [
                     {"name": "bbox", "in": "query", "schema": {"type": "string"}},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer",
-                                                                "maximum": 10000}}],
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": max_limit}}],
                 "responses": {"200": {"description": "FeatureCollection, search matches "
                                                      "first when q is given, else by name",
                                       "content": {"application/geo+json": {}}},
@@ -113,6 +116,7 @@ def document() -> dict[str, Any]:
                     {"name": "lon", "in": "query", "required": True,
                      "schema": {"type": "number", "minimum": -180, "maximum": 180}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer",
+                                                                "minimum": 1,
                                                                 "maximum": 50}},
                     *SITE_FILTERS],
                 "responses": {"200": {"description": "FeatureCollection, nearest first",
@@ -121,6 +125,8 @@ def document() -> dict[str, Any]:
             "/api/sites/filters": {"get": {
                 "summary": "Choices for /api/sites filters, labelled in the request's "
                            "language (`lang=vi|en`), each with its number of relics",
+                "parameters": [{"name": "lang", "in": "query",
+                                "schema": {"type": "string", "enum": ["vi", "en"]}}],
                 "responses": {"200": {"description": "types, ranks, communes (today's and "
                                                      "former), this month's festivals"}}}},
             "/api/zone-check": {"post": {
@@ -149,4 +155,4 @@ def document() -> dict[str, Any]:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    return jsonify(document())
+    return jsonify(document(current_app.config["GEOJSON_MAX_LIMIT"]))

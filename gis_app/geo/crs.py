@@ -144,7 +144,7 @@ def parse_crs(text: str) -> CRS:
     try:
         if key in ALIASES:
             return CRS.from_epsg(ALIASES[key])
-        if key.isdigit():
+        if key.isascii() and key.isdigit():  # not "²": str.isdigit takes it, int() not
             return CRS.from_epsg(int(key))
         crs = CRS.from_user_input(value)
     except CRSError as exc:

@@ -1,6 +1,8 @@
 """Stored zone checks (kiểm tra khu vực bảo vệ): a parcel, the date it was checked for,
 and what `services.zone_check.check_parcel` answered, under a reference number such as
-KTBV-2026-000123 that a planner can quote and anyone can open again."""
+KTBV-2026-000123 that a planner can quote and print. The number is a counter, so the
+report's link carries `token` instead (random, unguessable); staff may still open a
+report by its number."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -17,6 +19,8 @@ class ZoneCheckRecord(Base):
     __table_args__ = (valid_geometry("parcel"),)
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
+    # The report's public link: 32 random hex characters (secrets.token_hex(16)).
+    token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = created_at()
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     on_date: Mapped[date] = mapped_column(Date)

@@ -130,7 +130,7 @@ def _parcel(geometry: Any, number: int, source_crs: Any) -> BaseGeometry:
     where_vi = f"Thửa {number}: "
     try:
         shape = shapely.from_geojson(json.dumps(geometry))
-    except (shapely.errors.GEOSException, TypeError, ValueError) as exc:
+    except (shapely.errors.GEOSException, TypeError, ValueError, RecursionError) as exc:
         raise InputError(where_en + "not a GeoJSON geometry (Point, Polygon, MultiPolygon…).",
                          where_vi + "không phải hình học GeoJSON (Point, Polygon, "
                          "MultiPolygon…).") from exc

@@ -1,6 +1,10 @@
 """Zone checks kept under a reference number (KTBV-2026-000123), their printable map,
 repeating one on today's data, and checking a whole file of parcels at once.
 
+The reference number is a counter, for print and for quoting; a report's link carries
+its random `token` instead, so that nobody can walk through other people's reports.
+`get_check` opens a check by token; `get_check_by_number` (for staff) by its number.
+
 A stored check is what `services.zone_check.check_parcel` answered for the checker's
 role on a date, with the data version it was computed on; it is never recomputed. A
 check made with full access (officials: unpublished and sensitive relics included) is
@@ -13,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import math
+import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -39,6 +45,8 @@ from layers.protection_zones import valid_on
 log = logging.getLogger(__name__)
 
 REFERENCE_PREFIX = "KTBV"  # Kiểm tra (khu vực) bảo vệ
+REFERENCE_PATTERN = re.compile(rf"{REFERENCE_PREFIX}-\d{{4}}-\d{{6,}}", re.IGNORECASE)
+TOKEN_PATTERN = re.compile(r"[0-9a-f]{32}")
 MAP_MARGIN_M = 300  # the report map shows the zones this far around the parcel
 BULK_LIMIT = 10_000
 MAX_ERRORS_SHOWN = 10
@@ -63,6 +71,7 @@ def create_check(db: Session, parcel: BaseGeometry, on_date: date | None, role: 
     number = db.scalar(text("SELECT nextval('zone_checks_id_seq')"))
     record = ZoneCheckRecord(
         id=number, reference=f"{REFERENCE_PREFIX}-{today_in_vietnam().year}-{number:06d}",
+        token=secrets.token_hex(16),
         actor_id=actor_id, on_date=on_date, crs=crs_text, role=role,
         full_access=role in FULL_ACCESS_ROLES,
         parcel=from_shape(parcel, srid=4326),
@@ -75,8 +84,34 @@ def create_check(db: Session, parcel: BaseGeometry, on_date: date | None, role: 
     return record
 
 
-def get_check(db: Session, reference: str) -> ZoneCheckRecord:
-    """The stored check with this reference; RecordNotFound (404) otherwise."""
+def is_reference(value: str) -> bool:
+    """Whether `value` is a readable number (KTBV-2026-000123) rather than a token."""
+    return REFERENCE_PATTERN.fullmatch(value.strip()) is not None
+
+
+def link_not_found() -> RecordNotFound:
+    """The 404 of a report link that opens nothing (also the public's answer to a
+    readable number, so that it tells nothing about which numbers exist)."""
+    return RecordNotFound(
+        "There is no zone check at this link; open the report with the full link it was "
+        "given when it was made (it is printed on the report).",
+        "Không có phiếu kiểm tra nào ở đường dẫn này; hãy mở phiếu bằng đúng đường dẫn đầy "
+        "đủ được cấp khi lập phiếu (in trên phiếu).")
+
+
+def get_check(db: Session, token: str) -> ZoneCheckRecord:
+    """The stored check whose link carries `token`; RecordNotFound (404) otherwise."""
+    record = None
+    if TOKEN_PATTERN.fullmatch(token):
+        record = db.scalar(select(ZoneCheckRecord).where(ZoneCheckRecord.token == token))
+    if record is None:
+        raise link_not_found()
+    return record
+
+
+def get_check_by_number(db: Session, reference: str) -> ZoneCheckRecord:
+    """The stored check with this readable number (staff only: the caller enforces it);
+    RecordNotFound (404) otherwise."""
     record = db.scalar(select(ZoneCheckRecord).where(
         ZoneCheckRecord.reference == reference.strip().upper()))
     if record is None:
@@ -91,16 +126,16 @@ def get_original(db: Session, record: ZoneCheckRecord) -> ZoneCheckRecord | None
     return db.get(ZoneCheckRecord, record.repeated_from) if record.repeated_from else None
 
 
-def repeat_check(db: Session, reference: str, role: str | None,
+def repeat_check(db: Session, token: str, role: str | None,
                  actor_id: int | None) -> ZoneCheckRecord:
-    """Check the parcel of `reference` again, today, on today's data; a new record
+    """Check the parcel of the check at `token` again, today, on today's data; a new record
     linked to the old one (`repeated_from`).
 
     A repeat never sees more than the original did: an official repeating a public
     check gets the public view, so that what changed is a change of the data, not of
     access. (Who may repeat a full-access check is for the caller to enforce.)
     """
-    original = get_check(db, reference)
+    original = get_check(db, token)
     if not original.full_access and role in FULL_ACCESS_ROLES:
         role = None
     parcel = to_shape(original.parcel)

@@ -179,7 +179,7 @@ def read_zone_geometry(value: str | dict[str, Any] | None) -> BaseGeometry:
         if isinstance(payload, dict) and payload.get("type") == "Feature":
             payload = payload.get("geometry")
         shape = shapely.from_geojson(json.dumps(payload))
-    except (ValueError, TypeError, shapely.errors.GEOSException) as exc:
+    except (ValueError, TypeError, RecursionError, shapely.errors.GEOSException) as exc:
         raise InputError("The boundary is not a GeoJSON polygon; draw it again.",
                          "Ranh giới không phải đa giác GeoJSON; hãy vẽ lại.") from exc
     if shape is None:

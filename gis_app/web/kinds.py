@@ -112,7 +112,7 @@ def _parsed(value: Any) -> dict[str, Any] | None:
         return value
     try:
         parsed = json.loads(value) if value else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return parsed if isinstance(parsed, dict) and "type" in parsed else None
 

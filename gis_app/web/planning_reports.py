@@ -1,11 +1,17 @@
 """`/planning/report`: stored zone checks with a reference number, print view and PDF;
 `/planning/bulk`: many parcels at once.
 
-A report is public by its reference (it holds what the check showed its creator's
-role), except a check made with full access (unpublished and sensitive relics), which
-only signed-in staff may open. Bulk results wait in `UPLOAD_DIR/bulk/<token>/` under a
-random token for a day; the folder also records whether they were computed with full
-access and by whom, so such results are handed only to the same user.
+A report is public by its link, `/planning/report/<token>` with a random token (it
+holds what the check showed its creator's role), except a check made with full access
+(unpublished and sensitive relics), which only signed-in staff may open. The readable
+number (KTBV-2026-000123) is a counter, so it is printed on the report but opens
+nothing for the public: `/planning/report/KTBV-...` is a 404 for them (the same 404
+whether the number exists or not), and for signed-in staff a redirect to the report's
+link, so that an official can find a report a citizen quotes by number.
+
+Bulk results wait in `UPLOAD_DIR/bulk/<token>/` under a random token for a day; the
+folder also records whether they were computed with full access and by whom, so such
+results are handed only to the same user.
 """
 from __future__ import annotations
 
@@ -103,7 +109,7 @@ def create_report() -> Response:
                          "Hãy vẽ, dán hoặc tải lên thửa đất trước (hình học GeoJSON).")
     try:
         payload = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[…" thousands deep
         raise InputError("The parcel is not GeoJSON text; paste a GeoJSON geometry, Feature "
                          "or FeatureCollection.",
                          "Thửa đất không phải văn bản GeoJSON; hãy dán hình học, Feature hoặc "
@@ -120,7 +126,7 @@ def create_report() -> Response:
     record = zone_reports.create_check(db, parcels[0], on_date, current_role(), _actor_id(),
                                        crs_text)
     db.commit()
-    return redirect(url_for(".show_report", reference=record.reference), 303)
+    return redirect(url_for(".show_report", key=record.token), 303)
 
 
 @bp.get("/report")
@@ -129,14 +135,14 @@ def back_to_planning() -> Response:
     return redirect(f"{request.script_root}/planning/bulk")
 
 
-@bp.get("/report/<reference>/repeat")
-def back_to_report(reference: str) -> Response:
-    return redirect(url_for(".show_report", reference=reference))
+@bp.get("/report/<key>/repeat")
+def back_to_report(key: str) -> Response:
+    return redirect(url_for(".show_report", key=key))
 
 
-def _report_context(reference: str) -> dict[str, Any]:
+def _report_context(token: str) -> dict[str, Any]:
     db = get_session()
-    record = _visible(zone_reports.get_check(db, reference))
+    record = _visible(zone_reports.get_check(db, token))
     original = zone_reports.get_original(db, record)
     changes = None
     if original is not None and (not original.full_access or _is_staff()):
@@ -153,6 +159,7 @@ def _report_context(reference: str) -> dict[str, Any]:
         "relic_name": lambda item: (item.get("site_name_en") if lang == "en" else None)
         or item.get("site_name_vi") or item.get("heritage_id"),
         "number": _number, "repeat_form": RepeatForm(),
+        "link": url_for(".show_report", key=record.token, _external=True),
     }
 
 
@@ -161,27 +168,41 @@ def _number(value: float | None, digits: int = 2) -> str:
     return format_number(value, current_lang(), digits)
 
 
-@bp.get("/report/<reference>")
-def show_report(reference: str) -> str | Response:
-    if reference.lower().endswith(".pdf"):
-        return report_pdf(reference[:-4])
-    return render_template("planning/report.html", pdf=False, **_report_context(reference))
+def _by_number(reference: str, suffix: str) -> Response:
+    """Staff open a report by its readable number: a redirect to its link. Anyone else
+    gets the 404 of an unknown link, whether the number exists or not."""
+    if not _is_staff():
+        raise zone_reports.link_not_found()
+    record = zone_reports.get_check_by_number(get_session(), reference)
+    query = f"?{request.query_string.decode('latin-1')}" if request.query_string else ""
+    return redirect(url_for(".show_report", key=record.token + suffix) + query)
 
 
-def report_pdf(reference: str) -> Response:
-    html = render_template("planning/report.html", pdf=True, **_report_context(reference))
-    return pdf_response(html, f"{reference}.pdf", cache=True)
+@bp.get("/report/<key>")
+def show_report(key: str) -> str | Response:
+    token, suffix = (key[:-4], key[-4:]) if key.lower().endswith(".pdf") else (key, "")
+    if zone_reports.is_reference(token):
+        return _by_number(token, suffix.lower())
+    if suffix:
+        return report_pdf(token)
+    return render_template("planning/report.html", pdf=False, **_report_context(token))
 
 
-@bp.post("/report/<reference>/repeat")
+def report_pdf(token: str) -> Response:
+    context = _report_context(token)
+    html = render_template("planning/report.html", pdf=True, **context)
+    return pdf_response(html, f"{context['record'].reference}.pdf", cache=True)
+
+
+@bp.post("/report/<key>/repeat")
 @create_once
-def repeat_report(reference: str) -> Response:
+def repeat_report(key: str) -> Response:
     RepeatForm().validate_on_submit()  # CSRFProtect has already checked the token
     db = get_session()
-    _visible(zone_reports.get_check(db, reference))
-    record = zone_reports.repeat_check(db, reference, current_role(), _actor_id())
+    _visible(zone_reports.get_check(db, key))
+    record = zone_reports.repeat_check(db, key, current_role(), _actor_id())
     db.commit()
-    return redirect(url_for(".show_report", reference=record.reference), 303)
+    return redirect(url_for(".show_report", key=record.token), 303)
 
 
 # --- bulk checks -----------------------------------------------------------------------
