@@ -52,6 +52,8 @@ bench: setup
 	$(BIN)/python bench/zone_check.py
 	$(BIN)/python bench/page_weight.py
 	$(BIN)/python bench/officials.py
+	$(BIN)/python bench/public_map.py
+	$(BIN)/python bench/read_replica.py
 
 lint: setup
 	$(BIN)/ruff check gis_app layers tests bench data

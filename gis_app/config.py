@@ -27,6 +27,9 @@ class Config:
     """Application settings. `Config.from_env()` reads them; tests build their own."""
 
     DATABASE_URL: str = field(default_factory=private_cluster_url)
+    # A streaming standby of DATABASE_URL for the public's anonymous reads (gis_app/db.py);
+    # None: everything uses DATABASE_URL.
+    READ_DATABASE_URL: str | None = None
     SECRET_KEY: str = ""
     # Raster basemap (e.g. OpenStreetMap). None: the basemap the app draws itself from
     # the demo data (communes, rivers, roads), usable on a closed intranet.
@@ -76,6 +79,7 @@ class Config:
         env = os.environ
         if env.get("DATABASE_URL"):
             cfg.DATABASE_URL = env["DATABASE_URL"]
+        cfg.READ_DATABASE_URL = env.get("GIS_READ_DATABASE_URL") or None
         cfg.SECRET_KEY = env.get("SECRET_KEY") or installation_secret(
             Path(env.get("GIS_SECRET_KEY_FILE") or SECRET_KEY_FILE))
         cfg.TILE_URL = env.get("TILE_URL") or None

@@ -1,35 +1,68 @@
-"""Engine and sessions (SQLAlchemy 2 + GeoAlchemy2): one session per request."""
+"""Engine and sessions (SQLAlchemy 2 + GeoAlchemy2): one session per request.
+
+With `READ_DATABASE_URL` (`GIS_READ_DATABASE_URL`, a streaming standby of DATABASE_URL)
+the anonymous GETs of the public map and its APIs (REPLICA_BLUEPRINTS) read from it;
+everything else (signing in, anything a signed-in user does, every write, the CLI and
+background jobs) uses DATABASE_URL. A standby may lag: what the public sees can be a
+moment behind what an official just saved.
+"""
 from __future__ import annotations
 
-from flask import Flask, current_app, g, has_app_context
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.orm import Session
 
 EXT = "gis_db"
 
+# Blueprints whose GET/HEAD requests only read, and read only what the public may see:
+# the map and relic pages, the festival calendar, the map's APIs, the layers' GeoJSON,
+# OpenAPI, search. (Sign-in writes user_sessions and sign-in attempts: not here.)
+REPLICA_BLUEPRINTS = frozenset({"public", "api_explore", "api_layers", "api_openapi",
+                                "api_search"})
+# Keys in the (signed cookie) session that mean someone is signed in: Flask-Login's user
+# id and the server-side session token (gis_app.auth.SESSION_TOKEN).
+SIGNED_IN_KEYS = ("_user_id", "sid")
+
 
 class Database:
     """Holds the engine; tests may bind it to one connection inside a transaction."""
 
-    def __init__(self, url: str) -> None:
-        # No pre-ping: it costs a round trip per request; stale connections are
-        # recycled instead.
-        # JIT off: it compiled the public map's small queries for ~650 ms each once the
-        # register grew; this workload is many short queries, never worth compiling.
-        self.engine: Engine = create_engine(url, pool_recycle=1800, pool_size=5,
-                                            max_overflow=10,
-                                            connect_args={"options": "-c jit=off"})
+    def __init__(self, url: str, read_url: str | None = None) -> None:
+        self.engine: Engine = _engine(url)
+        self.read_engine: Engine | None = _engine(read_url) if read_url else None
         self.bind: Engine | Connection = self.engine
 
-    def session(self) -> Session:
+    def session(self, read_only: bool = False) -> Session:
+        """A session on the primary; with `read_only` on the read replica if there is
+        one (never while tests bind the database to one connection)."""
         if isinstance(self.bind, Connection):
             return Session(bind=self.bind, join_transaction_mode="create_savepoint")
+        if read_only and self.read_engine is not None:
+            return Session(bind=self.read_engine)
         return Session(bind=self.bind)
 
 
+def _engine(url: str) -> Engine:
+    # No pre-ping: it costs a round trip per request; stale connections are
+    # recycled instead.
+    # JIT off: it compiled the public map's small queries for ~650 ms each once the
+    # register grew; this workload is many short queries, never worth compiling.
+    return create_engine(url, pool_recycle=1800, pool_size=5, max_overflow=10,
+                         connect_args={"options": "-c jit=off"})
+
+
 def init_app(app: Flask) -> None:
-    app.extensions[EXT] = Database(app.config["DATABASE_URL"])
+    app.extensions[EXT] = Database(app.config["DATABASE_URL"],
+                                   app.config.get("READ_DATABASE_URL"))
     app.teardown_appcontext(close_session)
+
+
+def public_read() -> bool:
+    """Whether this request may read from the replica: an anonymous GET or HEAD of a
+    REPLICA_BLUEPRINTS page or API."""
+    return (has_request_context() and request.method in ("GET", "HEAD")
+            and request.blueprint in REPLICA_BLUEPRINTS
+            and not any(key in session for key in SIGNED_IN_KEYS))
 
 
 def database() -> Database:
@@ -39,7 +72,7 @@ def database() -> Database:
 def get_session() -> Session:
     """The request's session, created on first use and closed at teardown."""
     if "db_session" not in g:
-        g.db_session = database().session()
+        g.db_session = database().session(read_only=public_read())
     return g.db_session
 
 

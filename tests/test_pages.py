@@ -30,6 +30,22 @@ def test_map_page_lists_sites_for_browsers_without_javascript(client, db):
     assert f'/sites/{_demo_site(db)}' in noscript
 
 
+def test_map_page_links_the_full_list_instead_of_a_long_one(client, db, monkeypatch):
+    """With more relics than the page lists, the page without JavaScript links to the
+    full list (a list of 40k relics made every visitor download megabytes)."""
+    from gis_app.web import public
+    shown = db.scalar(text("SELECT count(*) FROM sites "
+                           "WHERE status = 'published' AND NOT sensitive"))
+    monkeypatch.setattr(public, "MAP_LIST_MAX", shown - 1)
+    html = client.get("/").get_data(as_text=True)
+    noscript = html[html.index("<noscript>"):html.index("</noscript>")]
+    assert "Đền Đa Hòa" not in noscript
+    assert f"Danh sách toàn bộ {shown} di tích" in noscript
+    assert 'href="/sites"' in noscript
+    listing = client.get("/sites").get_data(as_text=True)
+    assert "Đền Đa Hòa" in listing
+
+
 def test_site_page_in_vietnamese_and_english(client, db):
     hid = _demo_site(db)
     vi = client.get(f"/sites/{hid}").get_data(as_text=True)

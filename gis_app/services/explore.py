@@ -273,14 +273,19 @@ def filter_options(db: Session, lang: str, today: date,
     rank_counts = dict(db.execute(text(f"""
         SELECT s.rank, count(*) FROM sites s WHERE {visible} AND s.rank IS NOT NULL
          GROUP BY s.rank""")).all())
+    # Counted per unit before joining the units (the pairs are distinct after UNION):
+    # a count(DISTINCT) over every joined row took 3x as long at 40k relics.
     communes = db.execute(text(f"""
-        SELECT u.id, u.name, u.level, u.valid_from, u.valid_to, count(DISTINCT s.id) AS n
+        SELECT u.id, u.name, u.level, u.valid_from, u.valid_to, c.n
           FROM admin_units u
-          JOIN (SELECT admin_unit_id, site_id FROM site_admin_units
-                UNION SELECT admin_unit_id, id FROM sites) h ON h.admin_unit_id = u.id
-          JOIN sites s ON s.id = h.site_id AND {visible}
+          JOIN (SELECT h.unit, count(*) AS n
+                  FROM (SELECT s.admin_unit_id AS unit, s.id FROM sites s WHERE {visible}
+                        UNION
+                        SELECT x.admin_unit_id, x.site_id
+                          FROM site_admin_units x JOIN sites s ON s.id = x.site_id
+                         WHERE {visible}) h
+                 GROUP BY h.unit) c ON c.unit = u.id
          WHERE u.level = ANY(:lv)
-         GROUP BY u.id
          ORDER BY u.valid_to IS NOT NULL, lower(f_unaccent(u.name)), u.valid_from"""),
         {"lv": list(COMMUNE_LEVELS)}).mappings().all()
     month = (today.year, today.month)

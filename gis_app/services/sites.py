@@ -136,6 +136,11 @@ def sitemap_sites(db: Session) -> list[dict[str, Any]]:
          ORDER BY s.heritage_id""")).mappings()]
 
 
+def count_sites(db: Session, role: str | None = None) -> int:
+    """How many sites the role may see."""
+    return db.scalar(text(f"SELECT count(*) FROM sites s WHERE {site_visible(role, 's')}"))
+
+
 def list_sites(db: Session, role: str | None = None) -> list[dict[str, Any]]:
     """Every site the role may see, by name (the plain list of the map page); officials
     also get each relic's survey code."""

@@ -15,6 +15,11 @@ from gis_app.services import explore, features, festivals, sites
 
 bp = Blueprint("public", __name__)
 
+# The map page lists the relics for browsers without JavaScript up to this many; beyond,
+# it links to /sites instead (every visitor downloads the list: 40k relics made the
+# page 4.8 MB and its sort took longer than the rest of the page, bench/public_map.py).
+MAP_LIST_MAX = 500
+
 
 @bp.get("/")
 def index() -> str:
@@ -25,9 +30,11 @@ def index() -> str:
                              nearby=url_for("api_explore.nearby"))
     # Fitted to the district (today's communes) whatever the screen, clear of the legend.
     district = features.layer_bounds(db, "communes", role)
+    listed = sites.count_sites(db, role)
     return render_template(
         "map.html", map=build_map(tourist=tourist, fit_bounds=district),
-        sites=sites.list_sites(db, role),
+        sites=sites.list_sites(db, role) if listed <= MAP_LIST_MAX else [],
+        site_count=listed,
         filters=explore.filter_options(db, current_lang(), today_in_vietnam(), role),
         chosen=request.args)
 
