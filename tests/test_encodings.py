@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 import shutil
 import subprocess
-import time
 import unicodedata
 
 import pytest
@@ -321,16 +320,15 @@ def test_settled_choice_still_checks_every_value() -> None:
     assert info.value.details["row"] == late
 
 
-def test_detect_is_fast() -> None:
+def test_detect_a_large_survey_column() -> None:
+    """100k values are told apart correctly (its speed: bench/encoding_detect.py)."""
     rnd = random.Random(5)
     syllables = " ".join(NAMES).split()
     texts = [" ".join(rnd.choice(syllables) for _ in range(rnd.randint(1, 5))) + f" {i % 97}"
              for i in range(100_000)]
     for encoding in ("vni", "tcvn3"):
         values = survey(texts, encoding)
-        start = time.perf_counter()
         assert detect(values).encoding == encoding
-        assert time.perf_counter() - start < 2.0
 
 
 # --- damaged text --------------------------------------------------------------------------

@@ -41,6 +41,7 @@ def test_the_provinces_kml_imports_with_its_schema_data_names(runner):
                                             "name_vi=ten_tinh", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "fields: name_vi <- ten_tinh" in result.output
+    assert "coordinates: EPSG:4326 WGS 84 (format)" in result.output  # no .prj in a KML
     assert "would give: 34 read, 34 inserted" in result.output
 
 

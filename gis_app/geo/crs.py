@@ -51,7 +51,7 @@ class CrsChoice:
     """The CRS a file's coordinates are read in, and how we decided on it."""
 
     crs: CRS
-    how: str  # "given", "prj", "inferred"
+    how: str  # "given", "prj", "format" (GPKG/GeoJSON/KML), "inferred", "no shapes"
     notes: list[Message] = field(default_factory=list)
 
     @property

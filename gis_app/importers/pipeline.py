@@ -8,6 +8,7 @@ staged with COPY into a temporary table; set-based SQL then upserts them (see
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -244,7 +245,11 @@ def decide_crs(source: Source, given: Any, *, optional: bool = False) -> crs_mod
     if given is not None:
         return crs_mod.CrsChoice(given, "given")
     if source.crs_wkt:
-        return crs_mod.crs_from_prj(source.crs_wkt)
+        choice = crs_mod.crs_from_prj(source.crs_wkt)
+        if source.driver not in ("ESRI Shapefile", "CSV"):
+            # A GeoPackage, GeoJSON or KML names its own CRS (no .prj to read).
+            choice = dataclasses.replace(choice, how="format")
+        return choice
     if optional and (source.no_geometry or _total_bounds(source, required=False) is None):
         return crs_mod.CrsChoice(crs_mod.parse_crs("EPSG:4326"), "no shapes")
     bounds = _total_bounds(source)

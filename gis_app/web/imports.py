@@ -326,6 +326,8 @@ def _helpers() -> dict[str, Any]:
         "text_in": lambda entry: (entry or {}).get(lang) or (entry or {}).get("en", ""),
         "crs_how": {"given": _("chosen on the upload form"),
                     "prj": _("read from the .prj file"),
+                    "format": _("declared by the file (GeoPackage, GeoJSON, KML)"),
+                    "no shapes": _("none needed: the file has no shapes"),
                     "inferred": _("inferred from the coordinates (the file has no .prj)")},
         "encoding_how": {"format": _("set by the file format"),
                          "given": _("chosen on the upload form"),
