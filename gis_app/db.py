@@ -9,7 +9,7 @@ moment behind what an official just saved.
 from __future__ import annotations
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 EXT = "gis_db"
@@ -22,6 +22,10 @@ REPLICA_BLUEPRINTS = frozenset({"public", "api_explore", "api_layers", "api_open
 # Keys in the (signed cookie) session that mean someone is signed in: Flask-Login's user
 # id and the server-side session token (gis_app.auth.SESSION_TOKEN).
 SIGNED_IN_KEYS = ("_user_id", "sid")
+# The longest a query of a visitor who is not signed in may run: the public map, search
+# and the zone check answer in milliseconds; a query that runs longer is a problem to
+# stop, not to wait for. Officials' analyses, the CLI and background jobs are not bounded.
+PUBLIC_STATEMENT_TIMEOUT_MS = 10_000
 
 
 class Database:
@@ -61,8 +65,11 @@ def public_read() -> bool:
     """Whether this request may read from the replica: an anonymous GET or HEAD of a
     REPLICA_BLUEPRINTS page or API."""
     return (has_request_context() and request.method in ("GET", "HEAD")
-            and request.blueprint in REPLICA_BLUEPRINTS
-            and not any(key in session for key in SIGNED_IN_KEYS))
+            and request.blueprint in REPLICA_BLUEPRINTS and not _signed_in())
+
+
+def _signed_in() -> bool:
+    return any(key in session for key in SIGNED_IN_KEYS)
 
 
 def database() -> Database:
@@ -72,7 +79,14 @@ def database() -> Database:
 def get_session() -> Session:
     """The request's session, created on first use and closed at teardown."""
     if "db_session" not in g:
-        g.db_session = database().session(read_only=public_read())
+        db_session = database().session(read_only=public_read())
+        if has_request_context() and not _signed_in():
+            # A visitor's queries are bounded (for the session's first transaction:
+            # SET LOCAL ends with it); set where the session starts, so a request that
+            # never reads the database pays nothing.
+            db_session.execute(text("SELECT set_config('statement_timeout', :ms, true)"),
+                               {"ms": str(PUBLIC_STATEMENT_TIMEOUT_MS)})
+        g.db_session = db_session
     return g.db_session
 
 

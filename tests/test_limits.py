@@ -79,9 +79,8 @@ def test_a_visitors_queries_are_bounded_and_an_officials_are_not(app, connection
     which the visitor's SET LOCAL would outlive its request.)"""
     from sqlalchemy import text
 
-    from gis_app.db import get_session
+    from gis_app.db import PUBLIC_STATEMENT_TIMEOUT_MS, get_session
     from gis_app.services.accounts import create_user
-    from gis_app.web.limits import PUBLIC_STATEMENT_TIMEOUT_MS
     from tests.conftest import AuthActions
 
     create_user(db, "limits-official", "long enough password", "district_reviewer")

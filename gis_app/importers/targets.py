@@ -84,6 +84,8 @@ SITE_CODE = TargetField("site_survey_code", {"vi": "Mã khảo sát di tích",
                                              "en": "Relic's survey code"})
 ACCURACY = TargetField("accuracy", {"vi": "Độ chính xác", "en": "Accuracy"}, kind="vocab",
                        vocab="accuracy")
+NAME_VI = TargetField("name_vi", {"vi": "Tên", "en": "Name (Vietnamese)"}, required=True)
+NAME_EN = TargetField("name_en", {"vi": "Tên tiếng Anh", "en": "Name (English)"})
 
 # The columns of a festival date in an intangible heritage row (see _check_event_row).
 EVENT_FIELDS = ("event_name_vi", "event_name_en", "lunar_month", "lunar_day", "solar_date",
@@ -123,7 +125,7 @@ TARGETS: dict[str, Target] = {
             SURVEY_CODE,
             TargetField("name_vi", {"vi": "Tên di tích", "en": "Name (Vietnamese)"},
                         required=True),
-            TargetField("name_en", {"vi": "Tên tiếng Anh", "en": "Name (English)"}),
+            NAME_EN,
             TargetField("types", {"vi": "Loại hình", "en": "Type"}, kind="vocab_list",
                         vocab="relic_type"),
             TargetField("rank", {"vi": "Xếp hạng", "en": "Rank"}, kind="vocab", vocab="rank"),
@@ -162,8 +164,8 @@ TARGETS: dict[str, Target] = {
         fields=(
             SITE_ID,
             SITE_CODE,
-            TargetField("name_vi", {"vi": "Tên", "en": "Name (Vietnamese)"}, required=True),
-            TargetField("name_en", {"vi": "Tên tiếng Anh", "en": "Name (English)"}),
+            NAME_VI,
+            NAME_EN,
             TargetField("kind", {"vi": "Loại cảnh quan", "en": "Landscape kind"},
                         kind="vocab", vocab="landscape_kind", required=True),
             ACCURACY,
@@ -178,8 +180,8 @@ TARGETS: dict[str, Target] = {
         fields=(
             SITE_ID,
             SITE_CODE,
-            TargetField("name_vi", {"vi": "Tên", "en": "Name (Vietnamese)"}, required=True),
-            TargetField("name_en", {"vi": "Tên tiếng Anh", "en": "Name (English)"}),
+            NAME_VI,
+            NAME_EN,
             TargetField("kind", {"vi": "Loại hạng mục", "en": "Facility kind"},
                         kind="vocab", vocab="facility_kind", required=True),
             ACCURACY,
@@ -199,7 +201,7 @@ TARGETS: dict[str, Target] = {
                         kind="intangible_id"),
             TargetField("name_vi", {"vi": "Tên di sản", "en": "Name (Vietnamese)"},
                         required=True),
-            TargetField("name_en", {"vi": "Tên tiếng Anh", "en": "Name (English)"}),
+            NAME_EN,
             TargetField("ich_type", {"vi": "Loại hình", "en": "Type"}, kind="vocab",
                         vocab="ich_type", required=True),
             TargetField("community", {"vi": "Cộng đồng chủ thể", "en": "Bearer community"}),

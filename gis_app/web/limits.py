@@ -13,10 +13,6 @@ from collections.abc import Callable
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import current_user
-from sqlalchemy import text
-
-from gis_app.db import get_session
 
 MB = 1024 * 1024
 
@@ -49,21 +45,6 @@ def body_limit() -> None:
         request.max_content_length = limit
 
 
-# The longest a query of a visitor who is not signed in may run: the public map, search
-# and the zone check answer in milliseconds; a query that runs longer is a problem to
-# stop, not to wait for. Officials' analyses and imports are not bounded here.
-PUBLIC_STATEMENT_TIMEOUT_MS = 10_000
-
-
-def public_statement_timeout() -> None:
-    """Bound the queries of a visitor who is not signed in (for the request's first
-    transaction: SET LOCAL ends with it)."""
-    if request.endpoint in (None, "static") or current_user.is_authenticated:
-        return
-    get_session().execute(text("SELECT set_config('statement_timeout', :ms, true)"),
-                          {"ms": str(PUBLIC_STATEMENT_TIMEOUT_MS)})
-
-
 def _not_a_pdf() -> bool:
     return not request.path.lower().endswith(".pdf")
 
@@ -86,7 +67,6 @@ def init_app(app: Flask) -> None:
     for hook in counted:
         hooks.remove(hook)
     hooks[:0] = [*counted, body_limit]  # first: before CSRF and sign-in read anything
-    app.before_request(public_statement_timeout)
     for endpoint, (limit, methods) in RATE_LIMITS.items():
         _wrap(app, endpoint, limiter.limit(limit, methods=list(methods)))
     _wrap(app, "planning_reports.show_report",
