@@ -45,8 +45,12 @@ def test_map_draws_sites_and_zones_and_popup_links_to_site_page(page, page_watch
     assert zones >= 2
     sites = _wait_for_layer(page, _attr("sites"))
     assert 1 <= sites <= published
-    # Markers and zone polygons are drawn as SVG paths.
-    assert page.locator("path.leaflet-interactive").count() >= sites + zones
+    # Zone polygons are drawn as SVG paths; relics as badges, or clusters where they crowd.
+    # Waited for, not counted once: Leaflet draws after the counts are set.
+    page.wait_for_function(
+        f"""() => document.querySelectorAll('path.leaflet-interactive').length >= {zones}
+              && document.querySelectorAll('.hm-relic-marker, .hm-cluster').length >= 1""",
+        timeout=15000)
 
     # Legend names the layers in Vietnamese.
     legend = page.locator(".hm-legend")
