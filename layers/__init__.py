@@ -72,7 +72,10 @@ class Layer:
     geometry_type: str  # Point, MultiPolygon, MultiLineString, Geometry
     source: str
     properties: dict[str, str]  # output key -> SQL expression over `src`
-    id_column: str = "id"
+    id_column: str = "id"  # the row key: paging order and the default feature id
+    # The feature's public `id` (GeoJSON, OGC API featureId, tiles): SQL over `src`, stable
+    # for the record across edits and versions; the row id when the layer has no better.
+    feature_id: str | None = None
     geom_column: str = "geom"
     public_filter: str | None = None  # rows the public may see (SQL over `src`)
     official_filter: str | None = None  # rows reviewers and admins see (None: all)
@@ -89,6 +92,10 @@ class Layer:
     limit: int = 5000
     description: Text = field(default_factory=dict)
     as_of_source: str | None = None  # the rows as they stood on a past day (see above)
+
+    @property
+    def feature_id_sql(self) -> str:
+        return self.feature_id or f"src.{self.id_column}"
 
     def text(self, value: Text, lang: str) -> str:
         return value.get(lang) or value.get("vi") or ""

@@ -8,6 +8,7 @@ LAYER = Layer(
                  FROM admin_units
                 WHERE level IN ('commune', 'ward', 'town') AND geom IS NOT NULL
                   AND valid_to IS NULL)""",
+    feature_id="src.code",  # the national administrative unit code
     properties={"name": "src.name", "code": "src.code", "level": "src.level",
                 "valid_from": "src.valid_from", "accuracy": "src.accuracy"},
     popup_title="name",

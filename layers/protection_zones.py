@@ -36,6 +36,9 @@ LAYER = Layer(
     as_of_source=f"""(SELECT {ZONE_COLUMNS}
                         FROM protection_zones z JOIN {SITES_AS_OF} s ON s.id = z.site_id
                        WHERE {valid_on("z", ":today")})""",
+    # The relic's identifier and the zone ("VN-HY-DT-000001-II"): one zone of a kind per
+    # relic is in force at a time, and its versions share the id.
+    feature_id="src.heritage_id || '-' || src.zone",
     properties={
         "zone": "src.zone",
         "heritage_id": "src.heritage_id",

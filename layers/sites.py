@@ -14,6 +14,7 @@ LAYER = Layer(
                  "en": "Ranked or inventoried historical-cultural relics"},
     geometry_type="Point",
     source="sites",
+    feature_id="src.heritage_id",  # VN-HY-DT-nnnnnn, permanent
     as_of_source=SITES_AS_OF,  # status, position and names as they stood that day
     properties={
         "heritage_id": "src.heritage_id",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from gis_app import vocab
 from gis_app.clock import VIETNAM_ZONE, now_in_vietnam, start_of_day_in_vietnam
-from gis_app.services import conditions, indicators, priorities
+from gis_app.services import conditions, data_version, indicators, priorities
 from gis_app.spreadsheets import append_xlsx_row
 
 DUE_MONTH, DUE_DAY = 11, 25
@@ -80,7 +80,7 @@ def build(db: Session, year: int) -> dict[str, Any]:
         "year": year,
         "due": due_date(year),
         "generated_at": now_in_vietnam(),
-        "data_version": db.scalar(text("SELECT coalesce(max(id), 0) FROM revisions")),
+        "data_version": data_version.current(db),
         "indicators": board,
         "communes": sorted({c["unit_name"] for row in board for c in row["communes"]
                             if c["unit_name"]}),

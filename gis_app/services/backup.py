@@ -45,6 +45,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from gis_app.clock import VIETNAM_TIME
 from gis_app.config import PROJECT_ROOT
 from gis_app.errors import InputError
+from gis_app.services import data_version
 from gis_app.services.migrations import alembic_config
 
 log = logging.getLogger(__name__)
@@ -239,8 +240,7 @@ def create_backup(url: str, media_dir: Path, archive: Path | None = None,
             try:
                 revision = conn.scalar(text("SELECT string_agg(version_num, ',' "
                                             "ORDER BY version_num) FROM alembic_version"))
-                data_version = int(conn.scalar(text(
-                    "SELECT coalesce(max(id), 0) FROM revisions")))
+                version = data_version.current(conn)
             except SQLAlchemyError:
                 raise _refuse(
                     "The database has no schema of this app; run flask --app gis_app db "
@@ -257,7 +257,7 @@ def create_backup(url: str, media_dir: Path, archive: Path | None = None,
                 "app_version": _app_version(),
                 "git_commit": _git_commit(),
                 "alembic_revision": revision,
-                "data_version": data_version,
+                "data_version": version,
                 "row_counts": counts,
             })
         os.replace(partial, archive)

@@ -163,7 +163,7 @@ def _feature_sql(layer: Layer, where: str, source: str) -> str:
         SELECT src.{layer.id_column} AS fid,
                json_build_object(
                  'type', 'Feature',
-                 'id', src.{layer.id_column},
+                 'id', {layer.feature_id_sql},
                  'geometry', ST_AsGeoJSON(src.{layer.geom_column}, 7)::json,
                  'properties', json_build_object({props})) AS feature
           FROM {source} AS src

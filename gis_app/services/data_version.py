@@ -1,0 +1,24 @@
+"""The data version: a number that grows whenever any audited record changes.
+
+It is the newest `revisions` id (every audited table writes a revision row from its
+trigger, migration 0001), so it costs one index probe. Answers built from the data
+(GeoJSON, tiles, downloads, reports) are cached and given an ETag by it: a cached
+answer is good while the version it was built at is still the current one.
+
+Limit: two writing transactions that commit out of order (the one holding the lower
+revision id commits last) leave the version unchanged by the later commit. Caches keyed
+by the version then serve the earlier answer until the next change; keep their lifetime
+bounded (minutes) where that matters.
+"""
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+SQL = "SELECT coalesce(max(id), 0) FROM revisions"
+
+
+def current(db: Session | Connection) -> int:
+    """The current data version (0 on an empty register)."""
+    return int(db.execute(text(SQL)).scalar_one())
