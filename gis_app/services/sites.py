@@ -13,7 +13,12 @@ from gis_app.services import lifecycle
 from gis_app.services.digital_records import ORDER as RECORD_ORDER
 from gis_app.services.digital_records import SHOWN as RECORD_SHOWN
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
-from gis_app.services.visibility import artifact_shown, intangible_visible, site_visible
+from gis_app.services.visibility import (
+    artifact_shown,
+    intangible_visible,
+    public_site,
+    site_visible,
+)
 from layers.protection_zones import valid_on
 
 
@@ -28,21 +33,21 @@ def get_site(db: Session, heritage_id: str, role: str | None = None) -> dict[str
     relics the role may see within NEARBY_RADIUS_M, nearest first. `survey_code` (the
     survey team's own code) only for officials, None for the public.
     """
-    site = db.execute(text("""
+    site = db.execute(text(f"""
         SELECT s.id, s.heritage_id, s.name_vi, s.name_en, s.other_names, s.types, s.rank,
                s.ranking_decision_no, s.ranking_decision_date, s.period, s.materials,
                s.description_vi, s.description_en, s.status, s.sensitive, s.source,
                s.accuracy, s.accuracy_note, s.licence, s.opening_hours_vi,
                s.opening_hours_en, s.updated_at, s.survey_code,
                ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
-               u.name AS unit_name, u.level AS unit_level
+               u.name AS unit_name, u.level AS unit_level, u.code AS unit_code,
+               {public_site("s")} AS public
           FROM sites s LEFT JOIN admin_units u ON u.id = s.admin_unit_id
          WHERE s.heritage_id = :hid"""), {"hid": heritage_id}).mappings().first()
     if site is not None and site["status"] in ("retired", "merged") and (
             role in FULL_ACCESS_ROLES or not site["sensitive"]):
         _raise_ended(db, heritage_id)
-    if site is None or (role not in FULL_ACCESS_ROLES
-                        and (site["status"] != "published" or site["sensitive"])):
+    if site is None or not (role in FULL_ACCESS_ROLES or site["public"]):
         raise RecordNotFound(f"No published relic has the identifier {heritage_id}",
                              f"Không có di tích nào được công bố với mã định danh {heritage_id}")
     out = dict(site)
@@ -60,10 +65,10 @@ def get_site(db: Session, heritage_id: str, role: str | None = None) -> dict[str
         SELECT u.name, u.level, u.code, h.valid_from, h.valid_to
           FROM site_admin_units h JOIN admin_units u ON u.id = h.admin_unit_id
          WHERE h.site_id = :id ORDER BY h.valid_from"""), {"id": site["id"]}).mappings()]
-    out["intangible"] = [dict(r) for r in db.execute(text("""
+    out["intangible"] = [dict(r) for r in db.execute(text(f"""
         SELECT i.heritage_id, i.name_vi, i.name_en, i.ich_type
           FROM intangible_sites x JOIN intangible_heritage i ON i.id = x.intangible_id
-         WHERE x.site_id = :id AND i.status = 'published'
+         WHERE x.site_id = :id AND {intangible_visible(None, "i")}
          ORDER BY i.name_vi"""), {"id": site["id"]}).mappings()]
     out["events"] = [dict(r) for r in db.execute(text(f"""
         SELECT e.name_vi, e.name_en, e.lunar_month, e.lunar_day, e.solar_date, e.duration_days

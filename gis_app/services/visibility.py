@@ -8,7 +8,8 @@
   answer, with 410 or a redirect: services.sites).
 
 Artifacts reach the public only when approved, not kept off public pages, and held at a
-public relic (`public_artifact`); officials see them in their register (services.artifacts).
+public relic (`public_artifact`); officials see them in their register (services.artifacts),
+district reviewers and admins also by their permanent identifier (`artifact_visible`).
 """
 from __future__ import annotations
 
@@ -48,3 +49,12 @@ def public_artifact(alias: str = "a", site_alias: str = "h") -> str:
     """SQL: the artifact `alias`, held at relic `site_alias` (joined by the caller), is
     one the public may see: `artifact_shown` and a public holding relic."""
     return f"({artifact_shown(alias)} AND {public_site(site_alias)})"
+
+
+def artifact_visible(role: str | None, alias: str = "a", site_alias: str = "h") -> str:
+    """SQL: the artifact `alias` (holding relic `site_alias`, LEFT JOINed by the caller)
+    is shown to `role` on its own page: district reviewers and admins see every artifact,
+    everyone else `public_artifact`."""
+    if role in FULL_ACCESS_ROLES:
+        return "true"
+    return public_artifact(alias, site_alias)

@@ -68,7 +68,7 @@ def site_page(heritage_id: str) -> str | Response:
     links = page_links("public.site_page", {"heritage_id": heritage_id})
     images = [url_for("media.file", name=p["uri"], _external=True) for p in site["photos"]]
     # Officials also open drafts and sensitive relics here; the public cannot (404).
-    public = site["status"] == "published" and not site["sensitive"]
+    public = site["public"]
     return render_template("site.html", site=site, map=small_map, images=images,
                            public=public,
                            json_ld=site_json_ld(site, links["canonical"], images))
