@@ -36,6 +36,7 @@ def create_app(config: Config | None = None) -> Flask:
         errors,
         form_safety,
         history,
+        ids,
         imports,
         kinds,
         limits,
@@ -56,6 +57,7 @@ def create_app(config: Config | None = None) -> Flask:
     errors.init_app(app)
     form_safety.init_app(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(ids.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(web_auth.bp)
     app.register_blueprint(admin.bp)

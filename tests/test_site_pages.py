@@ -232,7 +232,8 @@ def test_artifacts_and_intangible_heritage_of_the_site_are_shown(client, db):
     add_intangible(db, "VN-HY-PVT-990012", "Tục lệ chưa công bố", hid, status="draft")
     vi = client.get(f"/sites/{hid}").get_data(as_text=True)
     artifacts = vi[vi.index("Hiện vật lưu giữ tại di tích"):]
-    row = re.search(r"<tr><td>Long ngai sơn son thếp vàng</td>(.*?)</tr>", artifacts, re.DOTALL)
+    row = re.search(r'<tr><td><a href="/artifacts/VN-HY-HV-990011">Long ngai sơn son thếp '
+                    r'vàng</a></td>(.*?)</tr>', artifacts, re.DOTALL)
     assert row, artifacts[:500]
     cells = [c.strip() for c in re.findall(r"<td>(.*?)</td>", row.group(1), re.DOTALL)]
     assert cells == ["Cổ vật", "Thời Nguyễn", "Gỗ sơn son thếp vàng"]

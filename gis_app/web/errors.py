@@ -5,7 +5,7 @@ import logging
 from html import escape
 from typing import Any
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from psycopg.errors import QueryCanceled
@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 
 def _wants_json() -> bool:
+    if "wants_json" in g:  # a view that negotiated its representation (web/ids.py: ?f=)
+        return bool(g.wants_json)
     return request.path.startswith("/api/") or (
         request.accept_mimetypes.best in ("application/json", "application/geo+json"))
 
