@@ -389,3 +389,11 @@ def test_the_relic_page_shows_its_permanent_link_and_alternates(client, db):
             f'href="http://localhost/id/{hid}?f=geojson">') in html
     english = client.get(f"/sites/{hid}?lang=en").get_data(as_text=True)
     assert "Permanent link</dt>" in english
+
+
+def test_the_map_layer_and_the_tourist_api_key_relics_by_their_identifier(client, db):
+    layer = client.get("/api/layers/sites.geojson?limit=1000").get_json()["features"]
+    tourist = client.get("/api/sites").get_json()["features"]
+    assert {f["id"] for f in layer} == {f["id"] for f in tourist} \
+        == {f["properties"]["heritage_id"] for f in tourist}
+    assert all(client.get(f"/id/{f['id']}", headers=JSON).status_code == 200 for f in layer)

@@ -242,3 +242,27 @@ def test_the_home_map_opens_on_the_whole_district_clear_of_the_legend(browser, p
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"district-fit-{size['width']}.png"))
         context.close()
+
+
+def test_opening_a_relic_from_the_list_reuses_its_marker(phone_page, page_watch, live_server,
+                                                         database_url):
+    """The list and the markers key relics by the same id (the heritage identifier): a
+    relic opened from the list is the marker already drawn, not a second one on top."""
+    hid = _demo(database_url, "SELECT heritage_id FROM sites WHERE name_vi = 'Đền Đa Hòa'")[0][0]
+    page = phone_page
+    page.goto(live_server + "/")
+    _ready(page)
+    page.locator("#explore-q").fill("da hoa")
+    first = page.locator("#explore-results li a").first
+    expect(first).to_have_text("Đền Đa Hòa")
+    first.tap()
+    expect(page.locator(".leaflet-popup-content .hm-card")).to_be_visible(timeout=10000)
+    # Markers by the relic they show (not by the key the loader used): one for Đa Hòa,
+    # and no relic drawn twice among the search's markers.
+    shown = page.evaluate("""() => { const ids = [];
+        HeritageMap.loaders.sites.cluster.eachLayer(
+            l => ids.push(l.feature.properties.heritage_id));
+        return ids; }""")
+    assert shown.count(hid) == 1
+    assert len(shown) == len(set(shown)) == _loaded(page)
+    _clean(page_watch)
