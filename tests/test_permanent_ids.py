@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
 from sqlalchemy import text
@@ -397,3 +398,24 @@ def test_the_map_layer_and_the_tourist_api_key_relics_by_their_identifier(client
     assert {f["id"] for f in layer} == {f["id"] for f in tourist} \
         == {f["properties"]["heritage_id"] for f in tourist}
     assert all(client.get(f"/id/{f['id']}", headers=JSON).status_code == 200 for f in layer)
+
+
+def test_the_sitemap_lists_public_intangible_heritage_and_artifacts_only(client, db):
+    relic = make_site(db, LON, LAT, name="Đình Sơ Đồ Hiện Vật")
+    draft_relic = make_site(db, LON + 0.01, LAT, name="Đình Nháp", status="draft")
+    shown = [add_intangible(db, "Lễ hội công bố", relic=relic),
+             add_artifact(db, "Chuông công bố", relic)]
+    hidden = [add_intangible(db, "Lễ hội nháp", relic=relic, status="draft"),
+              add_artifact(db, "Bia chờ duyệt", relic, approved=False),
+              add_artifact(db, "Khánh ở di tích nháp", draft_relic)]
+    root = ET.fromstring(client.get("/sitemap.xml").data)
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locs = [u.findtext("s:loc", namespaces=ns) for u in root.findall("s:url", ns)]
+    assert f"http://localhost/intangible/{shown[0]}?lang=vi" in locs
+    assert f"http://localhost/artifacts/{shown[1]}?lang=en" in locs
+    assert not [loc for loc in locs if any(h in loc for h in hidden)]
+    # Their pages carry the canonical and hreflang links of every public page.
+    html = client.get(f"/intangible/{shown[0]}?lang=en").get_data(as_text=True)
+    assert (f'<link rel="canonical" href="http://localhost/intangible/{shown[0]}?lang=en">'
+            in html)
+    assert f'hreflang="vi" href="http://localhost/intangible/{shown[0]}?lang=vi"' in html

@@ -324,7 +324,13 @@ def test_sitemap_lists_public_pages_in_both_languages_and_no_hidden_site(client,
     assert not any(draft in loc or secret in loc for loc in locs)
     demo = db.scalar(text("SELECT count(*) FROM sites WHERE status = 'published' "
                           "AND NOT sensitive"))
-    assert len(locs) == 2 * (4 + demo)
+    # Intangible heritage and artifacts have pages too (tests/test_permanent_ids.py).
+    records = db.scalar(text("SELECT count(*) FROM intangible_heritage "
+                             "WHERE status = 'published'")) + db.scalar(text("""
+        SELECT count(*) FROM artifacts a JOIN sites h ON h.id = a.holding_site_id
+         WHERE a.approved_at IS NOT NULL AND a.public AND h.status = 'published'
+           AND NOT h.sensitive"""))
+    assert len(locs) == 2 * (4 + demo + records)
 
     entry = next(u for u in root.findall("s:url", SITEMAP_NS)
                  if u.findtext("s:loc", namespaces=SITEMAP_NS) == f"{base}/sites/{shown}?lang=en")

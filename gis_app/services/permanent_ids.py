@@ -27,7 +27,12 @@ from gis_app import vocab
 from gis_app.errors import RecordGone, RecordNotFound
 from gis_app.services import sites
 from gis_app.services.identifiers import KIND_CODES, WELL_FORMED, example
-from gis_app.services.visibility import artifact_visible, intangible_visible, site_visible
+from gis_app.services.visibility import (
+    artifact_visible,
+    intangible_visible,
+    public_artifact,
+    site_visible,
+)
 
 # The kind of record as published in documents (the registry says 'site', 'intangible').
 PUBLIC_KIND = {"site": "relic", "intangible": "intangible_heritage", "artifact": "artifact"}
@@ -218,6 +223,19 @@ def _artifact(db: Session, heritage_id: str, role: str | None) -> HeritageRecord
     return HeritageRecord(kind="artifact", heritage_id=row["heritage_id"],
                           status="published" if row["approved"] else "waiting",
                           fields=fields, geometry=None)
+
+
+def sitemap_records(db: Session) -> list[dict[str, str]]:
+    """The intangible heritage and artifacts the public may see (`kind`, `heritage_id`),
+    for /sitemap.xml; never drafts or hidden records, whoever asks. (Relics:
+    services.sites.sitemap_sites.)"""
+    return [dict(r) for r in db.execute(text(f"""
+        SELECT 'intangible' AS kind, ih.heritage_id FROM intangible_heritage ih
+         WHERE {intangible_visible(None, "ih")}
+        UNION ALL
+        SELECT 'artifact', a.heritage_id FROM artifacts a JOIN sites h ON h.id = a.holding_site_id
+         WHERE {public_artifact("a", "h")}
+         ORDER BY 1, 2""")).mappings()]
 
 
 def _iso(value: Any) -> str | None:

@@ -11,7 +11,7 @@ from gis_app.db import get_session
 from gis_app.errors import InputError, RecordMoved
 from gis_app.i18n import current_lang
 from gis_app.maps import build_map, tourist_config
-from gis_app.services import explore, features, festivals, sites
+from gis_app.services import explore, features, festivals, permanent_ids, sites
 
 bp = Blueprint("public", __name__)
 
@@ -76,7 +76,10 @@ def site_page(heritage_id: str) -> str | Response:
 
 # Pages the public may open and search engines may list (sitemap, hreflang links).
 PUBLIC_PAGES = ("public.index", "public.site_list", "public.site_page",
-                "public.festival_calendar", "planning.index")
+                "public.festival_calendar", "planning.index", "ids.intangible_page",
+                "ids.artifact_page")
+# The pages of the other kinds of record (web/ids.py), by the kind permanent_ids gives.
+RECORD_PAGES = {"intangible": "ids.intangible_page", "artifact": "ids.artifact_page"}
 # Query arguments that make a different page (searches and filters do not).
 CANONICAL_ARGS = frozenset({"year"})
 
@@ -129,13 +132,16 @@ def site_json_ld(site: dict[str, Any], url: str, images: list[str]) -> dict[str,
 @bp.get("/sitemap.xml")
 def sitemap() -> Response:
     """Every public page in both languages, with hreflang alternates; relics with the
-    date of their last change. Never a draft or sensitive relic."""
+    date of their last change. Never a draft or sensitive record."""
     listed = sites.sitemap_sites(get_session())
+    records = permanent_ids.sitemap_records(get_session())
     newest = max((s["updated_at"] for s in listed), default=None)
     pages: list[tuple[str, dict[str, Any], object]] = [
         ("public.index", {}, newest), ("public.site_list", {}, newest),
         *(("public.site_page", {"heritage_id": s["heritage_id"]}, s["updated_at"])
           for s in listed),
+        *((RECORD_PAGES[r["kind"]], {"heritage_id": r["heritage_id"]}, None)
+          for r in records),
         ("public.festival_calendar", {}, None), ("planning.index", {}, None)]
     entries = [{"links": page_links(endpoint, values),
                 "lastmod": lastmod.date().isoformat() if lastmod else None}
