@@ -64,7 +64,7 @@ def _public_artifacts(client, site_hid: str) -> list[str]:
         return []
     table = page[page.index('class="zones artifacts"'):]
     table = table[:table.index("</table>")]
-    return re.findall(r"<tr><td>([^<]*)</td>", table)
+    return re.findall(r'<tr><td>(?:<a href="[^"]*">)?([^<]*)(?:</a>)?</td>', table)
 
 
 def _row(db, artifact_id: int) -> dict:

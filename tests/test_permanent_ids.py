@@ -198,7 +198,7 @@ def test_a_retired_relic_answers_410_with_its_reason_in_each_representation(
     assert page.status_code == 410 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)
     assert "Không còn dấu tích trên thực địa" in html and "12/QĐ-UBND" in html
-    assert "Không còn trong danh mục" in html or "Miếu Đã Hủy" in html
+    assert "<h1>Đã đưa ra khỏi danh mục</h1>" in html and "Miếu Đã Hủy" in html
     english = client.get(f"/id/{hid}?f=json&lang=en").get_json()
     assert "was retired from the register" in english["message"]
 
