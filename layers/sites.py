@@ -27,6 +27,7 @@ LAYER = Layer(
     },
     public_filter=PUBLISHED_SITE,
     official_filter=SITE_IN_REGISTER,
+    property_types={"types": "array"},
     popup_title="name_vi",
     popup=(
         PopupField("name_en", {"vi": "Tên tiếng Anh", "en": "English name"}),
