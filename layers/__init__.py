@@ -34,6 +34,8 @@ PROPERTY_TITLES: dict[str, Text] = {
     "site_name_en": {"vi": "Tên di tích tiếng Anh", "en": "Relic name (English)"},
     "accuracy": {"vi": "Độ chính xác", "en": "Accuracy"},
     "code": {"vi": "Mã đơn vị hành chính", "en": "Administrative unit code"},
+    "commune": {"vi": "Xã, phường hiện nay", "en": "Commune (today)"},
+    "commune_code": {"vi": "Mã xã, phường hiện nay", "en": "Commune code (today)"},
     "level": {"vi": "Cấp", "en": "Level"},
     "valid_from": {"vi": "Hiệu lực từ", "en": "Valid from"},
     "valid_to": {"vi": "Hiệu lực đến", "en": "Valid until"},
