@@ -331,6 +331,8 @@ def test_a_value_that_looks_like_sql_is_only_a_value(db, relics):
     ("types > 'historical'", None, SITES, None, "types is a list of codes"),
     ("name_vi T_AFTER DATE('2020-01-01')", None, SITES, None, "apply to date properties"),
     ("name_vi LIKE name_en", None, SITES, None, "LIKE needs a text pattern"),
+    ("valid_from T_MEETS INTERVAL('2020-01-01T00:00:00Z', '2021-01-01T00:00:00Z')", None,
+     ZONES, None, "The operator T_MEETS is not supported here. Supported: = <>"),
     ("name_vi LIKE 'Đình\\'", None, SITES, None, "single backslash"),
     ("DISTANCE(geometry, POINT(105.9 20.8)) < 5", None, SITES, None,
      r"function DISTANCE\(\) is not supported"),

@@ -44,7 +44,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -56,6 +56,7 @@ from shapely.geometry import shape as to_shape
 from shapely.geometry.base import BaseGeometry
 
 from gis_app import vocab
+from gis_app.clock import VIETNAM_TIME
 from gis_app.errors import InputError
 from gis_app.geo.crs import VIETNAM_BBOX
 from gis_app.geo.limits import check_vertices
@@ -66,6 +67,7 @@ from layers import PROPERTY_TITLES, PROPERTY_VOCABS, Layer
 # import, which would print the grammar's conflicts to stderr: keep only warnings.
 logging.getLogger("lark").addFilter(lambda record: record.levelno >= logging.WARNING)
 from pygeofilter import ast, values  # noqa: E402
+from pygeofilter.cql2 import get_op  # noqa: E402
 from pygeofilter.parsers.cql2_json.parser import walk_cql_json  # noqa: E402
 from pygeofilter.parsers.cql2_text import parser as _cql2_text  # noqa: E402
 
@@ -94,11 +96,12 @@ MAX_FILTER_CHARS = 8000
 MAX_DEPTH = 20  # nested parentheses, NOT and functions (AND/OR chains are flat)
 MAX_PREDICATES = 200
 GEOMETRY = "geometry"  # the queryable name of a layer's geometry
-ICT = timezone(timedelta(hours=7))  # an INTERVAL's timestamps are read as days in Vietnam
 
 CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/"
 FILTER_PART = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
-# The conformance classes of Part 3 and CQL2 this module answers in full.
+# The Part 3 and CQL2 conformance classes to advertise in /conformance: what this module
+# answers, within the limits docs/ogc-filtering.md lists (not temporal-functions,
+# array-functions, functions or arithmetic).
 CONFORMANCE_CLASSES: tuple[str, ...] = (
     FILTER_PART + "queryables",
     FILTER_PART + "filter",
@@ -137,8 +140,6 @@ TYPE_NAMES = {
     "geometry": ("a geometry", "hình học"), "timestamp": ("a timestamp", "thời điểm"),
     "interval": ("an interval", "khoảng thời gian"), "list": ("a list", "danh sách"),
 }
-SQL_TYPES = {"string": "text", "number": "numeric", "integer": "numeric", "date": "date",
-             "boolean": "boolean"}
 
 
 def _error(en: str, vi: str) -> InputError:
@@ -470,7 +471,7 @@ class _Compiler:
     def unsupported(self, node: Any) -> str:
         if isinstance(node, ast.Node) and not isinstance(
                 node, ast.Attribute | ast.Function | ast.Arithmetic):
-            name = type(node).__name__
+            name = (get_op(node) or type(node).__name__).upper()
             raise _error(
                 f"The operator {name} is not supported here. Supported: = <> < <= > >= "
                 f"LIKE IN BETWEEN IS NULL AND OR NOT, CASEI, ACCENTI, S_INTERSECTS, "
@@ -774,7 +775,7 @@ class _Compiler:
             return None
         if isinstance(value, datetime):
             if value.tzinfo is not None:
-                return value.astimezone(ICT).date()
+                return value.astimezone(VIETNAM_TIME).date()  # that day in Vietnam
             return value.date()
         if isinstance(value, date):
             return value
