@@ -22,6 +22,32 @@ from gis_app.models.relics import in_register
 
 Text = dict[str, str]  # {"vi": ..., "en": ...}
 
+# Titles of properties several layers share, for a layer's queryables (OGC API Features
+# Part 3, services/cql2.py) where no popup field labels them; a layer's own
+# `property_titles` and popup labels come first.
+PROPERTY_TITLES: dict[str, Text] = {
+    "heritage_id": {"vi": "Mã định danh", "en": "Heritage identifier"},
+    "name_vi": {"vi": "Tên", "en": "Name (Vietnamese)"},
+    "name_en": {"vi": "Tên tiếng Anh", "en": "English name"},
+    "name": {"vi": "Tên", "en": "Name"},
+    "site_name_vi": {"vi": "Tên di tích", "en": "Relic name (Vietnamese)"},
+    "site_name_en": {"vi": "Tên di tích tiếng Anh", "en": "Relic name (English)"},
+    "accuracy": {"vi": "Độ chính xác", "en": "Accuracy"},
+    "code": {"vi": "Mã đơn vị hành chính", "en": "Administrative unit code"},
+    "commune": {"vi": "Xã, phường hiện nay", "en": "Commune (today)"},
+    "commune_code": {"vi": "Mã xã, phường hiện nay", "en": "Commune code (today)"},
+    "level": {"vi": "Cấp", "en": "Level"},
+    "valid_from": {"vi": "Hiệu lực từ", "en": "Valid from"},
+    "valid_to": {"vi": "Hiệu lực đến", "en": "Valid until"},
+    "kind": {"vi": "Loại", "en": "Kind"},
+    "category": {"vi": "Nhóm", "en": "Category"},
+    "ref": {"vi": "Số hiệu đường", "en": "Road number"},
+}
+# Controlled vocabularies (gis_app/vocab.py) of properties several layers share, where no
+# popup field names one.
+PROPERTY_VOCABS: dict[str, str] = {"accuracy": "accuracy", "level": "admin_level",
+                                   "rank": "rank", "zone": "zone", "types": "relic_type"}
+
 # Public filters over a source exposing the owning site's `status` and `sensitive`.
 PUBLISHED_SITE = "src.status = 'published' AND NOT src.sensitive"
 NO_SITE_OR_PUBLISHED = f"src.heritage_id IS NULL OR ({PUBLISHED_SITE})"
@@ -92,6 +118,11 @@ class Layer:
     limit: int = 5000
     description: Text = field(default_factory=dict)
     as_of_source: str | None = None  # the rows as they stood on a past day (see above)
+    # JSON Schema type of each property that is not text: "date", "array" (of text),
+    # "number", "integer" or "boolean". CQL2 filters type-check against it and the
+    # queryables document shows it; tests/test_cql2.py checks it against the database.
+    property_types: dict[str, str] = field(default_factory=dict)
+    property_titles: dict[str, Text] = field(default_factory=dict)  # beside PROPERTY_TITLES
 
     @property
     def feature_id_sql(self) -> str:

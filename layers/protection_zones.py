@@ -50,6 +50,7 @@ LAYER = Layer(
     },
     public_filter=PUBLISHED_SITE,
     official_filter=SITE_IN_REGISTER,
+    property_types={"valid_from": "date"},
     popup_title="site_name_vi",
     popup=(
         PopupField("zone", {"vi": "Khu vực", "en": "Zone"}, vocab="zone"),

@@ -24,9 +24,13 @@ LAYER = Layer(
         "types": "src.types",
         "ranking_decision_no": "src.ranking_decision_no",
         "accuracy": "src.accuracy",
+        # Today's commune (or ward, town) whose shape holds the relic (services/admin_units).
+        "commune": "(SELECT u.name FROM admin_units u WHERE u.id = src.admin_unit_id)",
+        "commune_code": "(SELECT u.code FROM admin_units u WHERE u.id = src.admin_unit_id)",
     },
     public_filter=PUBLISHED_SITE,
     official_filter=SITE_IN_REGISTER,
+    property_types={"types": "array"},
     popup_title="name_vi",
     popup=(
         PopupField("name_en", {"vi": "Tên tiếng Anh", "en": "English name"}),
