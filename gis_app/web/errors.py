@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or (
+    return request.path.startswith(("/api/", "/tiles/", "/tiles.json")) or (
         request.accept_mimetypes.best in ("application/json", "application/geo+json"))
 
 
