@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 from urllib.parse import urlsplit
 
@@ -262,3 +263,28 @@ def test_bad_tile_addresses_are_told_what_to_send(client, path, status, message)
     assert response.status_code == status
     body = response.get_json()
     assert message in body["message"], body
+
+
+def test_an_edit_without_a_revision_reaches_tiles_when_the_cached_tile_ages_out(
+        client, db, tile_cache):
+    """The basemap keeps no revisions, so the data version does not move when a river is
+    renamed: the cached tile is served until it is TILE_CACHE_SECONDS old."""
+    river_id, lon, lat = db.execute(text(
+        "SELECT id, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
+        "FROM basemap_features WHERE kind = 'river' ORDER BY id LIMIT 1")).one()
+    x, y, _, _ = position(lon, lat, 14)
+    path = f"/tiles/rivers/14/{x}/{y}.mvt"
+
+    def names() -> set[str]:
+        return {f["properties"].get("name_vi") for f in
+                get_tile(client, path)["rivers"]["features"]}
+
+    assert "Sông Thử Đổi Tên" not in names()
+    db.execute(text("UPDATE basemap_features SET name_vi = 'Sông Thử Đổi Tên' WHERE id = :i"),
+               {"i": river_id})
+    db.flush()
+    assert "Sông Thử Đổi Tên" not in names()  # the cached tile, same data version
+    (cached,) = tile_cache.glob(f"public/rivers/*/14/{x}/{y}.mvt")
+    old = cached.stat().st_mtime - client.application.config["TILE_CACHE_SECONDS"] - 1
+    os.utime(cached, (old, old))
+    assert "Sông Thử Đổi Tên" in names()

@@ -14,6 +14,8 @@ their role, answered `private, no-store`. An empty tile is a 204.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
@@ -47,9 +49,9 @@ def _cache_control(version: str, role: str | None) -> str:
     return VERSIONED_CACHE if request.args.get("v") == version else PUBLIC_CACHE
 
 
-def _tile_response(name: str, render) -> Response:  # noqa: ANN001 - (version) -> bytes
-    """A tile answer: 304 when the client holds the current one, else the tile (204
-    when empty), with the ETag and cache headers."""
+def _tile_response(name: str, render: Callable[[str], bytes]) -> Response:
+    """A tile answer: 304 when the client holds the current one, else `render(version)`
+    (204 when empty), with the ETag and cache headers."""
     role = current_role()
     version = tiles.tile_version(get_session())
     etag = _etag(name, version, role)
@@ -120,9 +122,9 @@ def _tilejson(name: str, title: str, description: str, tile_url: str,
     response = jsonify(body)
     role = current_role()
     response.set_etag(f"tilejson.{_etag(name, version, role)}.{lang}", weak=True)
-    response.headers["Cache-Control"] = TILEJSON_CACHE if role is None or \
-        tiles.access_class(role) == "public" else PRIVATE_CACHE
-    response.vary.add("Cookie")
+    response.headers["Cache-Control"] = TILEJSON_CACHE \
+        if tiles.access_class(role) == "public" else PRIVATE_CACHE
+    response.vary.update(("Cookie", "Accept-Language"))  # titles in the visitor's language
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response.make_conditional(request)
 
