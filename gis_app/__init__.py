@@ -28,7 +28,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     from gis_app.api import explore as api_explore
     from gis_app.api import layers as api_layers
-    from gis_app.api import openapi, search, zone_check
+    from gis_app.api import openapi, search, tiles, zone_check
     from gis_app.web import (
         admin,
         artifacts,
@@ -79,6 +79,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(api_explore.bp)
+    app.register_blueprint(tiles.bp)
     limits.init_app(app)  # after every view is registered
     security.init_app(app)  # last: its after_request runs first
     cli.init_app(app)

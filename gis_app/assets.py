@@ -39,6 +39,7 @@ TEXT_TYPES = frozenset({
     "text/javascript", "application/javascript", "application/x-javascript",
     "application/json", "application/geo+json", "application/manifest+json",
     "application/xml", "application/xhtml+xml", "image/svg+xml", "image/x-icon",
+    "application/vnd.mapbox-vector-tile",
     "image/vnd.microsoft.icon", "font/ttf", "font/otf",
 })
 ENCODINGS = ("br", "gzip")

@@ -1,8 +1,9 @@
 """Map layers, one module per layer. Each module defines `LAYER = Layer(...)`.
 
 Everything a user sees or downloads of a layer is derived from its declaration: the
-Leaflet layer (style, legend, popup, min zoom), `GET /api/layers` and the GeoJSON
-endpoint. Adding a layer is adding one file here; no endpoint is added.
+Leaflet layer (style, legend, popup, min zoom), `GET /api/layers`, the GeoJSON
+endpoint and the vector tiles (`/tiles/<name>/{z}/{x}/{y}.mvt`, from `min_zoom`).
+Adding a layer is adding one file here; no endpoint is added.
 
 `source` is SQL (a table name or a parenthesised SELECT) written here, never taken from
 a request: identifiers in SQL come only from these declarations, values are bound.

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 def _wants_json() -> bool:
     if "wants_json" in g:  # a view that negotiated its representation (web/ids.py: ?f=)
         return bool(g.wants_json)
-    return request.path.startswith("/api/") or (
+    return request.path.startswith(("/api/", "/tiles/", "/tiles.json")) or (
         request.accept_mimetypes.best in ("application/json", "application/geo+json"))
 
 
