@@ -50,7 +50,7 @@ def test_map_draws_sites_and_zones_and_popup_links_to_site_page(page, page_watch
     page.wait_for_function(
         f"""() => document.querySelectorAll('path.leaflet-interactive').length >= {zones}
               && document.querySelectorAll('.hm-relic-marker, .hm-cluster').length >= 1""",
-        timeout=15000)
+        timeout=30000)
 
     # Legend names the layers in Vietnamese.
     legend = page.locator(".hm-legend")
