@@ -2,8 +2,18 @@
 
 Several workers: anything per process (a secret key, a cache of who is signed in) would
 differ between them, so the app keeps such state in var/ or in PostgreSQL.
+
+One worker process per core (at least 2, so that one busy worker never holds every
+request), 4 threads each: a thread waiting for PostgreSQL lets another of its process
+run; processes use the cores that Python's interpreter lock keeps threads off. On a
+machine shared with PostgreSQL the database needs cores too: more workers than cores
+only queue on them. `preload_app` stays off: it would import the app once before the
+fork (less memory), but `systemctl reload` would then keep serving the old code after
+an upgrade (README, "Workers").
 """
-workers = 2
+import os
+
+workers = max(2, os.cpu_count() or 1)
 threads = 4
 accesslog = "-"
 # %(p)s, the worker's pid as <1234>, shows which process answered.

@@ -5,9 +5,19 @@ the anonymous GETs of the public map and its APIs (REPLICA_BLUEPRINTS) read from
 everything else (signing in, anything a signed-in user does, every write, the CLI and
 background jobs) uses DATABASE_URL. A standby may lag: what the public sees can be a
 moment behind what an official just saved.
+
+The lean path (`Database.lean`): the public's hottest reads (a layer's GeoJSON, the
+single zone check) take a pooled psycopg connection in autocommit instead of an ORM
+session: one round trip per statement (no BEGIN / set_config / ROLLBACK), prepared
+statements, the visitor's statement timeout set once per connection.
 """
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session
@@ -36,6 +46,51 @@ class Database:
         self.engine: Engine = _engine(url)
         self.read_engine: Engine | None = _engine(read_url) if read_url else None
         self.bind: Engine | Connection = self.engine
+        self._urls = (url, read_url)
+        self._lean: dict[bool, Engine] = {}
+        self._lean_lock = threading.Lock()
+
+    @contextmanager
+    def lean(self, read_only: bool = False) -> Iterator[psycopg.Connection]:
+        """A psycopg connection for one anonymous read, in autocommit, its statements
+        bounded by PUBLIC_STATEMENT_TIMEOUT_MS; with `read_only` on the read replica
+        if there is one. Pooled apart from the sessions' connections (whose
+        transactions it must not share). While tests bind the database to one
+        connection, that connection (inside the test's transaction) is used instead.
+        """
+        if isinstance(self.bind, Connection):
+            yield self.bind.connection.driver_connection
+            return
+        use_replica = read_only and self._urls[1] is not None
+        engine = self._lean.get(use_replica) or self._lean_engine(use_replica)
+        pooled = engine.raw_connection()  # sqlalchemy.exc.OperationalError if it is down
+        try:
+            yield pooled.driver_connection
+        except psycopg.Error:
+            if pooled.driver_connection.closed or pooled.driver_connection.broken:
+                pooled.invalidate()  # the server went away: do not pool it again
+            raise
+        finally:
+            pooled.close()
+
+    def _lean_engine(self, use_replica: bool) -> Engine:
+        with self._lean_lock:
+            if use_replica not in self._lean:
+                url = self._urls[1] if use_replica else self._urls[0]
+                # Prepared statements with a plan per call: a generic plan of the
+                # bbox query (planned for no box in particular) took 2-4x longer on a
+                # district-sized box than its custom plan; parsing is still saved.
+                self._lean[use_replica] = _engine(
+                    url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
+                    options=f"-c jit=off -c plan_cache_mode=force_custom_plan "
+                            f"-c statement_timeout={PUBLIC_STATEMENT_TIMEOUT_MS}")
+            return self._lean[use_replica]
+
+    def dispose(self) -> None:
+        """Close every pooled connection (e.g. in a worker after fork)."""
+        for engine in (self.engine, self.read_engine, *self._lean.values()):
+            if engine is not None:
+                engine.dispose()
 
     def session(self, read_only: bool = False) -> Session:
         """A session on the primary; with `read_only` on the read replica if there is
@@ -47,13 +102,13 @@ class Database:
         return Session(bind=self.bind)
 
 
-def _engine(url: str) -> Engine:
+def _engine(url: str, options: str = "-c jit=off", **kwargs: object) -> Engine:
     # No pre-ping: it costs a round trip per request; stale connections are
     # recycled instead.
     # JIT off: it compiled the public map's small queries for ~650 ms each once the
     # register grew; this workload is many short queries, never worth compiling.
     return create_engine(url, pool_recycle=1800, pool_size=5, max_overflow=10,
-                         connect_args={"options": "-c jit=off"})
+                         connect_args={"options": options}, **kwargs)
 
 
 def init_app(app: Flask) -> None:

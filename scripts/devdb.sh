@@ -83,6 +83,9 @@ unix_socket_directories = '$dir'
 max_connections = 200
 shared_buffers = 256MB
 work_mem = 16MB
+# Many short queries (a bbox, a zone check): JIT compiling them costs more than it
+# saves (the app also sets jit=off per connection; this covers psql, pgbench, backups).
+jit = off
 CONF
   fi
   if ! as_owner "$pgbin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then

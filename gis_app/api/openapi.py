@@ -84,9 +84,17 @@ def document(max_limit: int = 10_000) -> dict[str, Any]:
                      "description": "YYYY-MM-DD: the layer as it stood at the end of that day "
                                     "(layers listed with as_of true; district reviewers and "
                                     "admins only, others get 403)",
-                     "schema": {"type": "string", "format": "date"}}],
-                "responses": {"200": {"description": "FeatureCollection with a next link",
+                     "schema": {"type": "string", "format": "date"}},
+                    {"name": "If-None-Match", "in": "header",
+                     "description": "the ETag of a copy the client holds (public answers): "
+                                    "304 while the data has not changed since",
+                     "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "FeatureCollection with a next link; "
+                                                     "a property without a value is left out; "
+                                                     "public answers carry an ETag",
                                       "content": {"application/geo+json": {}}},
+                              "304": {"description": "the client's copy (If-None-Match) is "
+                                                     "still the current answer"},
                               "400": bad, "403": bad, "404": bad}}},
             "/api/search": {"get": {
                 "summary": "Relics by name, without regard to diacritics, case or one typo "

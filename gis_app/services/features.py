@@ -11,18 +11,24 @@ retired, merged or drafted leaks through a date.
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from gis_app.clock import start_of_day_in_vietnam, today_in_vietnam
 from gis_app.errors import InputError, PermissionDenied, RecordNotFound
+from gis_app.services import data_version
 from layers import Layer, all_layers, get_layer
+
+if TYPE_CHECKING:
+    import psycopg
 
 # Roles that see drafts and sensitive records everywhere.
 FULL_ACCESS_ROLES = frozenset({"district_reviewer", "admin"})
@@ -158,14 +164,18 @@ def _visibility(layer: Layer, role: str | None) -> str:
 
 
 def _feature_sql(layer: Layer, where: str, source: str) -> str:
+    # Each feature is written as compact JSON text: ST_AsGeoJSON's text goes in as it is
+    # (no parse into json and back), and properties without a value are left out
+    # (json_strip_nulls also writes them without json_build_object's spaces). A NULL id
+    # or geometry is written as null: a NULL piece would drop the whole feature.
     props = ", ".join(f"'{key}', {expr}" for key, expr in layer.properties.items())
     return f"""
         SELECT src.{layer.id_column} AS fid,
-               json_build_object(
-                 'type', 'Feature',
-                 'id', {layer.feature_id_sql},
-                 'geometry', ST_AsGeoJSON(src.{layer.geom_column}, 7)::json,
-                 'properties', json_build_object({props})) AS feature
+               '{{"type":"Feature","id":'
+               || coalesce(to_json({layer.feature_id_sql})::text, 'null')
+               || ',"geometry":' || coalesce(ST_AsGeoJSON(src.{layer.geom_column}, 7), 'null')
+               || ',"properties":' || json_strip_nulls(json_build_object({props}))::text
+               || '}}' AS feature
           FROM {source} AS src
          WHERE {where}
          ORDER BY src.{layer.id_column}
@@ -186,16 +196,15 @@ def geojson_sql(layer: Layer, bbox: BBox | None, role: str | None,
     inner = _feature_sql(layer, " AND ".join(where),
                          layer.as_of_source if as_of and layer.as_of_source else layer.source)
     return f"""
-        SELECT json_build_object(
-                 'type', 'FeatureCollection',
-                 'features', coalesce(json_agg(f.feature ORDER BY f.fid), '[]'::json),
-                 'numberReturned', count(*),
-                 'links', CASE WHEN count(*) = :limit
-                               THEN json_build_array(json_build_object(
-                                      'rel', 'next', 'type', 'application/geo+json',
-                                      'href', CAST(:next AS text)))
-                               ELSE '[]'::json END
-               )::text
+        SELECT '{{"type":"FeatureCollection","features":['
+               || coalesce(string_agg(f.feature, ',' ORDER BY f.fid), '')
+               || '],"numberReturned":' || count(*)
+               || ',"links":' || CASE WHEN count(*) = :limit
+                    THEN json_strip_nulls(json_build_array(json_build_object(
+                           'rel', 'next', 'type', 'application/geo+json',
+                           'href', CAST(:next AS text))))::text
+                    ELSE '[]' END
+               || '}}'
           FROM ({inner}) AS f"""
 
 
@@ -229,6 +238,52 @@ def layer_geojson(db: Session, layer: Layer, bbox: BBox | None, page: Page,
     statement = _geojson_statement(layer.name, bbox is not None, role in FULL_ACCESS_ROLES,
                                    as_of is not None)
     return db.execute(statement, params).scalar_one()
+
+
+# --- the lean path: the public's pages on a psycopg connection (db.Database.lean) ------
+
+def to_psycopg(sql: str) -> str:
+    """SQLAlchemy `text()`'s `:name` binds as psycopg's `%(name)s` (a literal % doubled;
+    `::type` casts left alone)."""
+    return re.sub(r"(?<![:\w\\]):(\w+)(?!:)", r"%(\1)s", sql.replace("%", "%%"))
+
+
+@lru_cache(maxsize=64)
+def _public_geojson_psycopg(layer_name: str, with_bbox: bool) -> str:
+    """geojson_sql for the public, beside the data version read in the same snapshot."""
+    body = geojson_sql(all_layers()[layer_name], BBox(0, 0, 0, 0) if with_bbox else None,
+                       None)
+    return to_psycopg(f"SELECT ({data_version.SQL}) AS version, g.body "
+                      f"FROM ({body}) AS g(body)")
+
+
+def public_layer_geojson(conn: psycopg.Connection, layer: Layer, bbox: BBox | None,
+                         page: Page, next_href: str = "") -> tuple[int, str]:
+    """(data version, GeoJSON text) of one page of `layer` as the public sees it: the
+    same statement and the same bytes as `layer_geojson(..., role=None)`, in one
+    prepared statement on an autocommit psycopg connection (db.Database.lean)."""
+    params: dict[str, Any] = {"limit": page.limit, "offset": page.offset, "next": next_href,
+                              "today": today_in_vietnam()}
+    if bbox is not None:
+        params.update(minx=bbox.minx, miny=bbox.miny, maxx=bbox.maxx, maxy=bbox.maxy)
+    row = conn.execute(_public_geojson_psycopg(layer.name, bbox is not None), params,
+                       prepare=True).fetchone()
+    assert row is not None  # an aggregate: always one row
+    return int(row[0]), row[1]
+
+
+def public_data_version(conn: psycopg.Connection) -> int:
+    """data_version.current on a psycopg connection (the lean path's 304s)."""
+    row = conn.execute(data_version.SQL, prepare=True).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def answer_etag(name: str, query: tuple[tuple[str, str], ...], version: int) -> str:
+    """The ETag of a public answer: a hash of what it is (`name`), the request's
+    normalised query (sorted parameters) and the data version it was read at. It
+    changes with any audited edit, so a client's copy is good while it matches."""
+    return hashlib.sha256(repr((name, query, version)).encode()).hexdigest()[:32]
 
 
 def layer_bounds(db: Session, name: str, role: str | None = None) -> list[float] | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shapely
 from pyproj import Geod
@@ -24,9 +24,12 @@ from gis_app.errors import InputError
 from gis_app.geo import crs as crs_mod
 from gis_app.geo.limits import check_vertices
 from gis_app.numbers import both
-from gis_app.services.features import FULL_ACCESS_ROLES
+from gis_app.services.features import FULL_ACCESS_ROLES, to_psycopg
 from gis_app.services.visibility import public_site
 from layers.protection_zones import valid_on
+
+if TYPE_CHECKING:
+    import psycopg
 
 MAX_AREA_M2 = 50_000_000  # 50 km²: larger is not a parcel or project, and too slow
 GEOD = Geod(ellps="WGS84")
@@ -205,21 +208,45 @@ def check_parcel(db: Session, parcel: BaseGeometry, on_date: date | None = None,
     The public sees published, non-sensitive relics only; officials see all.
     """
     on_date = on_date or today_in_vietnam()
-    row = db.execute(CHECK_SQL, {"wkb": shapely.to_wkb(parcel), "on_date": on_date,
-                                 "full": role in FULL_ACCESS_ROLES}).one()
-    area = float(row.area or 0.0)
-    hits = [ZoneHit(heritage_id=h["heritage_id"], site_name_vi=h["name_vi"],
-                    site_name_en=h["name_en"], rank=h["rank"], zone=h["zone"],
-                    decision_no=h["decision_no"], overlap_m2=round(h["overlap"], 2),
-                    overlap_pct=round(100 * h["overlap"] / area, 2) if area else 0.0,
-                    relic_distance_m=round(h["relic_distance"], 2),
-                    rules=RULES.get(h["zone"], {}))
-            for h in row.hits]
-    nearest = row.nearest
+    row = db.execute(CHECK_SQL, _params(parcel, on_date, role)).one()
+    return _zone_check(on_date, *row)
+
+
+# CHECK_SQL for a psycopg connection (the lean path: db.Database.lean).
+CHECK_SQL_PSYCOPG = to_psycopg(CHECK_SQL.text)
+
+
+def check_parcel_lean(conn: psycopg.Connection, parcel: BaseGeometry,
+                      on_date: date | None = None, role: str | None = None) -> ZoneCheck:
+    """`check_parcel` as one prepared statement on an autocommit psycopg connection
+    (the public's single checks): the same statement, the same result."""
+    on_date = on_date or today_in_vietnam()
+    row = conn.execute(CHECK_SQL_PSYCOPG, _params(parcel, on_date, role),
+                       prepare=True).fetchone()
+    assert row is not None  # aggregates: always one row
+    return _zone_check(on_date, *row)
+
+
+def _params(parcel: BaseGeometry, on_date: date, role: str | None) -> dict[str, Any]:
+    return {"wkb": shapely.to_wkb(parcel), "on_date": on_date,
+            "full": role in FULL_ACCESS_ROLES}
+
+
+def _zone_check(on_date: date, area: float | None, hits: list[dict[str, Any]],
+                nearest: dict[str, Any] | None, version: int) -> ZoneCheck:
+    """The result from CHECK_SQL's row (area, hits, nearest, data_version)."""
+    area = float(area or 0.0)
+    zone_hits = [ZoneHit(heritage_id=h["heritage_id"], site_name_vi=h["name_vi"],
+                         site_name_en=h["name_en"], rank=h["rank"], zone=h["zone"],
+                         decision_no=h["decision_no"], overlap_m2=round(h["overlap"], 2),
+                         overlap_pct=round(100 * h["overlap"] / area, 2) if area else 0.0,
+                         relic_distance_m=round(h["relic_distance"], 2),
+                         rules=RULES.get(h["zone"], {}))
+                 for h in hits]
     if nearest:
         nearest["distance_m"] = round(nearest["distance_m"], 2)
-    return ZoneCheck(parcel_area_m2=round(area, 2), on_date=on_date.isoformat(), hits=hits,
-                     nearest=nearest, data_version=int(row.data_version))
+    return ZoneCheck(parcel_area_m2=round(area, 2), on_date=on_date.isoformat(),
+                     hits=zone_hits, nearest=nearest, data_version=int(version))
 
 
 def read_date(value: str | None) -> date | None:

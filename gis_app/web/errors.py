@@ -5,6 +5,7 @@ import logging
 from html import escape
 from typing import Any
 
+import psycopg
 from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
@@ -85,8 +86,9 @@ def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
 def handle_database_down(error: Exception) -> tuple[Response | str, int]:
     """The database cannot be reached: a 503 that says so. Rendered without the page
     template (which asks the database who is signed in) so that it cannot fail again.
-    A query stopped by the public statement timeout is a 503 of its own."""
-    if isinstance(getattr(error, "orig", None), QueryCanceled):
+    A query stopped by the public statement timeout is a 503 of its own. (psycopg's
+    own errors come from the lean path, db.Database.lean; SQLAlchemy wraps the rest.)"""
+    if isinstance(getattr(error, "orig", error), QueryCanceled):
         log.warning("query cancelled (statement timeout) on %s %s", request.method,
                     request.path)
         return _render(503, "timeout", _("This request took too long and was stopped. "
@@ -143,6 +145,8 @@ def init_app(app: Flask) -> None:
     app.before_request(refuse_nul_bytes)
     app.register_error_handler(OperationalError, handle_database_down)
     app.register_error_handler(InterfaceError, handle_database_down)
+    app.register_error_handler(psycopg.OperationalError, handle_database_down)
+    app.register_error_handler(psycopg.InterfaceError, handle_database_down)
     app.register_error_handler(HeritageError, handle_heritage_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)
