@@ -345,3 +345,51 @@ def test_data_dictionary_page_and_json(client, cache_dir):
     fields = {f["name"]: f for f in body["fields"]}
     assert fields["types"]["type"] == "list" and fields["types"]["vocabulary"] == "relic_type"
     assert fields["id"]["label"]["en"] == "Public feature id (stable)"
+
+
+def test_workers_asking_at_once_build_the_file_once(engine, tmp_path, caplog):
+    """Four workers (threads with their own database sessions, as gunicorn's workers
+    have) ask for the same file at once: one builds it, the others wait and get it."""
+    import logging
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from gis_app.services import downloads
+
+    wanted = downloads.read_download("communes.gpkg", "9209")
+    start = threading.Barrier(4)
+    results: list = []
+
+    def worker() -> None:
+        with Session(engine) as session:
+            start.wait()
+            results.append(downloads.prepare(session, tmp_path, wanted, licence="CC BY 4.0",
+                                             licence_url="https://example.org/l",
+                                             attribution="Test"))
+
+    caplog.set_level(logging.INFO, logger="gis_app.services.downloads")
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(results) == 4 and len({r.path for r in results}) == 1
+    built = [r for r in caplog.records if r.getMessage().startswith("prepared download")]
+    assert len(built) == 1
+    assert [p.name for p in results[0].path.parent.iterdir()] == ["communes-9209.gpkg"]
+    assert pyogrio.read_info(results[0].path, layer="communes")["crs"] == "EPSG:9209"
+
+
+def test_catalogue_on_a_phone(live_server, phone_page, page_watch):
+    phone_page.goto(f"{live_server}/data")
+    assert phone_page.get_by_role("heading", name="Dữ liệu mở", level=1).is_visible()
+    assert phone_page.get_by_role("heading", name="Di tích", level=2, exact=True).is_visible()
+    # Nothing wider than the phone: no sideways scrolling.
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
+    link = phone_page.locator("#sites").get_by_role("link", name="Từ điển dữ liệu")
+    link.click()
+    phone_page.wait_for_url("**/data/sites/dictionary")
+    assert phone_page.get_by_text("Di tích quốc gia đặc biệt").first.is_visible()
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert not page_watch.off_host and not page_watch.console_errors

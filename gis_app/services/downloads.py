@@ -636,12 +636,25 @@ def remove_old_versions(cache_dir: Path, current: int,
 
 # --- the catalogue ----------------------------------------------------------------------
 
+FileRow = tuple[Format, list[tuple[int, Download | None, int | None]]]
+
+
+def file_rows(files: list[tuple[Download, int | None]]) -> list[FileRow]:
+    """The files as a table: a row per format, a (CRS, file or None, size) per CRS."""
+    found = {(d.fmt.key, d.crs): (d, size) for d, size in files}
+    return [(fmt, [(crs, *found.get((fmt.key, crs), (None, None))) for crs in CRS_NAMES])
+            for fmt in FORMATS.values()]
+
+
 @dataclass
 class LayerEntry:
     layer: Layer
     count: int
     bbox: list[float] | None
     files: list[tuple[Download, int | None]]  # size when already prepared
+
+    def rows(self) -> list[FileRow]:
+        return file_rows(self.files)
 
 
 @dataclass
@@ -653,6 +666,9 @@ class Catalogue:
     licence: str
     licence_url: str
     attribution: str
+
+    def whole_rows(self) -> list[FileRow]:
+        return file_rows(self.whole)
 
     @property
     def bbox(self) -> list[float] | None:
