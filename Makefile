@@ -55,6 +55,7 @@ bench: setup
 	$(BIN)/python bench/public_map.py
 	$(BIN)/python bench/read_replica.py
 	$(BIN)/python bench/encoding_detect.py
+	$(BIN)/python bench/downloads.py
 
 lint: setup
 	$(BIN)/ruff check gis_app layers tests bench data

@@ -18,7 +18,7 @@ EXT = "gis_db"
 # the map and relic pages, the festival calendar, the map's APIs, the layers' GeoJSON,
 # OpenAPI, search. (Sign-in writes user_sessions and sign-in attempts: not here.)
 REPLICA_BLUEPRINTS = frozenset({"public", "api_explore", "api_layers", "api_openapi",
-                                "api_search"})
+                                "api_search", "opendata"})
 # Keys in the (signed cookie) session that mean someone is signed in: Flask-Login's user
 # id and the server-side session token (gis_app.auth.SESSION_TOKEN).
 SIGNED_IN_KEYS = ("_user_id", "sid")
