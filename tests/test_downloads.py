@@ -393,3 +393,17 @@ def test_catalogue_on_a_phone(live_server, phone_page, page_watch):
     assert phone_page.get_by_text("Di tích quốc gia đặc biệt").first.is_visible()
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
     assert not page_watch.off_host and not page_watch.console_errors
+
+
+def test_command_prepares_files_ahead_of_visitors(app, runner, client, db, generated,
+                                                  cache_dir):
+    result = runner.invoke(args=["downloads", "prepare", "--layer", "sites"])
+    assert result.exit_code == 0, result.output
+    assert "sites.gpkg" in result.output and "sites.shp.zip?crs=9209" in result.output
+    prepared = next(cache_dir.glob("v*/sites-4326.gpkg"))
+    built_at = prepared.stat().st_mtime_ns
+    frame = pyogrio.read_dataframe(io.BytesIO(client.get("/data/sites.gpkg").get_data()))
+    assert sorted(frame["id"]) == sorted(public_sites(db))
+    assert prepared.stat().st_mtime_ns == built_at  # the visitor got the prepared file
+    refused = runner.invoke(args=["downloads", "prepare", "--layer", "temples"])
+    assert refused.exit_code == 1 and "No such layer: temples" in refused.output

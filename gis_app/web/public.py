@@ -76,7 +76,7 @@ def site_page(heritage_id: str) -> str | Response:
 
 # Pages the public may open and search engines may list (sitemap, hreflang links).
 PUBLIC_PAGES = ("public.index", "public.site_list", "public.site_page",
-                "public.festival_calendar", "planning.index")
+                "public.festival_calendar", "planning.index", "opendata.index")
 # Query arguments that make a different page (searches and filters do not).
 CANONICAL_ARGS = frozenset({"year"})
 
@@ -136,7 +136,8 @@ def sitemap() -> Response:
         ("public.index", {}, newest), ("public.site_list", {}, newest),
         *(("public.site_page", {"heritage_id": s["heritage_id"]}, s["updated_at"])
           for s in listed),
-        ("public.festival_calendar", {}, None), ("planning.index", {}, None)]
+        ("public.festival_calendar", {}, None), ("planning.index", {}, None),
+        ("opendata.index", {}, None)]
     entries = [{"links": page_links(endpoint, values),
                 "lastmod": lastmod.date().isoformat() if lastmod else None}
                for endpoint, values, lastmod in pages]
