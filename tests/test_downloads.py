@@ -243,7 +243,7 @@ def test_a_download_is_prepared_once_per_data_version(client, db, generated, cac
     assert new in set(frame["id"])
 
 
-def test_old_versions_are_removed_and_held_locks_wait(app, client, db, cache_dir):
+def test_old_versions_are_removed_and_dead_workers_locks_taken_over(app, client, db, cache_dir):
     from gis_app.services import downloads
 
     old = cache_dir / "v1"
