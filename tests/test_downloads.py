@@ -407,3 +407,25 @@ def test_command_prepares_files_ahead_of_visitors(app, runner, client, db, gener
     assert prepared.stat().st_mtime_ns == built_at  # the visitor got the prepared file
     refused = runner.invoke(args=["downloads", "prepare", "--layer", "temples"])
     assert refused.exit_code == 1 and "No such layer: temples" in refused.output
+
+
+def test_system_ogr2ogr_reads_the_vn2000_shapefile_back_to_the_point(client, db, generated,
+                                                                     cache_dir, tmp_path):
+    """What a surveyor's QGIS or ogr2ogr does with the file: Debian's own GDAL/PROJ (not
+    the wheel's that wrote it) identifies the .prj and reprojects to WGS 84."""
+    import shutil
+    import subprocess
+
+    ogr2ogr = shutil.which("ogr2ogr")
+    assert ogr2ogr, "ogr2ogr not found: apt-get install -y gdal-bin (make test installs it)"
+    path = fetch(client, "/data/sites.shp.zip?crs=9209", tmp_path, "vn.zip")
+    done = subprocess.run([ogr2ogr, "-f", "CSV", "/vsistdout/", f"/vsizip/{path}/sites.shp",
+                           "-t_srs", "EPSG:4326", "-lco", "GEOMETRY=AS_WKT",
+                           "-where", f"id = '{generated['published'][0]}'"],
+                          capture_output=True, text=True, timeout=60, check=True)
+    wkt = done.stdout.splitlines()[1].split('"')[1]
+    point = shapely.from_wkt(wkt)
+    assert in_vn2000(point.x, point.y).distance(in_vn2000(*KNOWN)) < 0.01
+    info = subprocess.run(["gdalsrsinfo", "-e", f"/vsizip/{path}/sites.prj"],
+                          capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "EPSG:9209" in info
