@@ -56,6 +56,7 @@ bench: setup
 	$(BIN)/python bench/read_replica.py
 	$(BIN)/python bench/encoding_detect.py
 	$(BIN)/python bench/tiles.py
+	$(BIN)/python bench/downloads.py
 
 lint: setup
 	$(BIN)/ruff check gis_app layers tests bench data

@@ -43,6 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
         media,
         officials,
         officials_map,
+        opendata,
         planning,
         planning_reports,
         public,
@@ -80,6 +81,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(search.bp)
     app.register_blueprint(api_explore.bp)
     app.register_blueprint(tiles.bp)
+    app.register_blueprint(opendata.bp)
     limits.init_app(app)  # after every view is registered
     security.init_app(app)  # last: its after_request runs first
     cli.init_app(app)

@@ -54,6 +54,7 @@ proposals_cli = AppGroup("proposals", help="Proposed changes to relics: list, sh
 zones_cli = AppGroup("zones", help="Protection zones of a relic: show, set a new version.")
 assessments_cli = AppGroup("assessments", help="Condition assessments: withdraw one.")
 media_cli = AppGroup("media", help="Photos and documents: remove one, put it back.")
+downloads_cli = AppGroup("downloads", help="Open-data files (/data): prepare them ahead.")
 
 
 @db_cli.command("upgrade")
@@ -830,9 +831,38 @@ def restore_command(archive: Path, database_url: str | None, media_dir: Path | N
                f"(counts match the manifest), {done.files} media files")
 
 
+@downloads_cli.command("prepare")
+@click.option("--layer", "layers", multiple=True,
+              help="Only this layer (repeatable; 'all' is the whole dataset). Default: every "
+                   "file of the catalogue")
+def downloads_prepare(layers: tuple[str, ...]) -> None:
+    """Prepare the open-data files at the current data version, so that no visitor waits
+    for one (e.g. after an import). Files already prepared are kept."""
+    import time
+
+    from gis_app.services import downloads
+    from layers import all_layers
+
+    config = current_app.config
+    wanted = [d for d in downloads.every_download() if not layers or d.name in layers]
+    if not wanted:
+        known = ", ".join(["all", *all_layers()])
+        raise click.ClickException(f"No such layer: {', '.join(layers)}. Layers: {known}")
+    for item in wanted:
+        started = time.monotonic()
+        with database().session() as session:
+            ready = downloads.prepare(
+                session, Path(config["DOWNLOAD_CACHE_DIR"]), item,
+                licence=config["DATA_LICENCE"], licence_url=config["DATA_LICENCE_URL"],
+                attribution=config["DATA_ATTRIBUTION"])
+        crs = "" if item.crs == downloads.WGS84 else f"?crs={item.crs}"
+        click.echo(f"{item.filename + crs:40} {ready.size:>12,} bytes  "
+                   f"{time.monotonic() - started:6.1f} s  (version {ready.version})")
+
+
 def init_app(app: Flask) -> None:
     for group in (db_cli, demo_cli, users_cli, imports_cli, records_cli, proposals_cli,
-                  zones_cli, assessments_cli, media_cli):
+                  zones_cli, assessments_cli, media_cli, downloads_cli):
         app.cli.add_command(group)
     app.cli.add_command(import_command)
     app.cli.add_command(backup_command)

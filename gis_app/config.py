@@ -60,6 +60,12 @@ class Config:
     # the cache off.
     TILE_CACHE_DIR: str = str(PROJECT_ROOT / "var" / "cache" / "tiles")
     TILE_CACHE_SECONDS: int = 600
+    # Prepared open-data downloads, by data version (gis_app/services/downloads.py).
+    DOWNLOAD_CACHE_DIR: str = str(PROJECT_ROOT / "var" / "cache" / "downloads")
+    # The licence and attribution of the published data (catalogue, downloads, DCAT-AP).
+    DATA_LICENCE: str = "CC BY 4.0"
+    DATA_LICENCE_URL: str = "https://creativecommons.org/licenses/by/4.0/"
+    DATA_ATTRIBUTION: str = "Phòng Văn hóa – Thông tin huyện Khoái Châu"
     # Reverse proxies in front of the app (nginx: 1) whose X-Forwarded-For/-Proto are
     # trusted, so sign-in records and throttling see the client's address, not nginx's.
     PROXY_HOPS: int = 0
@@ -98,6 +104,10 @@ class Config:
         cfg.TILE_CACHE_DIR = env.get("GIS_TILE_CACHE_DIR", cfg.TILE_CACHE_DIR)
         if env.get("GIS_TILE_CACHE_SECONDS"):
             cfg.TILE_CACHE_SECONDS = int(env["GIS_TILE_CACHE_SECONDS"])
+        cfg.DOWNLOAD_CACHE_DIR = env.get("GIS_DOWNLOAD_CACHE_DIR", cfg.DOWNLOAD_CACHE_DIR)
+        cfg.DATA_LICENCE = env.get("GIS_DATA_LICENCE", cfg.DATA_LICENCE)
+        cfg.DATA_LICENCE_URL = env.get("GIS_DATA_LICENCE_URL", cfg.DATA_LICENCE_URL)
+        cfg.DATA_ATTRIBUTION = env.get("GIS_DATA_ATTRIBUTION", cfg.DATA_ATTRIBUTION)
         cfg.PROXY_HOPS = int(env.get("GIS_PROXY_HOPS", "0") or 0)
         cfg.RATELIMIT_ENABLED = env.get("GIS_RATE_LIMITS", "1") != "0"
         if env.get("GIS_JOBS_WORKER"):

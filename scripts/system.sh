@@ -2,10 +2,11 @@
 # Check (and, as root on Debian, install) the system packages the project needs.
 #   scripts/system.sh run    PostgreSQL 15 + PostGIS 3, Python venv, Pango and Noto
 #                            fonts (WeasyPrint renders the zone check reports as PDF)
-#   scripts/system.sh test   the same, plus Chromium for the page tests and
+#   scripts/system.sh test   the same, plus Chromium for the page tests,
 #                            poppler-utils (pdftotext, pdftoppm) to read the PDFs back
-#   scripts/system.sh bench  the same, plus wrk (pgbench comes with PostgreSQL) and
-#                            gdal-bin (ogr2ogr, the import benchmark's reference)
+#                            and gdal-bin (ogr2ogr, to read the open-data files back)
+#   scripts/system.sh bench  the same, plus wrk (pgbench comes with PostgreSQL); gdal-bin
+#                            is also the import benchmark's reference
 # Elsewhere it prints exactly what to install and fails.
 set -euo pipefail
 what=${1:-run}
@@ -24,11 +25,11 @@ done
 [ -d /usr/share/fonts/truetype/noto ] || missing+=(fonts-noto-core)
 if [ "$what" = bench ]; then
   command -v wrk >/dev/null || missing+=(wrk)
-  command -v ogr2ogr >/dev/null || missing+=(gdal-bin)
 fi
 if [ "$what" = test ] || [ "$what" = bench ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+  command -v ogr2ogr >/dev/null || missing+=(gdal-bin)
 fi
 
 [ ${#missing[@]} = 0 ] && exit 0
@@ -48,6 +49,7 @@ On Debian 12 / Ubuntu, as root:
 Elsewhere install the equivalents: PostgreSQL 15 with PostGIS 3 (server binaries in
 /usr/lib/postgresql/15/bin, or set GIS_PG_BIN), Python 3.11+ with venv, and for the
 tests Chromium at /usr/bin/chromium with Noto fonts; Pango 1.44+ for WeasyPrint
-(PDF reports) and, for the tests, poppler's pdftotext/pdftoppm. Then run the command again.
+(PDF reports) and, for the tests, poppler's pdftotext/pdftoppm and GDAL's ogr2ogr.
+Then run the command again.
 MSG
 exit 1

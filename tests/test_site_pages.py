@@ -319,7 +319,7 @@ def test_sitemap_lists_public_pages_in_both_languages_and_no_hidden_site(client,
     root = ET.fromstring(response.data)
     locs = [u.findtext("s:loc", namespaces=SITEMAP_NS) for u in root.findall("s:url", SITEMAP_NS)]
     base = "http://localhost"
-    for path in ("/", "/sites", f"/sites/{shown}", "/festivals", "/planning"):
+    for path in ("/", "/sites", f"/sites/{shown}", "/festivals", "/planning", "/data"):
         assert f"{base}{path}?lang=vi" in locs and f"{base}{path}?lang=en" in locs, path
     assert not any(draft in loc or secret in loc for loc in locs)
     demo = db.scalar(text("SELECT count(*) FROM sites WHERE status = 'published' "
@@ -330,7 +330,7 @@ def test_sitemap_lists_public_pages_in_both_languages_and_no_hidden_site(client,
         SELECT count(*) FROM artifacts a JOIN sites h ON h.id = a.holding_site_id
          WHERE a.approved_at IS NOT NULL AND a.public AND h.status = 'published'
            AND NOT h.sensitive"""))
-    assert len(locs) == 2 * (4 + demo + records)
+    assert len(locs) == 2 * (5 + demo + records)
 
     entry = next(u for u in root.findall("s:url", SITEMAP_NS)
                  if u.findtext("s:loc", namespaces=SITEMAP_NS) == f"{base}/sites/{shown}?lang=en")

@@ -77,7 +77,7 @@ def site_page(heritage_id: str) -> str | Response:
 # Pages the public may open and search engines may list (sitemap, hreflang links).
 PUBLIC_PAGES = ("public.index", "public.site_list", "public.site_page",
                 "public.festival_calendar", "planning.index", "ids.intangible_page",
-                "ids.artifact_page")
+                "ids.artifact_page", "opendata.index")
 # The pages of the other kinds of record (web/ids.py), by the kind permanent_ids gives.
 RECORD_PAGES = {"intangible": "ids.intangible_page", "artifact": "ids.artifact_page"}
 # Query arguments that make a different page (searches and filters do not).
@@ -142,7 +142,8 @@ def sitemap() -> Response:
           for s in listed),
         *((RECORD_PAGES[r["kind"]], {"heritage_id": r["heritage_id"]}, None)
           for r in records),
-        ("public.festival_calendar", {}, None), ("planning.index", {}, None)]
+        ("public.festival_calendar", {}, None), ("planning.index", {}, None),
+        ("opendata.index", {}, None)]
     entries = [{"links": page_links(endpoint, values),
                 "lastmod": lastmod.date().isoformat() if lastmod else None}
                for endpoint, values, lastmod in pages]
