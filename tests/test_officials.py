@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import subprocess
 from html import unescape
 from pathlib import Path
@@ -207,8 +206,36 @@ def test_annual_report_xlsx_cells(client, official):
     assert top[:2] == (1, 11) and top[4] == "Đình S1"
 
 
-@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils not installed "
-                    "(make test installs it)")
+def _pdf_words(body: bytes, tmp_path: Path) -> str:
+    pdf = tmp_path / "words.pdf"
+    pdf.write_bytes(body)
+    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_annual_report_pdf_is_made_once_per_data_state_and_follows_changes(
+        app, client, db, official, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    cache = tmp_path / "pdf-cache"
+    monkeypatch.setitem(app.config, "PDF_CACHE_DIR", str(cache))
+    first = client.get("/officials/report/2025.pdf")
+    assert first.status_code == 200 and first.data.startswith(b"%PDF")
+    assert "Kiệu" in _pdf_words(first.data, tmp_path)
+    (kept,) = cache.glob("*.pdf")
+    kept.write_bytes(first.data + b"%cached")  # served from here, not built again
+    assert client.get("/officials/report/2025.pdf").data == first.data + b"%cached"
+    english = client.get("/officials/report/2025.pdf?lang=en")
+    assert "Report on the heritage digitisation plan, year 2025" in _pdf_words(
+        english.data, tmp_path)
+    assert len(list(cache.glob("*.pdf"))) == 2
+
+    db.execute(text("UPDATE artifacts SET name_vi = 'Kiệu rước' WHERE name_vi = 'Kiệu'"))
+    db.flush()
+    changed = client.get("/officials/report/2025.pdf")
+    assert changed.data.startswith(b"%PDF") and not changed.data.endswith(b"%cached")
+    assert "Kiệu rước" in _pdf_words(changed.data, tmp_path)
+    assert len(list(cache.glob("*.pdf"))) == 3
+
+
 def test_annual_report_pdf_renders(client, official, tmp_path: Path):
     response = client.get("/officials/report/2025.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")

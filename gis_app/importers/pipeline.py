@@ -4,7 +4,9 @@ The whole import runs in one savepoint: any error rolls everything back, so the
 database is exactly as it was. Rows are validated and transformed in batches and
 staged with COPY into a temporary table; set-based SQL then upserts them (see
 `targets.py`). Every row the import creates or changes gets a revision linked to the
-`imports` record, which is what `services.imports.undo_import` reverses.
+`imports` record, which is what `services.imports.undo_import` reverses. The target
+table is analysed at the end (fresh planner statistics), and the report keeps the
+seconds each phase took (`timings`).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import hashlib
 import json
 import logging
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import psycopg
 import shapely
 from sqlalchemy import text
@@ -278,10 +282,48 @@ def decode_value(value: Any, encoding: str) -> Any:
     """A cell read byte-transparently (ISO-8859-1) -> text in `encoding` (others as is)."""
     if not isinstance(value, str):
         return value
+    if value.isascii() and value.isprintable():
+        return value  # the same characters in every supported encoding
     raw = value.encode("latin-1")
     if encoding == "cp1252":
         return raw.decode("cp1252", errors="replace")
     return encodings.decode(raw, encoding)
+
+
+def _factorize(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(code of each cell, offset of the first cell of each code, in code order): cells
+    share a code when they are equal; empty cells (None, NaN, NaT) share one code, which
+    `mapping.convert` reads as empty whichever of them comes first."""
+    try:
+        codes, _uniques = pd.factorize(np.asarray(values), use_na_sentinel=False)
+    except TypeError:  # cells that cannot be hashed (lists): each is its own value
+        codes = np.arange(len(values))
+    codes = np.asarray(codes, dtype=np.intp)
+    firsts = np.unique(codes, return_index=True)[1]
+    return codes, firsts
+
+
+class Timings:
+    """Seconds spent in each phase of an import, kept in its report (`timings`): where
+    the time of a large import goes (bench/import.py prints them)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._phase: str | None = None
+        self._since = 0.0
+
+    def start(self, phase: str) -> None:
+        """End the phase running (if any) and start `phase`, which may come again."""
+        now = time.perf_counter()
+        if self._phase is not None:
+            self.seconds[self._phase] = self.seconds.get(self._phase, 0.0) + now - self._since
+        self._phase, self._since = phase, now
+
+    def as_dict(self) -> dict[str, float]:
+        self.start("")
+        self._phase = None
+        self.seconds.pop("", None)
+        return {name: round(value, 3) for name, value in self.seconds.items()}
 
 
 class _Stager:
@@ -313,7 +355,7 @@ class _Stager:
         self.outside_region: list[int] = []
         self.lossy: list[int] = []
         self.survey_code_rows: list[int] = []
-        self._memo: dict[str, dict[Any, tuple[Any, Any, bool]]] = {}
+        self.timings = Timings()
 
     def create_table(self) -> None:
         cols = ", ".join(f"{name} {self.target.field(name).sql_type}" for name in self.columns)
@@ -330,14 +372,21 @@ class _Stager:
                                      f"{tf.sql_type}"))
 
     def stage(self, batch: Batch) -> None:
+        self.timings.start("convert")
         rows = self._convert_attributes(batch)
+        self.timings.start("geometry")
         geoms = self._geometries(batch)
         wkb = shapely.to_wkb(shapely.set_srid(geoms, 4326), include_srid=True)
         self._collect_preview(batch, rows, geoms)
         if self.report.error_count:
             return  # keep validating, stop staging: nothing will be loaded
+        self.timings.start("copy")
         names = ["row_no", *self.columns, "geom"]
         types = ["int4", *(self.target.field(n).sql_type for n in self.columns), "bytea"]
+        links = self._links(rows)
+        if links is not None:
+            names.append("link")
+            types.append("text")
         cursor = self.db.connection().connection.driver_connection.cursor()
         # Binary COPY: the geometry column receives EWKB as it is (geometry_recv).
         with cursor.copy(f"COPY import_stage ({', '.join(names)}) FROM STDIN "
@@ -346,31 +395,48 @@ class _Stager:
             for offset, values in enumerate(rows):
                 if wkb[offset] is None and not self.target.optional_geometry:
                     continue
-                copy.write_row([batch.first_row + offset, *values, wkb[offset]])
+                if links is None:
+                    copy.write_row([batch.first_row + offset, *values, wkb[offset]])
+                else:
+                    copy.write_row([batch.first_row + offset, *values, wkb[offset],
+                                    links[offset]])
+
+    def _links(self, rows: list[list[Any]]) -> list[str] | None:
+        """How each row of a linked layer names its relic (targets.relic_link), staged
+        with the row rather than set by an UPDATE of the whole stage afterwards."""
+        if self.target.layer not in targets.LINKED:
+            return None
+        by_id = (self.columns.index("site_heritage_id") if "site_heritage_id" in self.columns
+                 else None)
+        by_code = (self.columns.index("site_survey_code") if "site_survey_code" in self.columns
+                   else None)
+        return [targets.relic_link(None if by_id is None else row[by_id],
+                                   None if by_code is None else row[by_code])
+                for row in rows]
 
     def _convert_attributes(self, batch: Batch) -> list[list[Any]]:
-        """Converted values by row. Each distinct cell value is decoded and converted
-        once per column (survey columns repeat a few values many times)."""
+        """Converted values by row. Each distinct cell value of a column is decoded and
+        converted once per batch (survey columns repeat a few values many times); the
+        rows then take their value by index, and only rows with a problem are visited
+        one by one. Memory stays bounded by the batch, whatever the file's size."""
         n = len(batch)
         columns: list[list[Any]] = []
         for name, source in self.field_map.columns.items():
             tf = self.target.field(name)
             extra = self.field_map.value_maps.get(name, {})
-            memo = self._memo.setdefault(name, {})
-            converted: list[Any] = [None] * n
-            for offset, value in enumerate(batch.attrs[source]):
-                row_no = batch.first_row + offset
-                try:
-                    outcome = memo.get(value)
-                except TypeError:  # unhashable cell: convert without the memo
-                    outcome = None
-                if outcome is None:
-                    outcome = self._convert_cell(tf, value, extra, source, row_no)
-                    try:
-                        memo[value] = outcome
-                    except TypeError:
-                        pass
-                result, problem, lossy = outcome
+            codes, firsts = _factorize(batch.attrs[source])
+            values = batch.attrs[source]
+            outcomes = [self._convert_cell(tf, values[first], extra, source,
+                                           batch.first_row + int(first)) for first in firsts]
+            results = np.empty(len(outcomes), dtype=object)
+            for k, outcome in enumerate(outcomes):  # element by element: lists stay lists
+                results[k] = outcome[0]
+            attention = np.array([outcome[1] is not None or outcome[2]
+                                  or (outcome[0] is None and tf.required)
+                                  for outcome in outcomes], dtype=bool)
+            for offset in np.flatnonzero(attention[codes]) if len(outcomes) else ():
+                row_no = batch.first_row + int(offset)
+                result, problem, lossy = outcomes[codes[offset]]
                 if isinstance(problem, mapping.UnknownValue):
                     self.report.unknown_value(row_no, source, problem)
                 elif problem:
@@ -380,8 +446,7 @@ class _Stager:
                                       f"{tf.label['vi']} để trống.")
                 if lossy:
                     self.lossy.append(row_no)
-                converted[offset] = result
-            columns.append(converted)
+            columns.append(results[codes].tolist() if n else [])
         if self.code_source:
             self._split_survey_codes(batch, columns)
         rows = [list(row) for row in zip(*columns, strict=True)] if columns else [[]] * n
@@ -444,7 +509,8 @@ class _Stager:
                               f"file's text encoding."),
                               (f"Văn bản {value!r} không đúng bảng mã {self.encoding}; hãy chọn "
                               f"đúng bảng mã của tệp.")), False
-            if decoded != value and len(self.samples) < 5 and not value.isascii():
+            if (decoded != value and len(self.samples) < 5 and not value.isascii()
+                    and all(s["before"] != value for s in self.samples)):
                 self.samples.append({"field": source, "row": row_no, "before": value,
                                      "after": decoded})
             lossy = "?" in decoded and bool(encodings.lossy_values([(source, row_no, decoded)]))
@@ -483,11 +549,13 @@ class _Stager:
             work = self._repair(work, work_rows, invalid)
         if "MultiPolygon" in self.target.geometry:
             oriented = shapely.orient_polygons(work, exterior_cw=False)
-            changed = ~shapely.equals_exact(oriented, work, tolerance=0.0)
-            changed &= np.array([g is not None for g in work])
             # Shapefiles store outer rings clockwise by specification: turning them is
-            # routine there, a repair worth reporting elsewhere.
-            if changed.any() and self.source.driver != "ESRI Shapefile":
+            # routine there (not compared), a repair worth reporting elsewhere.
+            changed = np.zeros(len(work), dtype=bool)
+            if self.source.driver != "ESRI Shapefile":
+                changed = ~shapely.equals_exact(oriented, work, tolerance=0.0)
+                changed &= np.array([g is not None for g in work])
+            if changed.any():
                 self.report.repair("orientation",
                                    "Ring orientation corrected (outer rings counter-clockwise).",
                                    "Đã sửa chiều vòng (vòng ngoài ngược chiều kim đồng hồ).",
@@ -657,10 +725,14 @@ def _stage_and_load(db: Session, savepoint: Any, source: Source, target: targets
                     progress: Progress | None) -> ImportResult:
     stager = _Stager(db, target, field_map, encoding, choice, source, report)
     stager.create_table()
+    timings = stager.timings
+    timings.start("read")
     for batch in read_batches(source):
         stager.stage(batch)
         if progress:
             progress(len(batch), source.count)
+        timings.start("read")
+    timings.start("check")
     for en, vi in source.notes:
         report.warn(en, vi)
     if stager.samples and not report.info["encoding"]["samples"]:
@@ -717,10 +789,12 @@ def _stage_and_load(db: Session, savepoint: Any, source: Source, target: targets
     set_import(db, run.id)
     counts = {"read": source.count, "inserted": 0, "updated": 0}
     params = {"source": f"import #{run.id}: {run.file_name}"}
+    timings.start("load")  # the target's statements, with their revision triggers
     for counter, sql in targets.load_statements(target, stager.columns):
         rowcount = _execute_load(db, sql, params)
         if counter:
             counts[counter] = counts.get(counter, 0) + rowcount
+    timings.start("after")
     if target.layer == "sites":
         counts["proposed"] = _propose_published(db, stager.columns, actor_id,
                                                 params["source"], report, options.dry_run)
@@ -730,9 +804,15 @@ def _stage_and_load(db: Session, savepoint: Any, source: Source, target: targets
     counts["unchanged"] = (source.count - counts["inserted"] - counts["updated"]
                            - counts.get("proposed", 0))
     counts["repaired"] = sum(r["count"] for r in report.repairs.values())
+    db.execute(text("DROP TABLE IF EXISTS import_stage"))
+    if not options.dry_run:
+        # Fresh statistics for the next queries (the next import's matching, the map):
+        # autovacuum would take its time to notice a table that just doubled.
+        timings.start("analyze")
+        db.execute(text(f"ANALYZE {target.table}"))
+    report.info["timings"] = timings.as_dict()
     run.counts = counts
     run.report = report.as_dict()
-    db.execute(text("DROP TABLE IF EXISTS import_stage"))
     db.flush()
     preview = {"type": "FeatureCollection", "features": stager.preview}
     if options.dry_run:

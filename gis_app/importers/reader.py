@@ -264,10 +264,11 @@ def _csv_coordinates(source: Source, required: bool = True) -> tuple[str, str] |
         f"{', '.join(source.fields)}.")
 
 
-def read_batches(source: Source, batch_size: int = BATCH, geometry: bool = True
+def read_batches(source: Source, batch_size: int | None = None, geometry: bool = True
                  ) -> Iterator[Batch]:
-    """The features in order, `batch_size` at a time (all at once for formats GDAL
-    cannot seek in). With `geometry=False` only attributes are read."""
+    """The features in order, `batch_size` (default BATCH) at a time (all at once for
+    formats GDAL cannot seek in). With `geometry=False` only attributes are read."""
+    batch_size = batch_size or BATCH
     if source.driver not in SEEKABLE:
         batch_size = max(source.count, 1)
     for start in range(0, source.count, batch_size):

@@ -412,16 +412,23 @@ def _feature_statements(table: str, mapped: list[str]) -> list[tuple[str, str]]:
     ]
 
 
+def relic_link(site_heritage_id: str | None, site_survey_code: str | None) -> str:
+    """How a staged row names its relic (the stage's `link`, set while staging): by
+    heritage identifier, else by survey code, else by the relic point it contains."""
+    if site_heritage_id is not None:
+        return "id"
+    if site_survey_code is not None:
+        return "code"
+    return "contains"
+
+
 def _relic_links() -> list[str]:
     """Find each row's relic (a zone's, a landscape feature's): by heritage identifier,
     else by survey code (one relic must have it), else by the relic point inside the
     row's outline (holes filled: a zone II drawn as a ring around zone I still contains
-    its relic; exactly one point must be there). `link` and `site_matches` say how, for
-    unknown_reference_sql."""
+    its relic; exactly one point must be there). `link` (staged with the row: relic_link)
+    and `site_matches` say how, for unknown_reference_sql."""
     return [
-        """UPDATE import_stage SET link = CASE
-                  WHEN site_heritage_id IS NOT NULL THEN 'id'
-                  WHEN site_survey_code IS NOT NULL THEN 'code' ELSE 'contains' END""",
         """UPDATE import_stage st SET site_id = s.id, site_matches = 1 FROM sites s
             WHERE st.link = 'id' AND s.heritage_id = st.site_heritage_id""",
         # Driven from the stage through the survey-code index (sites just loaded by a

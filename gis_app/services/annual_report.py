@@ -14,7 +14,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_app import vocab
-from gis_app.clock import VIETNAM_ZONE, now_in_vietnam, start_of_day_in_vietnam
+from gis_app.clock import (
+    VIETNAM_ZONE,
+    now_in_vietnam,
+    start_of_day_in_vietnam,
+    today_in_vietnam,
+)
 from gis_app.services import conditions, data_version, indicators, priorities
 from gis_app.spreadsheets import append_xlsx_row
 
@@ -70,6 +75,14 @@ def _condition_changes(db: Session, year: int) -> list[dict[str, Any]]:
     order = {"worse": 0, "new": 1, "same": 2, "better": 3}
     out.sort(key=lambda r: (order[r["change"]], r["name"]))
     return out
+
+
+def state(db: Session) -> str:
+    """What the report of any year depends on besides the year and the language: the
+    data (data_version.stamp) and the day in Vietnam (the report says when it was made;
+    the current year's figures run to today). Two calls with the same state give the
+    same report, so it can be cached by it."""
+    return f"{data_version.stamp(db)}|{today_in_vietnam().isoformat()}"
 
 
 def build(db: Session, year: int) -> dict[str, Any]:

@@ -22,3 +22,15 @@ SQL = "SELECT coalesce(max(id), 0) FROM revisions"
 def current(db: Session | Connection) -> int:
     """The current data version (0 on an empty register)."""
     return int(db.execute(text(SQL)).scalar_one())
+
+
+STAMP_SQL = "SELECT id, changed_at FROM revisions ORDER BY id DESC LIMIT 1"
+
+
+def stamp(db: Session | Connection) -> str:
+    """The data version with the time of its revision ("1234@2026-12-03T06:45:00+00:00"):
+    unlike the bare number, it also tells apart two databases that reached the same
+    version with different data (a recreated database, a restore of an older backup
+    after newer work), so a cache on disk keyed by it outlives such changes safely."""
+    row = db.execute(text(STAMP_SQL)).first()
+    return "0" if row is None else f"{row[0]}@{row[1].isoformat()}"

@@ -17,7 +17,7 @@ from gis_app.i18n import current_lang
 from gis_app.numbers import format_pct
 from gis_app.services import annual_report, indicators, priorities
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
-from gis_app.web.pdf import pdf_response
+from gis_app.web.pdf import keyed_pdf_response
 
 bp = Blueprint("officials", __name__, url_prefix="/officials")
 # Lists longer than this are cut in the report's page and PDF (the xlsx has them whole).
@@ -177,9 +177,17 @@ def report_xlsx(year: int) -> Response:
 @bp.get("/report/<int:year>.pdf")
 @roles_required(*OFFICIAL_ROLES)
 def report_pdf(year: int) -> Response:
+    """Built and rendered once per year, language and data state (seconds at district
+    scale), then served from the PDF cache until the data change or the day ends."""
     year = indicators.check_year(year)
-    data = annual_report.build(get_session(), year)
-    html = render_template("officials/report.html", report=data, pdf=True,
-                           title=annual_report.TITLES[current_lang()]["report"].format(
-                               year=year), **_helpers())
-    return pdf_response(html, f"bao-cao-so-hoa-di-san-{year}.pdf")
+    db = get_session()
+    lang = current_lang()
+
+    def html() -> str:
+        return render_template("officials/report.html", report=annual_report.build(db, year),
+                               pdf=True, title=annual_report.TITLES[lang]["report"].format(
+                                   year=year), **_helpers())
+    return keyed_pdf_response(
+        ("annual-report", year, lang, annual_report.state(db)),
+        ("officials/report.html", "planning/report_pdf.html"), html,
+        f"bao-cao-so-hoa-di-san-{year}.pdf")
