@@ -55,6 +55,9 @@ class Config:
     MEDIA_DIR: str = str(PROJECT_ROOT / "var" / "media")
     # Rendered zone-check report PDFs, by the hash of their HTML (gis_app/web/pdf.py).
     PDF_CACHE_DIR: str = str(PROJECT_ROOT / "var" / "cache" / "pdf")
+    # The longest the public map's cached answers (home page data, filter counts; see
+    # gis_app/public_cache.py) are kept, in seconds, even while the data version holds.
+    PUBLIC_CACHE_SECONDS: float = 300.0
     # Reverse proxies in front of the app (nginx: 1) whose X-Forwarded-For/-Proto are
     # trusted, so sign-in records and throttling see the client's address, not nginx's.
     PROXY_HOPS: int = 0
@@ -90,6 +93,8 @@ class Config:
         cfg.UPLOAD_DIR = env.get("GIS_UPLOAD_DIR", cfg.UPLOAD_DIR)
         cfg.MEDIA_DIR = env.get("GIS_MEDIA_DIR", cfg.MEDIA_DIR)
         cfg.PDF_CACHE_DIR = env.get("GIS_PDF_CACHE_DIR", cfg.PDF_CACHE_DIR)
+        if env.get("GIS_PUBLIC_CACHE_SECONDS"):
+            cfg.PUBLIC_CACHE_SECONDS = float(env["GIS_PUBLIC_CACHE_SECONDS"])
         cfg.PROXY_HOPS = int(env.get("GIS_PROXY_HOPS", "0") or 0)
         cfg.RATELIMIT_ENABLED = env.get("GIS_RATE_LIMITS", "1") != "0"
         if env.get("GIS_JOBS_WORKER"):

@@ -1,16 +1,19 @@
 """Public pages: the map, the list of relics, a relic's permanent page, festivals."""
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
+from gis_app import public_cache
 from gis_app.auth import current_role
 from gis_app.clock import today_in_vietnam
 from gis_app.db import get_session
 from gis_app.errors import InputError, RecordMoved
 from gis_app.i18n import current_lang
-from gis_app.maps import build_map, tourist_config
+from gis_app.maps import MapPage, build_map, tourist_config
 from gis_app.services import explore, features, festivals, sites
 
 bp = Blueprint("public", __name__)
@@ -21,22 +24,45 @@ bp = Blueprint("public", __name__)
 MAP_LIST_MAX = 500
 
 
-@bp.get("/")
-def index() -> str:
-    """The tourists' map: clustered relics, search, filters, cards, "near me"; a plain
-    list of the relics for browsers without JavaScript."""
+@dataclass(frozen=True)
+class HomeData:
+    """What the home page shows from the data: the same for every visitor of one
+    visibility, language and day while the data version holds."""
+
+    map: MapPage
+    sites: list[dict[str, Any]]
+    site_count: int
+    filters: dict[str, Any]
+
+
+def _home_data() -> HomeData:
     db, role = get_session(), current_role()
     tourist = tourist_config(api=url_for("api_explore.sites"),
                              nearby=url_for("api_explore.nearby"))
     # Fitted to the district (today's communes) whatever the screen, clear of the legend.
     district = features.layer_bounds(db, "communes", role)
     listed = sites.count_sites(db, role)
-    return render_template(
-        "map.html", map=build_map(tourist=tourist, fit_bounds=district),
+    return HomeData(
+        map=build_map(tourist=tourist, fit_bounds=district),
         sites=sites.list_sites(db, role) if listed <= MAP_LIST_MAX else [],
         site_count=listed,
-        filters=explore.filter_options(db, current_lang(), today_in_vietnam(), role),
-        chosen=request.args)
+        filters=explore.filter_options(db, current_lang(), today_in_vietnam(), role))
+
+
+@bp.get("/")
+def index() -> Response:
+    """The tourists' map: clustered relics, search, filters, cards, "near me"; a plain
+    list of the relics for browsers without JavaScript. Its data parts are built once
+    per data version, language and day (gis_app/public_cache.py); the page carries a
+    weak ETag of its body, so a browser that has it gets a 304."""
+    home = public_cache.cached("home", _home_data).value
+    response = Response(render_template(
+        "map.html", map=home.map, sites=home.sites, site_count=home.site_count,
+        filters=home.filters, chosen=request.args), mimetype="text/html")
+    response.set_etag(hashlib.blake2b(response.get_data(), digest_size=12).hexdigest(),
+                      weak=True)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response.make_conditional(request)
 
 
 @bp.get("/sites")
