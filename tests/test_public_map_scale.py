@@ -225,3 +225,63 @@ def test_an_edit_reaches_the_cached_answers_at_once_and_304_until_then(app, clie
     archaeological = vocab.label("relic_type", "archaeological", "vi")
     assert re.search(re.escape(archaeological) + r" \(" + re.escape(f"{count + 1:,}")
                      .replace(",", "[.,]") + r"\)", page.get_data(as_text=True))
+
+
+# --- /sites a page at a time, the sitemap in files ---------------------------------------
+
+def test_site_list_pages_through_every_relic_once_and_searches_without_diacritics(
+        client, db, site_list_page):
+    for i in range(7):
+        make_site(db, 107.5, 22.5, name=f"Đình Trang Thử {i}", zone_radius_m=None)
+    make_site(db, 107.5, 22.5, name="Đình Trang Nháp", status="draft", zone_radius_m=None)
+    shown = db.scalars(text("""
+        SELECT heritage_id FROM sites WHERE status = 'published' AND NOT sensitive
+         ORDER BY lower(f_unaccent(name_vi)), heritage_id""")).all()
+    listed, url, pages = [], "/sites", 0
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        pages += 1
+        listed += re.findall(r'<a href="/sites/(VN-[A-Z]+-[A-Z]+-\d+)">', html)
+        total = f"{len(shown):,}".replace(",", ".")
+        assert f"{total} di tích, xếp theo tên." in html
+        following = re.search(r'<a href="(/sites\?after=[^"]+)" rel="next">Trang sau</a>', html)
+        url = following.group(1) if following else None
+    assert listed == list(shown) and pages > 1
+    # Back from the last page: the page before it, in the same order.
+    html = client.get(f"/sites?before={listed[-3]}").get_data(as_text=True)
+    assert re.findall(r'<a href="/sites/(VN-[A-Z]+-[A-Z]+-\d+)">', html)[-1] == listed[-4]
+    found = client.get("/sites?q=Da+Hoa").get_data(as_text=True)
+    assert "Đa Hòa" in found
+    assert client.get("/sites?after=VN-HY-DT-999999").status_code == 404
+
+
+@pytest.fixture
+def site_list_page(monkeypatch):
+    from gis_app.web import public
+    monkeypatch.setattr(public, "SITE_LIST_PAGE", 5)
+    monkeypatch.setattr(public, "SITEMAP_RELICS_PER_FILE", 4)
+
+
+def test_sitemap_index_lists_files_covering_every_public_relic_exactly_once(
+        client, db, site_list_page):
+    from xml.etree import ElementTree as ET
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    made = [make_site(db, 107.5, 22.5, name=f"Đình Sơ Đồ {i}", zone_radius_m=None,
+                      status="draft" if i % 5 == 0 else "published", sensitive=i % 7 == 0)
+            for i in range(11)]
+    index = ET.fromstring(client.get("/sitemap.xml").data)
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    files = [m.findtext("s:loc", namespaces=ns) for m in index.findall("s:sitemap", ns)]
+    relics: list[str] = []
+    for loc in files[1:]:
+        root = ET.fromstring(client.get(loc.removeprefix("http://localhost")).data)
+        locs = [u.findtext("s:loc", namespaces=ns) for u in root.findall("s:url", ns)]
+        assert 0 < len(locs) <= 2 * 4  # both languages of at most 4 relics
+        relics += [m.group(1) for x in locs
+                   if (m := re.search(r"/sites/([^?]+)\?lang=vi$", x))]
+    public = db.scalars(text("SELECT heritage_id FROM sites WHERE status = 'published' "
+                             "AND NOT sensitive ORDER BY heritage_id")).all()
+    assert relics == list(public)  # each once, in order, nothing else
+    hidden = [h for i, h in enumerate(made) if i % 5 == 0 or i % 7 == 0]
+    assert hidden and not set(hidden) & set(relics)
+    assert client.get(f"/sitemaps/relics-{len(files)}.xml").status_code == 404
