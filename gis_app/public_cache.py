@@ -15,7 +15,7 @@ from flask import Flask, current_app, request
 
 from gis_app.auth import current_role
 from gis_app.clock import today_in_vietnam
-from gis_app.db import get_session
+from gis_app.db import database, get_session, public_read
 from gis_app.i18n import current_lang
 from gis_app.services import data_version
 from gis_app.services.features import FULL_ACCESS_ROLES
@@ -45,7 +45,10 @@ def cached(name: str, build: Callable[[], T], *extra: Hashable) -> Cached[T]:
     db = get_session()
     version = data_version.current(db)
     visibility = "full" if current_role() in FULL_ACCESS_ROLES else "public"
-    key = (name, visibility, current_lang(), today_in_vietnam().isoformat(),
+    # The replica and the primary each have their own version: kept apart, a signed-in
+    # commune editor (primary) and the public (replica) do not evict each other's entry.
+    source = "replica" if public_read() and database().read_engine is not None else "primary"
+    key = (name, visibility, current_lang(), today_in_vietnam().isoformat(), source,
            request.script_root, *extra)
     value = cache().get(key, version, build)
     return Cached(value, "-".join(str(k) for k in (*key[:4], version)))

@@ -30,27 +30,42 @@ class VersionedCache:
         self.max_entries = max_entries
         self._entries: OrderedDict[Hashable, tuple[int, float, Any]] = OrderedDict()
         self._lock = threading.Lock()
+        self._building: dict[Hashable, threading.Lock] = {}  # key -> held while building
         self.builds = 0  # how many times a value was built (for tests and benchmarks)
 
     def get(self, key: Hashable, version: int, build: Callable[[], T]) -> T:
         """The value cached under `key` at `version`, else `build()` (stored).
 
-        Two threads missing at once both build; the later one's value is kept. A value
+        One thread builds a missing value while the others asking for the same key
+        wait for it (a cold cache under load builds once, not once per thread). A value
         is never served for another version, nor after `max_age` seconds."""
-        now = time.monotonic()
+        found = self._fresh(key, version)
+        if found is not None:
+            return found[0]
+        with self._lock:
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            found = self._fresh(key, version)  # built by the thread we waited for
+            if found is not None:
+                return found[0]
+            value = build()
+            self.builds += 1
+            with self._lock:
+                self._entries[key] = (version, time.monotonic(), value)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+                self._building.pop(key, None)
+        return value
+
+    def _fresh(self, key: Hashable, version: int) -> tuple[Any] | None:
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry[0] == version and now - entry[1] < self.max_age:
+            if entry is not None and entry[0] == version \
+                    and time.monotonic() - entry[1] < self.max_age:
                 self._entries.move_to_end(key)
-                return entry[2]
-        value = build()
-        self.builds += 1
-        with self._lock:
-            self._entries[key] = (version, now, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-        return value
+                return (entry[2],)
+        return None
 
     def clear(self) -> None:
         with self._lock:

@@ -5,7 +5,16 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from gis_app import public_cache
 from gis_app.auth import current_role
@@ -49,19 +58,31 @@ def _home_data() -> HomeData:
         filters=explore.filter_options(db, current_lang(), today_in_vietnam(), role))
 
 
+def _home_page() -> tuple[bytes, str]:
+    """The home page's HTML (before the per-response CSP nonce) and its ETag value."""
+    home = public_cache.cached("home", _home_data).value
+    body = render_template("map.html", map=home.map, sites=home.sites,
+                           site_count=home.site_count, filters=home.filters,
+                           chosen=request.args).encode()
+    return body, hashlib.blake2b(body, digest_size=12).hexdigest()
+
+
 @bp.get("/")
 def index() -> Response:
     """The tourists' map: clustered relics, search, filters, cards, "near me"; a plain
     list of the relics for browsers without JavaScript. Its data parts are built once
-    per data version, language and day (gis_app/public_cache.py); the page carries a
-    weak ETag of its body, so a browser that has it gets a 304."""
-    home = public_cache.cached("home", _home_data).value
-    response = Response(render_template(
-        "map.html", map=home.map, sites=home.sites, site_count=home.site_count,
-        filters=home.filters, chosen=request.args), mimetype="text/html")
-    response.set_etag(hashlib.blake2b(response.get_data(), digest_size=12).hexdigest(),
-                      weak=True)
+    per data version, language and day (gis_app/public_cache.py), and for a visitor
+    with nothing of their own on the page (not signed in, no message waiting: an empty
+    session) the page itself; it carries a weak ETag of its body, so a browser that
+    has it gets a 304."""
+    if current_role() is None and not session:
+        body, etag = public_cache.cached("home-page", _home_page, request.query_string).value
+    else:
+        body, etag = _home_page()
+    response = Response(body, mimetype="text/html")
+    response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.update(("Cookie", "Accept-Language"))
     return response.make_conditional(request)
 
 
