@@ -48,8 +48,9 @@ def cached(name: str, build: Callable[[], T], *extra: Hashable) -> Cached[T]:
     # The replica and the primary each have their own version: kept apart, a signed-in
     # commune editor (primary) and the public (replica) do not evict each other's entry.
     source = "replica" if public_read() and database().read_engine is not None else "primary"
+    # The root URL too: pages carry absolute links (canonical, hreflang) built from it.
     key = (name, visibility, current_lang(), today_in_vietnam().isoformat(), source,
-           request.script_root, *extra)
+           request.root_url, *extra)
     value = cache().get(key, version, build)
     return Cached(value, "-".join(str(k) for k in (*key[:4], version)))
 

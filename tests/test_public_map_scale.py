@@ -285,3 +285,11 @@ def test_sitemap_index_lists_files_covering_every_public_relic_exactly_once(
     hidden = [h for i, h in enumerate(made) if i % 5 == 0 or i % 7 == 0]
     assert hidden and not set(hidden) & set(relics)
     assert client.get(f"/sitemaps/relics-{len(files)}.xml").status_code == 404
+
+
+def test_the_cached_home_page_keeps_each_host_s_own_links(client):
+    a = client.get("/", base_url="http://a.example").get_data(as_text=True)
+    b = client.get("/", base_url="http://b.example").get_data(as_text=True)
+    assert '<link rel="canonical" href="http://a.example/?lang=vi">' in a
+    assert '<link rel="canonical" href="http://b.example/?lang=vi">' in b
+    assert "a.example" not in b
