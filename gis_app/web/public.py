@@ -60,7 +60,7 @@ def _home_data() -> HomeData:
 
 def _home_page() -> tuple[bytes, str]:
     """The home page's HTML (before the per-response CSP nonce) and its ETag value."""
-    home = public_cache.cached("home", _home_data).value
+    home = public_cache.cached("home", _home_data, MAP_LIST_MAX).value
     body = render_template("map.html", map=home.map, sites=home.sites,
                            site_count=home.site_count, filters=home.filters,
                            chosen=request.args).encode()
@@ -76,7 +76,8 @@ def index() -> Response:
     session) the page itself; it carries a weak ETag of its body, so a browser that
     has it gets a 304."""
     if current_role() is None and not session:
-        body, etag = public_cache.cached("home-page", _home_page, request.query_string).value
+        body, etag = public_cache.cached("home-page", _home_page, MAP_LIST_MAX,
+                                         request.query_string).value
     else:
         body, etag = _home_page()
     response = Response(body, mimetype="text/html")
