@@ -11,7 +11,10 @@ headless Chromium with a slow-4G profile (CDP `Network.emulateNetworkConditions`
   visible) and to the network going quiet;
 - second view (warm cache, same browser context): the same, plus cache hits.
 
-Target (issue 6): the first view of each page is at most 300 KB compressed.
+Targets: the first view of each page is at most 300 KB compressed (issue 6); the
+tourists' home map's first view is at most 8 requests and 100 KB (issue 16). The script
+prints the figures, what each request of a first view was, and whether each target is
+met; it asserts nothing.
 
     .venv/bin/python bench/page_weight.py [--site VN-HY-DT-000001] [--timeout 60]
 
@@ -50,6 +53,7 @@ SLOW_4G = {"offline": False, "latency": 150,
            "downloadThroughput": 1_600_000 / 8, "uploadThroughput": 750_000 / 8}
 MARKER = ".leaflet-marker-icon, .leaflet-interactive, .marker-cluster"
 TARGET_BYTES = 300 * 1024
+HOME_TARGET_REQUESTS, HOME_TARGET_BYTES = 8, 100 * 1024
 
 
 @dataclass
@@ -62,6 +66,7 @@ class View:
     first_marker_ms: float | None = None
     quiet_ms: float = 0.0
     by_type: dict[str, int] = field(default_factory=dict)
+    urls: list[str] = field(default_factory=list)
 
 
 class Recorder:
@@ -84,6 +89,7 @@ class Recorder:
         url = event["request"]["url"]
         if not url.startswith("data:"):
             self.view.requests += 1
+            self.view.urls.append(url.split("//", 1)[-1].split("/", 1)[-1][:90])
         if not url.startswith(("http://127.0.0.1:", "data:", "about:")):
             self.off_host.append(url)
 
@@ -168,6 +174,14 @@ def print_table(views: dict[tuple[str, str], View]) -> bool:
             print(f"{label}: first view {kb(v.bytes)} KB compressed "
                   f"(target <= {kb(TARGET_BYTES)} KB): {'met' if met else 'NOT met'}"
                   f"  [{parts}]")
+            if label.startswith("/ "):
+                home = v.requests <= HOME_TARGET_REQUESTS and v.bytes <= HOME_TARGET_BYTES
+                ok = ok and home
+                print(f"{label}: first view {v.requests} requests, {kb(v.bytes)} KB "
+                      f"(tourist goal <= {HOME_TARGET_REQUESTS} requests, <= "
+                      f"{kb(HOME_TARGET_BYTES)} KB): {'met' if home else 'NOT met'}")
+                for n, u in enumerate(v.urls, start=1):
+                    print(f"    {n:>2}. /{u}")
     return ok
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gis_app import assets, auth, cli, db, i18n, vocab
+from gis_app import assets, auth, cli, db, i18n, public_cache, vocab
 from gis_app.clock import VIETNAM_TIME
 from gis_app.config import PROJECT_ROOT, Config
 from gis_app.numbers import format_number, format_pct
@@ -56,6 +56,7 @@ def create_app(config: Config | None = None) -> Flask:
     from gis_app.web import conditions as web_conditions
 
     errors.init_app(app)
+    public_cache.init_app(app)
     form_safety.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(ids.bp)

@@ -9,6 +9,11 @@ compression.
   brotli at its best quality or gzip, whichever the browser prefers, and kept in memory.
 - Everything else the app sends (HTML, JSON, GeoJSON, XML) is compressed per response by
   Flask-Compress (brotli or gzip; streamed responses chunk by chunk).
+- Bundles (`BUNDLES`): files a page's first view needs all of, served as one request
+  at `/bundles/<name>?v=<hash>` (`url_for('bundle', name=...)`): on a phone network each
+  request costs a round trip of 150 ms or more, so the home map's four style sheets and
+  four scripts are two requests. Relative `url(...)` references in bundled CSS are
+  rewritten to the file's folder under `static/`.
 
 Flask-Compress, not WhiteNoise: WhiteNoise serves static files only (the pages and the
 GeoJSON API, the bulk of the bytes, would stay uncompressed) and is not installable
@@ -16,9 +21,12 @@ here; Flask-Compress covers every response and brings brotli.
 """
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import logging
+import posixpath
+import re
 import time
 from pathlib import Path
 
@@ -43,6 +51,17 @@ TEXT_TYPES = frozenset({
     "image/vnd.microsoft.icon", "font/ttf", "font/otf",
 })
 ENCODINGS = ("br", "gzip")
+LEAFLET = "vendor/leaflet-1.9.4"
+MARKERCLUSTER = "vendor/leaflet.markercluster-1.5.3"
+# name -> the files under static/ it joins, in order (the order the page linked them).
+BUNDLES: dict[str, tuple[str, ...]] = {
+    "home.css": ("css/site.css", f"{LEAFLET}/leaflet.css",
+                 f"{MARKERCLUSTER}/MarkerCluster.css", "css/map.css"),
+    "home.js": (f"{LEAFLET}/leaflet.js", f"{MARKERCLUSTER}/leaflet.markercluster.js",
+                "js/heritage-map.js", "js/tourist-map.js"),
+}
+BUNDLE_TYPES = {".css": "text/css", ".js": "text/javascript"}
+CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""")
 
 
 def fingerprint(path: Path) -> str:
@@ -95,6 +114,50 @@ def choose_encoding(accept_encoding: str) -> str | None:
     return best[2] if best else None
 
 
+# Images referenced by bundled CSS up to this size are written into it (data: URLs, which
+# the CSP's img-src allows): Leaflet's layer-control icon would be a request of its own.
+INLINE_IMAGE_MAX = 2048
+IMAGE_TYPES = {".png": "image/png", ".gif": "image/gif", ".svg": "image/svg+xml"}
+
+
+def rewrite_css_urls(css: str, path: str, fingerprints: dict[str, str],
+                     folder: Path | None = None) -> str:
+    """CSS of static file `path` with its relative url(...) references pointing from
+    /bundles/ to the file's folder under /static/ (fingerprinted when known); with the
+    static `folder`, small images are written in as data: URLs instead."""
+    here = posixpath.dirname(path)
+
+    def fix(match: re.Match[str]) -> str:
+        ref = match.group(2).strip()
+        if ref.startswith(("data:", "#", "/", "http:", "https:")):
+            return match.group(0)
+        target = posixpath.normpath(posixpath.join(here, ref))
+        kind = IMAGE_TYPES.get(posixpath.splitext(target)[1].lower())
+        if folder is not None and kind and (folder / target).is_file() \
+                and (folder / target).stat().st_size <= INLINE_IMAGE_MAX:
+            data = base64.b64encode((folder / target).read_bytes()).decode("ascii")
+            return f'url("data:{kind};base64,{data}")'
+        version = fingerprints.get(target)
+        suffix = f"?{FINGERPRINT_ARG}={version}" if version else ""
+        return f'url("../static/{target}{suffix}")'
+
+    return CSS_URL.sub(fix, css)
+
+
+def build_bundle(folder: Path, name: str, files: tuple[str, ...],
+                 fingerprints: dict[str, str]) -> bytes:
+    """The files of bundle `name` joined, each introduced by a comment naming it."""
+    parts = []
+    for path in files:
+        body = (folder / path).read_text(encoding="utf-8")
+        if name.endswith(".css"):
+            body = rewrite_css_urls(body, path, fingerprints, folder)
+            parts.append(f"/* {path} */\n{body}\n")
+        else:  # a statement boundary, whatever the file ends with
+            parts.append(f"/* {path} */\n{body}\n;\n")
+    return "".join(parts).encode("utf-8")
+
+
 class StaticAssets:
     """Fingerprints of the files under a static folder and their compressed bodies."""
 
@@ -104,16 +167,41 @@ class StaticAssets:
         self.fingerprints = fingerprint_tree(folder)
         # (file, its ETag (mtime-size-checksum), encoding) -> compressed body
         self._compressed: dict[tuple[str, str, str], bytes] = {}
+        self.bundles = {name: build_bundle(folder, name, files, self.fingerprints)
+                        for name, files in BUNDLES.items()
+                        if all((folder / f).is_file() for f in files)}
+        self.bundle_fingerprints = {name: hashlib.sha256(body).hexdigest()[:12]
+                                    for name, body in self.bundles.items()}
         log.info("fingerprinted %d static files in %.2f s", len(self.fingerprints),
                  time.perf_counter() - started)
 
     def add_fingerprint(self, endpoint: str, values: dict[str, object]) -> None:
-        """`url_defaults` hook: `url_for('static', filename=f)` gains `v=<hash of f>`."""
+        """`url_defaults` hook: `url_for('static', filename=f)` gains `v=<hash of f>`
+        (and `url_for('bundle', name=b)` the hash of the bundle)."""
+        if endpoint == "bundle" and FINGERPRINT_ARG not in values:
+            name = values.get("name")
+            if isinstance(name, str) and name in self.bundle_fingerprints:
+                values[FINGERPRINT_ARG] = self.bundle_fingerprints[name]
+            return
         if endpoint != "static" or FINGERPRINT_ARG in values:
             return
         filename = values.get("filename")
         if isinstance(filename, str) and filename in self.fingerprints:
             values[FINGERPRINT_ARG] = self.fingerprints[filename]
+
+    def serve_bundle(self, name: str) -> Response:
+        """A bundle, cached for a year when asked with its current hash."""
+        body = self.bundles.get(name)
+        if body is None:
+            return Response("No such bundle.\n", status=404, mimetype="text/plain")
+        response = Response(body, mimetype=BUNDLE_TYPES[Path(name).suffix])
+        response.set_etag(self.bundle_fingerprints[name])
+        fingerprinted = request.args.get(FINGERPRINT_ARG) == self.bundle_fingerprints[name]
+        response.headers["Cache-Control"] = IMMUTABLE if fingerprinted else REVALIDATE
+        self._compress(response, f"bundle:{name}")  # answers 304 itself when it encodes
+        if "Content-Encoding" not in response.headers:
+            response.make_conditional(request)
+        return response
 
     def after_request(self, response: Response) -> Response:
         """Cache headers and precompressed bodies for the `static` endpoint."""
@@ -162,6 +250,7 @@ def init_app(app: Flask) -> None:
     assets = StaticAssets(Path(app.static_folder or ""))
     app.extensions[EXT] = assets
     app.url_defaults(assets.add_fingerprint)
+    app.add_url_rule("/bundles/<name>", "bundle", assets.serve_bundle)
     # Registered after Flask-Compress, so it runs before it (after_request runs in
     # reverse): Flask-Compress then leaves the already encoded static bodies alone.
     app.after_request(assets.after_request)

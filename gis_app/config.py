@@ -66,6 +66,9 @@ class Config:
     DATA_LICENCE: str = "CC BY 4.0"
     DATA_LICENCE_URL: str = "https://creativecommons.org/licenses/by/4.0/"
     DATA_ATTRIBUTION: str = "Phòng Văn hóa – Thông tin huyện Khoái Châu"
+    # The longest the public map's cached answers (home page data, filter counts; see
+    # gis_app/public_cache.py) are kept, in seconds, even while the data version holds.
+    PUBLIC_CACHE_SECONDS: float = 300.0
     # Reverse proxies in front of the app (nginx: 1) whose X-Forwarded-For/-Proto are
     # trusted, so sign-in records and throttling see the client's address, not nginx's.
     PROXY_HOPS: int = 0
@@ -108,6 +111,8 @@ class Config:
         cfg.DATA_LICENCE = env.get("GIS_DATA_LICENCE", cfg.DATA_LICENCE)
         cfg.DATA_LICENCE_URL = env.get("GIS_DATA_LICENCE_URL", cfg.DATA_LICENCE_URL)
         cfg.DATA_ATTRIBUTION = env.get("GIS_DATA_ATTRIBUTION", cfg.DATA_ATTRIBUTION)
+        if env.get("GIS_PUBLIC_CACHE_SECONDS"):
+            cfg.PUBLIC_CACHE_SECONDS = float(env["GIS_PUBLIC_CACHE_SECONDS"])
         cfg.PROXY_HOPS = int(env.get("GIS_PROXY_HOPS", "0") or 0)
         cfg.RATELIMIT_ENABLED = env.get("GIS_RATE_LIMITS", "1") != "0"
         if env.get("GIS_JOBS_WORKER"):

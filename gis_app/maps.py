@@ -22,12 +22,11 @@ from flask_babel import gettext as _
 from jinja2 import Template
 
 from gis_app import vocab
+from gis_app.assets import LEAFLET
 from gis_app.i18n import current_lang
 from layers import Layer, all_layers
 from layers.sites import MARKER as SITE_MARKER
 
-LEAFLET = "vendor/leaflet-1.9.4"
-MARKERCLUSTER = "vendor/leaflet.markercluster-1.5.3"
 FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*user-scalable=no"\s*/>')
 
 UI_TEXT = {
@@ -157,18 +156,16 @@ def build_map(*, center: tuple[float, float] | None = None, zoom: int | None = N
     m = LocalMap(location=list(center), zoom_start=zoom, tiles=None, control_scale=True,
                  height=height, prefer_canvas=False)
     header = m.get_root().header
-    header.add_child(CssLink(_static(f"{LEAFLET}/leaflet.css")), name="leaflet_css")
     if tourist is not None:
-        header.add_child(CssLink(_static(f"{MARKERCLUSTER}/MarkerCluster.css")),
-                         name="markercluster_css")
-    header.add_child(CssLink(_static("css/map.css")), name="map_css")
-    header.add_child(JavascriptLink(_static(f"{LEAFLET}/leaflet.js")), name="leaflet")
-    if tourist is not None:
-        header.add_child(JavascriptLink(_static(f"{MARKERCLUSTER}/leaflet.markercluster.js")),
-                         name="markercluster")
-    header.add_child(JavascriptLink(_static("js/heritage-map.js")), name="heritage_map")
-    if tourist is not None:
-        header.add_child(JavascriptLink(_static("js/tourist-map.js")), name="tourist_map")
+        # The home map's first view: its style sheets (site.css included: map.html
+        # leaves out base.html's link) and scripts as two requests (gis_app/assets.py).
+        header.add_child(CssLink(url_for("bundle", name="home.css")), name="home_css")
+        header.add_child(JavascriptLink(url_for("bundle", name="home.js")), name="home_js")
+    else:
+        header.add_child(CssLink(_static(f"{LEAFLET}/leaflet.css")), name="leaflet_css")
+        header.add_child(CssLink(_static("css/map.css")), name="map_css")
+        header.add_child(JavascriptLink(_static(f"{LEAFLET}/leaflet.js")), name="leaflet")
+        header.add_child(JavascriptLink(_static("js/heritage-map.js")), name="heritage_map")
     config: dict[str, Any] = {
         "lang": lang, "api_base": api_base, "tile_url": tile_url,
         "tile_attribution": tile_attribution, "i18n": UI_TEXT[lang],

@@ -40,15 +40,36 @@ def test_brotli_when_the_browser_prefers_it_and_identity_otherwise(client):
 
 
 def test_fingerprinted_urls_in_the_map_page_are_cached_for_a_year(client):
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/sites/VN-HY-DT-000001").get_data(as_text=True)
     expected = hashlib.sha256((STATIC / "css" / "site.css").read_bytes()).hexdigest()[:12]
     assert f'href="/static/css/site.css?v={expected}"' in html
     linked = re.findall(r'(?:href|src)="(/static/[^"?]+)\?v=([0-9a-f]{12})"', html)
     assert ("/static/css/site.css", expected) in linked
-    for path, version in linked:
+    # The home map links its bundles (site.css is in home.css), fingerprinted too.
+    home = client.get("/").get_data(as_text=True)
+    bundles = re.findall(r'(?:href|src)="(/bundles/[^"?]+)\?v=([0-9a-f]{12})"', home)
+    assert sorted(path for path, _ in bundles) == ["/bundles/home.css", "/bundles/home.js"]
+    for path, version in linked + bundles:
         response = client.get(f"{path}?v={version}")
         assert response.status_code == 200, path
         assert response.headers["Cache-Control"] == IMMUTABLE, path
+
+
+def test_a_bundle_is_its_files_in_order_with_their_images_found(client):
+    css = client.get("/bundles/home.css").get_data(as_text=True)
+    site = (STATIC / "css" / "site.css").read_text(encoding="utf-8")
+    assert css.index(site[:200]) < css.index("/* css/map.css */")
+    # Leaflet's relative image URLs still find their files from /bundles/.
+    assert "url(images/" not in css
+    for ref in re.findall(r'url\("(\.\./static/[^"?]+)', css):
+        assert client.get("/bundles/" + ref).status_code == 200, ref
+    assert 'url("data:image/png;base64,' in css  # the small layer-control icon inline
+    js = client.get("/bundles/home.js", headers={"Accept-Encoding": "br"})
+    assert js.headers["Content-Encoding"] == "br"
+    body = brotli.decompress(js.data).decode()
+    assert body.index("/* vendor/leaflet-1.9.4/leaflet.js */") < \
+        body.index("/* js/heritage-map.js */") < body.index("/* js/tourist-map.js */")
+    assert client.get("/bundles/nothing.js").status_code == 404
 
 
 def test_unversioned_or_stale_static_urls_revalidate(client):
@@ -103,7 +124,7 @@ def test_pages_and_geojson_are_compressed(client):
     plain = client.get("/api/layers/protection_zones.geojson")
     assert "Content-Encoding" not in plain.headers
     assert json.loads(plain.data)["features"] == features
-    sitemap = client.get("/sitemap.xml", headers={"Accept-Encoding": "gzip"})
+    sitemap = client.get("/sitemaps/relics-1.xml", headers={"Accept-Encoding": "gzip"})
     assert sitemap.headers["Content-Encoding"] == "gzip"
 
 

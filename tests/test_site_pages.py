@@ -314,11 +314,18 @@ def test_sitemap_lists_public_pages_in_both_languages_and_no_hidden_site(client,
     shown = make_site(db, LON, LAT, name="Đình Sơ Đồ")
     draft = make_site(db, LON, LAT, name="Đình Nháp", status="draft")
     secret = make_site(db, LON, LAT, name="Đình Mật", sensitive=True)
-    response = client.get("/sitemap.xml")
-    assert response.status_code == 200 and response.mimetype == "application/xml"
-    root = ET.fromstring(response.data)
-    locs = [u.findtext("s:loc", namespaces=SITEMAP_NS) for u in root.findall("s:url", SITEMAP_NS)]
+    index = client.get("/sitemap.xml")
+    assert index.status_code == 200 and index.mimetype == "application/xml"
     base = "http://localhost"
+    files = [m.findtext("s:loc", namespaces=SITEMAP_NS)
+             for m in ET.fromstring(index.data).findall("s:sitemap", SITEMAP_NS)]
+    assert files[0] == f"{base}/sitemaps/pages.xml"
+    urls = []
+    for loc in files:
+        response = client.get(loc.removeprefix(base))
+        assert response.status_code == 200 and response.mimetype == "application/xml"
+        urls += ET.fromstring(response.data).findall("s:url", SITEMAP_NS)
+    locs = [u.findtext("s:loc", namespaces=SITEMAP_NS) for u in urls]
     for path in ("/", "/sites", f"/sites/{shown}", "/festivals", "/planning", "/data"):
         assert f"{base}{path}?lang=vi" in locs and f"{base}{path}?lang=en" in locs, path
     assert not any(draft in loc or secret in loc for loc in locs)
@@ -332,7 +339,7 @@ def test_sitemap_lists_public_pages_in_both_languages_and_no_hidden_site(client,
            AND NOT h.sensitive"""))
     assert len(locs) == 2 * (5 + demo + records)
 
-    entry = next(u for u in root.findall("s:url", SITEMAP_NS)
+    entry = next(u for u in urls
                  if u.findtext("s:loc", namespaces=SITEMAP_NS) == f"{base}/sites/{shown}?lang=en")
     links = {x.get("hreflang"): x.get("href") for x in entry.findall("x:link", SITEMAP_NS)}
     assert links == {"vi": f"{base}/sites/{shown}?lang=vi", "en": f"{base}/sites/{shown}?lang=en",

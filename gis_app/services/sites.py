@@ -2,6 +2,7 @@
 artifacts and nearby relics; the list and search of relics; the sitemap's entries."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
@@ -132,13 +133,32 @@ def nearby_sites(db: Session, site_id: int, role: str | None = None,
             .mappings()]
 
 
-def sitemap_sites(db: Session) -> list[dict[str, Any]]:
-    """Every site the public may see (published, not sensitive) with its last change,
-    for /sitemap.xml; never drafts or sensitive sites, whoever asks."""
+def sitemap_files(db: Session, per_file: int) -> list[dict[str, Any]]:
+    """The public sites (published, not sensitive) cut into files of `per_file` by
+    heritage id: each file's first heritage id (`start`), size and newest change
+    (`lastmod`). One pass over the identifiers."""
+    return [dict(r) for r in db.execute(text(f"""
+        SELECT min(c.heritage_id) AS start, count(*) AS n, max(c.updated_at) AS lastmod
+          FROM (SELECT s.heritage_id, s.updated_at,
+                       (row_number() OVER (ORDER BY s.heritage_id) - 1) / :per AS part
+                  FROM sites s WHERE {site_visible(None, "s")}) c
+         GROUP BY c.part ORDER BY c.part"""), {"per": per_file}).mappings()]
+
+
+def sitemap_sites(db: Session, start: str | None = None, stop: str | None = None
+                  ) -> list[dict[str, Any]]:
+    """The public sites (published, not sensitive) with their last change, by heritage
+    id, from `start` (included) to `stop` (excluded); never drafts or sensitive sites,
+    whoever asks."""
+    where = [site_visible(None, "s")]
+    if start is not None:
+        where.append("s.heritage_id >= :start")
+    if stop is not None:
+        where.append("s.heritage_id < :stop")
     return [dict(r) for r in db.execute(text(f"""
         SELECT s.heritage_id, s.updated_at FROM sites s
-         WHERE {site_visible(None, "s")}
-         ORDER BY s.heritage_id""")).mappings()]
+         WHERE {" AND ".join(where)}
+         ORDER BY s.heritage_id"""), {"start": start, "stop": stop}).mappings()]
 
 
 def count_sites(db: Session, role: str | None = None) -> int:
@@ -146,17 +166,73 @@ def count_sites(db: Session, role: str | None = None) -> int:
     return db.scalar(text(f"SELECT count(*) FROM sites s WHERE {site_visible(role, 's')}"))
 
 
+LIST_COLUMNS = """
+    s.heritage_id, s.name_vi, s.name_en, s.rank, u.name AS unit_name,
+    CASE WHEN CAST(:official AS boolean) THEN s.survey_code END AS survey_code"""
+# The list's order; index ix_sites_name_order (migration 0028) serves it.
+NAME_ORDER = "lower(f_unaccent(s.name_vi)), s.heritage_id"
+
+
 def list_sites(db: Session, role: str | None = None) -> list[dict[str, Any]]:
     """Every site the role may see, by name (the plain list of the map page); officials
     also get each relic's survey code."""
     where = "WHERE " + site_visible(role, "s")
     return [dict(r) for r in db.execute(text(f"""
-        SELECT s.heritage_id, s.name_vi, s.name_en, s.rank, u.name AS unit_name,
-               CASE WHEN CAST(:official AS boolean) THEN s.survey_code END AS survey_code
+        SELECT {LIST_COLUMNS}
           FROM sites s LEFT JOIN admin_units u ON u.id = s.admin_unit_id
           {where}
-         ORDER BY lower(f_unaccent(s.name_vi)), s.heritage_id"""),
+         ORDER BY {NAME_ORDER}"""),
         {"official": role in OFFICIAL_ROLES}).mappings()]
+
+
+@dataclass(frozen=True)
+class SitePage:
+    """A page of the list of relics by name, with the cursors of its neighbours (None
+    at either end of the list)."""
+
+    sites: list[dict[str, Any]]
+    after: str | None  # the next page: list_sites_page(after=...)
+    before: str | None  # the previous page: list_sites_page(before=...)
+
+
+def list_sites_page(db: Session, role: str | None = None, *, after: str | None = None,
+                    before: str | None = None, limit: int = 100) -> SitePage:
+    """`limit` sites the role may see, by name, following the relic `after` (or
+    preceding the relic `before`; from the start without either). Keyset paging: a page
+    costs the same wherever it is in 100k relics. Raises RecordNotFound for a cursor
+    that is no relic's identifier."""
+    params: dict[str, Any] = {"official": role in OFFICIAL_ROLES, "limit": limit + 1}
+    where = [site_visible(role, "s")]
+    cursor = after or before
+    if cursor is not None:
+        if db.scalar(text("SELECT 1 FROM sites WHERE heritage_id = :h"), {"h": cursor}) is None:
+            raise RecordNotFound(f"The list has no relic {cursor!r} to continue from; "
+                                 "start again from its first page.",
+                                 f"Danh sách không có di tích {cursor!r} để xem tiếp; "
+                                 "hãy xem lại từ trang đầu.")
+        where.append(f"({NAME_ORDER}) {'>' if after else '<'} "
+                     "(SELECT lower(f_unaccent(c.name_vi)), c.heritage_id "
+                     "   FROM sites c WHERE c.heritage_id = :cursor)")
+        params["cursor"] = cursor
+    order = NAME_ORDER if before is None else \
+        "lower(f_unaccent(s.name_vi)) DESC, s.heritage_id DESC"
+    rows = [dict(r) for r in db.execute(text(f"""
+        SELECT {LIST_COLUMNS}
+          FROM sites s LEFT JOIN admin_units u ON u.id = s.admin_unit_id
+         WHERE {" AND ".join(where)}
+         ORDER BY {order}
+         LIMIT :limit"""), params).mappings()]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if before is not None:
+        rows.reverse()
+    if not rows:
+        return SitePage([], None, None)
+    return SitePage(
+        rows,
+        after=rows[-1]["heritage_id"] if (more if before is None else True) else None,
+        before=rows[0]["heritage_id"] if (cursor is not None if before is None else more)
+        else None)
 
 
 SEARCH_SQL = """

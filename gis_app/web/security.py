@@ -55,8 +55,10 @@ def secure_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
+    # A 304 carries no CSP: the browser keeps the one stored with the page it reuses,
+    # whose nonce matches that page's scripts (a new nonce would block them).
     if response.mimetype == "text/html" and not response.direct_passthrough \
-            and not response.is_streamed:
+            and not response.is_streamed and response.status_code != 304:
         nonce = _nonce().encode()
 
         def add_nonce(tag: re.Match[bytes]) -> bytes:

@@ -585,6 +585,13 @@
       pane.style.pointerEvents = "none";
     }
 
+    // The tourist page shows its script-only controls first, so the map has its final
+    // size before it is fitted and loaded (else the resize reloads every layer).
+    if (config.tourist && window.TouristMap && window.TouristMap.prepare) {
+      window.TouristMap.prepare();
+      map.invalidateSize({ pan: false });
+    }
+    var starting = true;  // layers load once, for the fitted view (not the initial one)
     var legend = new (makeLegendClass())(config);
     var loaders = [], overlays = [], background = [], basemapIds = {};
     if (config.tile_url) {
@@ -606,7 +613,7 @@
       } else {
         overlays.push([group, layer.title]);
       }
-      group.on("add", function () { legend.setShown(layer.name, true); loader.refresh(); });
+      group.on("add", function () { legend.setShown(layer.name, true); if (!starting) loader.refresh(); });
       group.on("remove", function () { legend.setShown(layer.name, false); loader.abort(); });
       if (layer.visible || layer.basemap) group.addTo(map);
       else legend.setShown(layer.name, false);
@@ -629,7 +636,7 @@
       legend.setShown(layer.name, map.hasLayer(HeritageMap.layers[layer.name]));
     });
 
-    var refreshAll = function () { loaders.forEach(function (l) { l.refresh(); }); };
+    var refreshAll = function () { if (!starting) loaders.forEach(function (l) { l.refresh(); }); };
     map.on("moveend", refreshAll);
     if (config.fit_bounds) {
       var b = config.fit_bounds;
@@ -637,7 +644,8 @@
       map.fitBounds(bounds, fitOptions(map, bounds,
                                        [control.getContainer(), legend.getContainer()]));
     }
-    refreshAll();  // a no-op for layers the fitBounds moveend already requested
+    starting = false;
+    refreshAll();
     if (config.tourist && window.TouristMap) window.TouristMap.init(HeritageMap, map, config);
     map.getContainer().setAttribute("data-hm-ready", "1");
     return HeritageMap;

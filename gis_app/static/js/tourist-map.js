@@ -36,6 +36,14 @@
     return s;
   }
 
+  /* Shows the controls that need the script (heritage-map.js calls it before fitting
+     the map, so that the map's size no longer changes once its layers load). */
+  TouristMap.prepare = function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-needs-js]"), function (node) {
+      node.hidden = false;
+    });
+  };
+
   TouristMap.init = function (HM, map, config) {
     var opts = config.tourist, i18n = opts.i18n || {}, lang = config.lang;
     var form = document.getElementById("explore-form");
@@ -47,9 +55,7 @@
     if (!form || !list) return;
     var typingTimer = null, listController = null, lastOpener = null, hereMarker = null;
 
-    Array.prototype.forEach.call(document.querySelectorAll("[data-needs-js]"), function (node) {
-      node.hidden = false;
-    });
+    TouristMap.prepare();
 
     // Numbers the page's way: 1.250 m and 2,5 km in Vietnamese, 1,250 m and 2.5 km in English.
     var locale = lang === "vi" ? "vi-VN" : "en-GB";
