@@ -92,6 +92,9 @@ class Layer:
     limit: int = 5000
     description: Text = field(default_factory=dict)
     as_of_source: str | None = None  # the rows as they stood on a past day (see above)
+    # The dates a row is valid (SQL over `src`: start, end; "NULL" for an open end), for
+    # OGC API `datetime=`; None: the layer's records carry no validity dates.
+    temporal: tuple[str, str] | None = None
 
     @property
     def feature_id_sql(self) -> str:

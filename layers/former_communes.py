@@ -10,6 +10,7 @@ LAYER = Layer(
                   AND valid_to IS NOT NULL)""",
     properties={"name": "src.name", "code": "src.code", "level": "src.level",
                 "valid_to": "src.valid_to", "accuracy": "src.accuracy"},
+    temporal=("src.valid_from", "src.valid_to"),
     popup_title="name",
     popup=(PopupField("level", {"vi": "Cấp", "en": "Level"}, vocab="admin_level"),
            PopupField("valid_to", {"vi": "Hiệu lực đến", "en": "Valid until"}),
