@@ -35,13 +35,14 @@ class ItemsQuery:
     # An extra condition over `src` with its own bound parameters, ANDed in (CQL2
     # `filter`, compiled elsewhere: gis_app/services/cql2.py).
     extra_where: tuple[str, dict[str, Any]] | None = None
+    always_count: bool = False  # count the matches on every page, not the first only
 
 
 @dataclass(frozen=True)
 class ItemsPage:
     features: str  # a JSON array of GeoJSON Features, as text
     returned: int
-    matched: int
+    matched: int | None  # counted on the first page only (offset 0)
     has_next: bool
 
 
@@ -98,21 +99,36 @@ def where_sql(layer: Layer, q: ItemsQuery) -> tuple[str, dict[str, Any]]:
 
 def items_sql(layer: Layer, q: ItemsQuery) -> tuple[str, dict[str, Any]]:
     """One statement for a page: features, count returned, whether more follow and the
-    number matched. Binds :limit and :offset besides the WHERE's parameters."""
+    number matched. Binds :limit and :offset besides the WHERE's parameters.
+
+    The number matched costs a scan of every match: it is counted for the first page
+    (offset 0), where clients read it (GDAL, QGIS), not again for each following page."""
     where, params = where_sql(layer, q)
     params.update(limit=q.limit, offset=q.offset)
+    counted = q.offset == 0 or q.always_count
+    # Counted in the same scan as the keys (a window runs before LIMIT); an empty page
+    # past the end has no row to carry the count, and its count is not needed.
+    count_column = ", count(*) OVER () AS matched" if counted else ""
+    matched = ("(SELECT coalesce(max(matched), CASE WHEN :offset = 0 THEN 0 END) FROM keys)"
+               if counted else "CAST(NULL AS bigint)")
+    # The page's row keys are picked first (OFFSET skips rows without reading them
+    # whole), then only those rows are read again and serialised.
     sql = f"""
-        WITH page AS (
-          SELECT src.{layer.id_column} AS rowkey, {feature_sql(layer, q.crs)} AS feature
+        WITH keys AS (
+          SELECT src.{layer.id_column} AS rowkey{count_column}
             FROM {layer.source} AS src
            WHERE {where}
            ORDER BY src.{layer.id_column}
-           LIMIT :limit + 1 OFFSET :offset)
-        SELECT coalesce((SELECT json_agg(p.feature ORDER BY p.rowkey)::text
-                           FROM (SELECT * FROM page ORDER BY rowkey LIMIT :limit) p),
+           LIMIT :limit + 1 OFFSET :offset),
+        page AS (
+          SELECT src.{layer.id_column} AS rowkey, {feature_sql(layer, q.crs)} AS feature
+            FROM {layer.source} AS src
+           WHERE src.{layer.id_column} IN (SELECT rowkey FROM keys ORDER BY rowkey
+                                           LIMIT :limit))
+        SELECT coalesce((SELECT json_agg(p.feature ORDER BY p.rowkey)::text FROM page p),
                         '[]') AS features,
-               (SELECT count(*) FROM page) AS fetched,
-               (SELECT count(*) FROM {layer.source} AS src WHERE {where}) AS matched"""
+               (SELECT count(*) FROM keys) AS fetched,
+               {matched} AS matched"""
     return sql, params
 
 

@@ -289,7 +289,8 @@ def read_items_query(layer: Layer, args: dict[str, str], html: bool) -> ItemsQue
         bbox=params.read_bbox(args.get("bbox"), bbox_crs),
         interval=interval,
         properties=params.read_property_filters(layer, args),
-        crs=read_crs("crs", args.get("crs")))
+        crs=read_crs("crs", args.get("crs")),
+        always_count=html)  # a person reads "21-40 of 57"
 
 
 @bp.get("/collections/<collection_id>/items")
@@ -324,9 +325,11 @@ def items(collection_id: str) -> Response:
             features=json.loads(page.features), page=page, query=query, links=links,
             args=args)), etag)
     # The features stay the text PostGIS wrote; the envelope is joined around them.
-    head = json.dumps({"type": "FeatureCollection", "numberReturned": page.returned,
-                       "numberMatched": page.matched, "timeStamp": stamp,
-                       "links": links}, ensure_ascii=False)
+    envelope: dict[str, Any] = {"type": "FeatureCollection", "numberReturned": page.returned}
+    if page.matched is not None:
+        envelope["numberMatched"] = page.matched
+    envelope.update(timeStamp=stamp, links=links)
+    head = json.dumps(envelope, ensure_ascii=False)
     body = head[:-1] + ', "features": ' + page.features + "}"
     response = Response(body, mimetype=GEOJSON)
     response.headers["Content-Crs"] = f"<{query.crs.uri}>"
