@@ -8,6 +8,8 @@ import random
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyproj import Transformer
 from sqlalchemy import text
 
@@ -395,3 +397,21 @@ def test_html_pages_in_vietnamese_and_english(client, db, many_sites):
     browser = client.get("/ogc/", headers={"Accept": "text/html,*/*;q=0.8"})
     assert browser.mimetype == "text/html"
     assert "Dùng trong QGIS" in browser.get_data(as_text=True)
+
+
+# --- parsers: a value or an InputError, nothing else ---------------------------------------
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_parsers_give_a_value_or_an_input_error(value):
+    from gis_app.errors import InputError
+    from gis_app.ogc import crs, params
+
+    for parse in (lambda v: params.read_bbox(v, crs.CRS84),
+                  lambda v: params.read_bbox(v, crs.BY_URI[EPSG + "4326"]),
+                  params.read_datetime, lambda v: crs.read_crs("crs", v),
+                  lambda v: params.read_limit(v, 10, 100), params.read_offset):
+        try:
+            parse(value)
+        except InputError as error:
+            assert error.message_vi and error.message_en
