@@ -36,7 +36,8 @@ def _lang_param() -> dict[str, Any]:
 
 
 def _responses(ok: str, media: str) -> dict[str, Any]:
-    error = {"content": {"application/json": {"schema": EXCEPTION}}}
+    error = {"content": {"application/json": {"schema": EXCEPTION},
+                         "text/html": {"schema": {"type": "string"}}}}
     return {"200": {"description": ok, "content": {media: {"schema": {"type": "object"}},
                                                    "text/html": {"schema": {"type": "string"}}}},
             "304": {"description": "not modified since the ETag sent in If-None-Match"},
