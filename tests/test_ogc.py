@@ -130,6 +130,9 @@ def test_items_are_the_public_relics_in_id_order_across_pages(client, db, many_s
     assert first["numberReturned"] == 17 and first["numberMatched"] == len(public)
     rels = {link["rel"] for link in first["links"]}
     assert "next" in rels and "prev" not in rels
+    # Without the `after` key the next links carry, offset alone gives the same pages.
+    second = _get(client, "/ogc/collections/sites/items", limit=17, offset=17).get_json()
+    assert [f["id"] for f in second["features"]] == public[17:34]
 
 
 def test_prev_link_leads_back_and_the_last_page_has_no_next(client, db, many_sites):
@@ -328,6 +331,7 @@ def test_property_filters_match_values_and_list_members(client, db, many_sites):
     ({"limit": "10001"}, "10000"),
     ({"limit": "ten"}, "whole number"),
     ({"offset": "-1"}, "offset"),
+    ({"after": "VN-HY"}, "after"),
     ({"crs": "EPSG:2154"}, "9209"),
     ({"bbox-crs": EPSG + "9209"}, "bbox"),
     ({"datetime": "hôm qua"}, "datetime"),

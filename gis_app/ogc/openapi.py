@@ -56,6 +56,9 @@ def items_parameters(max_limit: int, layer: Layer | None) -> list[dict[str, Any]
                style="form", explode=False),
         _param("offset", "features to skip (the next/prev links carry it)",
                {"type": "integer", "minimum": 0, "default": 0}),
+        _param("after", "set by the next links: the row key the previous page ended on, "
+               "so that the page starts there (offset then only numbers the page)",
+               {"type": "integer", "minimum": 0}),
         _param("bbox", "minx,miny,maxx,maxy in bbox-crs (CRS84 longitude/latitude unless "
                "bbox-crs says otherwise; EPSG:4326 is latitude first)",
                {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
@@ -88,7 +91,7 @@ def document(root: str, max_limit: int, lang: str = "vi") -> dict[str, Any]:
                         "(VN-HY-DT-000001), a zone's identifier and zone "
                         "(VN-HY-DT-000001-II), a commune's code, otherwise the row id",
                         {"type": "string"}, where="path", required=True)
-    crs_param = items_parameters(max_limit, None)[4]
+    crs_param = next(p for p in items_parameters(max_limit, None) if p["name"] == "crs")
     paths: dict[str, Any] = {
         "/": {"get": {"summary": "Landing page", "operationId": "getLandingPage",
                       "parameters": [_f_param(), _lang_param()],

@@ -14,7 +14,7 @@ from layers import Layer
 
 # Parameters every items request may carry besides the layer's property names.
 ITEMS_PARAMS = frozenset({"f", "lang", "limit", "offset", "bbox", "bbox-crs", "crs",
-                          "datetime"})
+                          "datetime", "after"})
 ITEM_PARAMS = frozenset({"f", "lang", "crs"})
 META_PARAMS = frozenset({"f", "lang"})
 
@@ -89,6 +89,13 @@ def read_limit(value: str | None, default: int, maximum: int) -> int:
 
 def read_offset(value: str | None) -> int:
     return _read_int("offset", value, 0, 0, 10_000_000)
+
+
+def read_after(value: str | None) -> int | None:
+    """`after`, the row key a `next` link carries; None when absent."""
+    if value is None or value.strip() == "":
+        return None
+    return _read_int("after", value, 0, 0, 2**63 - 1)
 
 
 def _read_int(name: str, value: str | None, default: int, lo: int, hi: int) -> int:

@@ -36,6 +36,9 @@ class ItemsQuery:
     # `filter`, compiled elsewhere: gis_app/services/cql2.py).
     extra_where: tuple[str, dict[str, Any]] | None = None
     always_count: bool = False  # count the matches on every page, not the first only
+    # The row key the previous page ended on (the `next` links carry it): the page then
+    # starts right after it through the index instead of skipping `offset` rows.
+    after: int | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class ItemsPage:
     returned: int
     matched: int | None  # counted on the first page only (offset 0)
     has_next: bool
+    last_key: int | None = None  # the row key of the page's last feature
 
 
 def geometry_sql(layer: Layer, crs: ServedCrs) -> str:
@@ -90,6 +94,9 @@ def where_sql(layer: Layer, q: ItemsQuery) -> tuple[str, dict[str, Any]]:
         where.append(f"(CAST({expr} AS text) = :prop_{i} "
                      f"OR jsonb_exists(to_jsonb({expr}), :prop_{i}))")
         params[f"prop_{i}"] = value
+    if q.after is not None:
+        where.append(f"src.{layer.id_column} > :after")
+        params["after"] = q.after
     if q.extra_where is not None:
         sql, extra = q.extra_where
         where.append(f"({sql})")
@@ -104,13 +111,13 @@ def items_sql(layer: Layer, q: ItemsQuery) -> tuple[str, dict[str, Any]]:
     The number matched costs a scan of every match: it is counted for the first page
     (offset 0), where clients read it (GDAL, QGIS), not again for each following page."""
     where, params = where_sql(layer, q)
-    params.update(limit=q.limit, offset=q.offset)
+    params.update(limit=q.limit, offset=0 if q.after is not None else q.offset)
     counted = q.offset == 0 or q.always_count
     # Counted in the same scan as the keys (a window runs before LIMIT); an empty page
     # past the end has no row to carry the count, and its count is not needed.
     count_column = ", count(*) OVER () AS matched" if counted else ""
     matched = ("(SELECT coalesce(max(matched), CASE WHEN :offset = 0 THEN 0 END) FROM keys)"
-               if counted else "CAST(NULL AS bigint)")
+               if counted and q.after is None else "CAST(NULL AS bigint)")
     # The page's row keys are picked first (OFFSET skips rows without reading them
     # whole), then only those rows are read again and serialised.
     sql = f"""
@@ -128,16 +135,17 @@ def items_sql(layer: Layer, q: ItemsQuery) -> tuple[str, dict[str, Any]]:
         SELECT coalesce((SELECT json_agg(p.feature ORDER BY p.rowkey)::text FROM page p),
                         '[]') AS features,
                (SELECT count(*) FROM keys) AS fetched,
-               {matched} AS matched"""
+               {matched} AS matched,
+               (SELECT max(rowkey) FROM page) AS last_key"""
     return sql, params
 
 
 def read_items(db: Session, layer: Layer, q: ItemsQuery) -> ItemsPage:
     """One page of the public features of `layer` matching `q`, ordered by row key."""
     sql, params = items_sql(layer, q)
-    features, fetched, matched = db.execute(text(sql), params).one()
+    features, fetched, matched, last_key = db.execute(text(sql), params).one()
     return ItemsPage(features=features, returned=min(fetched, q.limit), matched=matched,
-                     has_next=fetched > q.limit)
+                     has_next=fetched > q.limit, last_key=last_key)
 
 
 def read_item(db: Session, layer: Layer, feature_id: str, crs: ServedCrs = CRS84

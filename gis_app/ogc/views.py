@@ -286,6 +286,7 @@ def read_items_query(layer: Layer, args: dict[str, str], html: bool) -> ItemsQue
                                 min(HTML_DEFAULT_LIMIT, max_limit()) if html else max_limit(),
                                 max_limit()),
         offset=params.read_offset(args.get("offset")),
+        after=params.read_after(args.get("after")),
         bbox=params.read_bbox(args.get("bbox"), bbox_crs),
         interval=interval,
         properties=params.read_property_filters(layer, args),
@@ -308,12 +309,15 @@ def items(collection_id: str) -> Response:
     links.append({"rel": "collection", "type": JSON, "title": title,
                   "href": _url(".collection", collection_id=layer.name, f="json")})
     kind, fmt = (HTML, "html") if html else (GEOJSON, "json")
-    paging = {k: v for k, v in args.items() if k not in ("offset", "f")}
+    paging = {k: v for k, v in args.items() if k not in ("offset", "f", "after")}
     paging["limit"] = str(query.limit)
     if page.has_next:
+        # `after` lets the next page start at its first row through the index; `offset`
+        # keeps its place for people and for the prev link.
         links.append({"rel": "next", "type": kind, "title": _("Next page"),
                       "href": _url(".items", collection_id=layer.name, **paging,
-                                   offset=query.offset + query.limit, f=fmt)})
+                                   offset=query.offset + query.limit, after=page.last_key,
+                                   f=fmt)})
     if query.offset > 0:
         links.append({"rel": "prev", "type": kind, "title": _("Previous page"),
                       "href": _url(".items", collection_id=layer.name, **paging,
