@@ -48,6 +48,7 @@ stop:
 bench: setup
 	@scripts/system.sh bench
 	$(BIN)/python bench/geojson_bbox.py
+	$(BIN)/python bench/ogc_items.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/zone_check.py
 	$(BIN)/python bench/page_weight.py

@@ -29,6 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
     from gis_app.api import explore as api_explore
     from gis_app.api import layers as api_layers
     from gis_app.api import openapi, search, tiles, zone_check
+    from gis_app.ogc import views as ogc_views
     from gis_app.web import (
         admin,
         artifacts,
@@ -83,6 +84,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(api_explore.bp)
     app.register_blueprint(tiles.bp)
     app.register_blueprint(opendata.bp)
+    app.register_blueprint(ogc_views.bp)
     limits.init_app(app)  # after every view is registered
     security.init_app(app)  # last: its after_request runs first
     cli.init_app(app)

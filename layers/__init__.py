@@ -124,6 +124,9 @@ class Layer:
     # queryables document shows it; tests/test_cql2.py checks it against the database.
     property_types: dict[str, str] = field(default_factory=dict)
     property_titles: dict[str, Text] = field(default_factory=dict)  # beside PROPERTY_TITLES
+    # The dates a row is valid (SQL over `src`: start, end; "NULL" for an open end), for
+    # OGC API `datetime=`; None: the layer's records carry no validity dates.
+    temporal: tuple[str, str] | None = None
 
     @property
     def feature_id_sql(self) -> str:

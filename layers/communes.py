@@ -12,6 +12,7 @@ LAYER = Layer(
     properties={"name": "src.name", "code": "src.code", "level": "src.level",
                 "valid_from": "src.valid_from", "accuracy": "src.accuracy"},
     property_types={"valid_from": "date"},
+    temporal=("src.valid_from", "NULL"),  # in force since valid_from
     popup_title="name",
     popup=(PopupField("level", {"vi": "Cấp", "en": "Level"}, vocab="admin_level"),
            PopupField("code", {"vi": "Mã", "en": "Code"})),

@@ -11,6 +11,7 @@ LAYER = Layer(
     properties={"name": "src.name", "code": "src.code", "level": "src.level",
                 "valid_to": "src.valid_to", "accuracy": "src.accuracy"},
     property_types={"valid_to": "date"},
+    temporal=("src.valid_from", "src.valid_to"),
     popup_title="name",
     popup=(PopupField("level", {"vi": "Cấp", "en": "Level"}, vocab="admin_level"),
            PopupField("valid_to", {"vi": "Hiệu lực đến", "en": "Valid until"}),

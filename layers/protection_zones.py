@@ -17,7 +17,7 @@ def valid_on(alias: str = "z", on: str = ":today") -> str:
 
 
 ZONE_COLUMNS = """z.id, z.geom, z.zone, z.decision_no, z.decision_date, z.valid_from,
-                  z.accuracy, s.heritage_id, s.name_vi AS site_name_vi,
+                  z.valid_to, z.accuracy, s.heritage_id, s.name_vi AS site_name_vi,
                   s.name_en AS site_name_en, s.status, s.sensitive"""
 
 LAYER = Layer(
@@ -48,6 +48,7 @@ LAYER = Layer(
         "valid_from": "src.valid_from",
         "accuracy": "src.accuracy",
     },
+    temporal=("src.valid_from", "src.valid_to"),  # the zone version's validity
     public_filter=PUBLISHED_SITE,
     official_filter=SITE_IN_REGISTER,
     property_types={"valid_from": "date"},

@@ -11,7 +11,7 @@ relic: at 100k relics a page cost a full scan and 100k unaccent calls.
 from alembic import op
 
 revision = '0028_site_name_order'
-down_revision = '0025_report_tokens'
+down_revision = '0026_ogc_crs'
 branch_labels = None
 depends_on = None
 
