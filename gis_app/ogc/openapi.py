@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from gis_app.ogc.crs import CRS84, SERVED
+from gis_app.services import cql2
 from layers import Layer, all_layers
 
 EXCEPTION = {"type": "object", "required": ["code"], "properties": {
@@ -72,6 +73,16 @@ def items_parameters(max_limit: int, layer: Layer | None) -> list[dict[str, Any]
         _param("datetime", "a date, a date-time or an interval (a/b, ../b, a/..) that the "
                "record's validity must meet (zones, communes)",
                {"type": "string"}, style="form", explode=False),
+        _param("filter", "a CQL2 filter over the collection's queryables "
+               "(/collections/{collectionId}/queryables), e.g. "
+               "S_INTERSECTS(geometry, POLYGON((...))) AND zone = 'I' (docs/ogc-filtering.md)",
+               {"type": "string", "maxLength": 8000}, style="form", explode=False),
+        _param("filter-lang", "the language of filter", {"type": "string",
+               "enum": list(cql2.FILTER_LANGS), "default": "cql2-text"},
+               style="form", explode=False),
+        _param("filter-crs", "the CRS of the geometries in filter", {
+               "type": "string", "format": "uri", "enum": list(cql2.FILTER_CRS),
+               "default": CRS84.uri}, style="form", explode=False),
         _f_param(), _lang_param(),
     ]
     if layer is not None:
@@ -120,6 +131,11 @@ def document(root: str, max_limit: int, lang: str = "vi") -> dict[str, Any]:
             "parameters": [collection_id, *items_parameters(max_limit, None)],
             "responses": _responses("a page of features (next/prev links)",
                                     "application/geo+json")}},
+        "/collections/{collectionId}/queryables": {"get": {
+            "summary": "The properties a filter may use (JSON Schema)",
+            "operationId": "getQueryables",
+            "parameters": [collection_id, _f_param(), _lang_param()],
+            "responses": _responses("the queryables", "application/schema+json")}},
         "/collections/{collectionId}/items/{featureId}": {"get": {
             "summary": "One feature", "operationId": "getFeature",
             "parameters": [collection_id, feature_id, crs_param, _f_param(), _lang_param()],

@@ -14,7 +14,7 @@ from layers import Layer
 
 # Parameters every items request may carry besides the layer's property names.
 ITEMS_PARAMS = frozenset({"f", "lang", "limit", "offset", "bbox", "bbox-crs", "crs",
-                          "datetime", "after"})
+                          "datetime", "after", "filter", "filter-lang", "filter-crs"})
 ITEM_PARAMS = frozenset({"f", "lang", "crs"})
 META_PARAMS = frozenset({"f", "lang"})
 

@@ -20,7 +20,7 @@ from gis_app.i18n import current_lang
 from gis_app.ogc import openapi, params
 from gis_app.ogc.crs import CRS84, SERVED, read_crs
 from gis_app.ogc.query import ItemsQuery, read_extent, read_item, read_items
-from gis_app.services import data_version
+from gis_app.services import cql2, data_version
 from layers import Layer, all_layers
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -36,6 +36,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    *cql2.CONFORMANCE_CLASSES,  # Part 3: filter, queryables, CQL2 text and JSON
 ]
 TRS = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 
@@ -217,6 +218,10 @@ def _collection(layer: Layer, lang: str) -> dict[str, Any]:
              "href": _url(".items", collection_id=layer.name, f="json")},
             {"rel": "items", "type": HTML, "title": _("The features as HTML"),
              "href": _url(".items", collection_id=layer.name, f="html")},
+            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+             "type": "application/schema+json",
+             "title": _("The properties a filter may use"),
+             "href": _url(".queryables", collection_id=layer.name, f="json")},
         ],
     }
     if layer.temporal is not None:
@@ -281,7 +286,17 @@ def read_items_query(layer: Layer, args: dict[str, str], html: bool) -> ItemsQue
                          f"(collections with dates: {with_dates})",
                          f"Tập {layer.name!r} không có ngày hiệu lực; hãy bỏ datetime "
                          f"(các tập có ngày: {with_dates})")
+    extra_where = None
+    if "filter" in args:
+        extra_where = cql2.compile_filter(args["filter"], args.get("filter-lang"), layer,
+                                          args.get("filter-crs"))
+    elif "filter-lang" in args or "filter-crs" in args:
+        raise InputError("filter-lang or filter-crs is given without a filter; add filter "
+                         "or leave them out",
+                         "Có filter-lang hoặc filter-crs nhưng không có filter; hãy thêm "
+                         "filter hoặc bỏ chúng đi")
     return ItemsQuery(
+        extra_where=extra_where,
         limit=params.read_limit(args.get("limit"),
                                 min(HTML_DEFAULT_LIMIT, max_limit()) if html else max_limit(),
                                 max_limit()),
@@ -292,6 +307,16 @@ def read_items_query(layer: Layer, args: dict[str, str], html: bool) -> ItemsQue
         properties=params.read_property_filters(layer, args),
         crs=read_crs("crs", args.get("crs")),
         always_count=html)  # a person reads "21-40 of 57"
+
+
+@bp.get("/collections/<collection_id>/queryables")
+def queryables(collection_id: str) -> Response:
+    """The JSON Schema of what `filter` may name (OGC API – Features Part 3)."""
+    params.check_known(_single_args(), params.META_PARAMS)
+    layer = find_collection(collection_id)
+    doc = cql2.queryables(layer, current_lang(),
+                          _url(".queryables", collection_id=layer.name))
+    return _json(doc, "application/schema+json")
 
 
 @bp.get("/collections/<collection_id>/items")
