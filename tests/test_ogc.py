@@ -419,3 +419,27 @@ def test_parsers_give_a_value_or_an_input_error(value):
             parse(value)
         except InputError as error:
             assert error.message_vi and error.message_en
+
+
+def test_a_machine_that_starts_with_ten_gets_larger_next_pages(client, db, many_sites):
+    """GDAL's OAPIF driver asks for 10 features and follows the next links: each next
+    page is ten times larger (up to the maximum), so a full read takes a few requests;
+    every answer holds no more than its own limit, and the pages join up exactly."""
+    public = _public_ids(db)
+    assert len(public) > 110
+    url, query, ids, limits = "/ogc/collections/sites/items", {"limit": "10"}, [], []
+    while url:
+        body = _get(client, url, **query).get_json()
+        limits.append(int(query["limit"]))
+        assert body["numberReturned"] <= limits[-1]
+        ids += [f["id"] for f in body["features"]]
+        nxt = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        if not nxt:
+            break
+        parts = urlsplit(nxt[0])
+        url, query = parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}
+    assert ids == public
+    assert limits == [10, 100, 1000]
+    # A person's HTML pages keep the size they chose.
+    page = client.get("/ogc/collections/sites/items", query_string={"limit": 10, "f": "html"})
+    assert "limit=10&" in page.get_data(as_text=True).replace("&amp;", "&")
