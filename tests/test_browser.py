@@ -41,16 +41,21 @@ def test_map_draws_sites_and_zones_and_popup_links_to_site_page(page, page_watch
     page.evaluate(f"() => {{ const m = Object.values(window).find(v => v instanceof L.Map);"
                   f" m.setView([{lat}, {lon}], 15); }}")
     page.wait_for_load_state("networkidle")  # the loads for the new view have finished
+    # Zone polygons are drawn as SVG paths; relics as badges, or clusters where they crowd.
+    # The counts are read in the page on every poll: a count read once may still be the
+    # district view's while the zoomed view's answer is being drawn.
+    page.wait_for_function(
+        """() => {
+             const data = document.querySelector('.folium-map').dataset;
+             const zones = Number(data.hmProtection_zones || 0);
+             return zones >= 2 && Number(data.hmSites || 0) >= 1
+               && document.querySelectorAll('path.leaflet-interactive').length >= zones
+               && document.querySelectorAll('.hm-relic-marker, .hm-cluster').length >= 1;
+           }""", timeout=30000)
     zones = _wait_for_layer(page, _attr("protection_zones"))
     assert zones >= 2
     sites = _wait_for_layer(page, _attr("sites"))
     assert 1 <= sites <= published
-    # Zone polygons are drawn as SVG paths; relics as badges, or clusters where they crowd.
-    # Waited for, not counted once: Leaflet draws after the counts are set.
-    page.wait_for_function(
-        f"""() => document.querySelectorAll('path.leaflet-interactive').length >= {zones}
-              && document.querySelectorAll('.hm-relic-marker, .hm-cluster').length >= 1""",
-        timeout=30000)
 
     # Legend names the layers in Vietnamese.
     legend = page.locator(".hm-legend")
