@@ -4,32 +4,19 @@ the zones the zone check reports, a bad filter is a 400 with a message, and the
 queryables and conformance documents say what is offered."""
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
 from shapely.geometry import box
 from sqlalchemy import text
 
 from gis_app.services.zone_check import check_parcel
 from tests.factories import make_site
+from tests.test_ogc import _all_ids
 
 LON, LAT = 105.9410, 20.8510
 
 
 def _ids(client, collection: str, **params) -> list[str]:
-    ids: list[str] = []
-    url, query = f"/ogc/collections/{collection}/items", dict(params, limit="7")
-    for _ in range(200):
-        response = client.get(url, query_string=query)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        body = response.get_json()
-        ids += [f["id"] for f in body["features"]]
-        nxt = [link["href"] for link in body["links"] if link["rel"] == "next"]
-        if not nxt:
-            return ids
-        parts = urlsplit(nxt[0])
-        url, query = parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}
-    raise AssertionError("paging never ended")
+    return _all_ids(client, collection, limit="7", **params)  # several pages
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from gis_app.clock import VIETNAM_TIME
 from gis_app.errors import InputError
 from gis_app.ogc.crs import ServedCrs
+from gis_app.services.features import read_int
 from layers import Layer
 
 # Parameters every items request may carry besides the layer's property names.
@@ -84,32 +85,18 @@ def read_bbox(value: str | None, crs: ServedCrs) -> Box | None:
 
 
 def read_limit(value: str | None, default: int, maximum: int) -> int:
-    return _read_int("limit", value, default, 1, maximum)
+    return read_int("limit", value, default, 1, maximum)
 
 
 def read_offset(value: str | None) -> int:
-    return _read_int("offset", value, 0, 0, 10_000_000)
+    return read_int("offset", value, 0, 0, 10_000_000)
 
 
 def read_after(value: str | None) -> int | None:
     """`after`, the row key a `next` link carries; None when absent."""
     if value is None or value.strip() == "":
         return None
-    return _read_int("after", value, 0, 0, 2**63 - 1)
-
-
-def _read_int(name: str, value: str | None, default: int, lo: int, hi: int) -> int:
-    if value is None or value.strip() == "":
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise InputError(f"{name} must be a whole number from {lo} to {hi}",
-                         f"{name} phải là số nguyên từ {lo} đến {hi}") from None
-    if not lo <= number <= hi:
-        raise InputError(f"{name} must be from {lo} to {hi} (got {number})",
-                         f"{name} phải từ {lo} đến {hi} (nhận {number})")
-    return number
+    return read_int("after", value, 0, 0, 2**63 - 1)
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

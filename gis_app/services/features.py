@@ -87,7 +87,9 @@ def read_bbox(value: str | None) -> BBox | None:
     return BBox(minx, miny, maxx, maxy)
 
 
-def _read_int(name: str, value: str | None, default: int, lo: int, hi: int) -> int:
+def read_int(name: str, value: str | None, default: int, lo: int, hi: int) -> int:
+    """A whole-number query parameter in [lo, hi] (`default` when absent); InputError
+    naming it otherwise. The layer API and the OGC API read limit/offset with it."""
     if value is None or value.strip() == "":
         return default
     try:
@@ -104,8 +106,8 @@ def _read_int(name: str, value: str | None, default: int, lo: int, hi: int) -> i
 def read_page(limit: str | None, offset: str | None, max_limit: int,
               default_limit: int = DEFAULT_LIMIT) -> Page:
     """Parse `limit` (1..max_limit) and `offset` (>= 0); InputError otherwise."""
-    return Page(limit=_read_int("limit", limit, min(default_limit, max_limit), 1, max_limit),
-                offset=_read_int("offset", offset, 0, 0, 10_000_000))
+    return Page(limit=read_int("limit", limit, min(default_limit, max_limit), 1, max_limit),
+                offset=read_int("offset", offset, 0, 0, 10_000_000))
 
 
 EARLIEST_AS_OF = date(1900, 1, 1)
