@@ -8,6 +8,7 @@ Vietnamese (`--lang`) and exit code 1, never a traceback."""
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -829,6 +830,14 @@ def restore_command(archive: Path, database_url: str | None, media_dir: Path | N
         raise click.ClickException(error.user_message(lang)) from None
     click.echo(f"restored revision {done.revision}: {done.tables} tables, {done.rows} rows "
                f"(counts match the manifest), {done.files} media files")
+    if database_url is None:
+        # The answers cached on disk (tiles, downloads) are keyed by the data version, a
+        # number the restored data may share with newer data: they go.
+        for key in ("TILE_CACHE_DIR", "DOWNLOAD_CACHE_DIR"):
+            folder = current_app.config.get(key)
+            if folder and Path(folder).is_dir():
+                shutil.rmtree(folder, ignore_errors=True)
+                click.echo(f"emptied the cache {folder}")
 
 
 @downloads_cli.command("prepare")

@@ -261,9 +261,18 @@ def test_an_operator_backs_up_and_restores_from_the_environment(source, target, 
     assert done.returncode == 0, done.stderr
     assert f"{archive}: revision {code_head()}" in done.stdout
 
-    done = _flask({**key, "DATABASE_URL": target["url"], "GIS_MEDIA_DIR": str(target["media"])},
+    # Tiles and downloads cached from the data before the restore must not outlive it:
+    # the restored data may reach the same data version with other content.
+    caches = {"GIS_TILE_CACHE_DIR": tmp_path / "tiles",
+              "GIS_DOWNLOAD_CACHE_DIR": tmp_path / "downloads"}
+    for folder in caches.values():
+        (folder / "v1").mkdir(parents=True)
+        (folder / "v1" / "stale.bin").write_bytes(b"old")
+    done = _flask({**key, "DATABASE_URL": target["url"], "GIS_MEDIA_DIR": str(target["media"]),
+                   **{k: str(v) for k, v in caches.items()}},
                   "restore", str(archive), "--lang", "vi")
     assert done.returncode == 0, done.stderr
+    assert not any(folder.exists() for folder in caches.values())
     assert _snapshot(target["url"]) == _snapshot(source["url"])
     assert _files(target["media"]) == _files(source["media"])
 
