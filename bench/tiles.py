@@ -26,7 +26,6 @@ import argparse
 import math
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,9 @@ from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from geojson_bbox import AREA, PGBENCH, WRK_SCRIPT, free_port  # noqa: E402
 
 from gis_app.clock import today_in_vietnam
 from gis_app.config import private_cluster_url
@@ -49,8 +51,6 @@ from gis_app.services import demo, migrations, tiles
 from layers import get_layer
 
 DATABASE = "heritage_bench_tiles"
-AREA = (105.86, 20.74, 106.02, 20.93)  # Khoái Châu, roughly
-PGBENCH = Path("/usr/lib/postgresql/15/bin/pgbench")
 VIEW_PX = (1280, 800)
 VIEWS = {"district (z12)": 12, "commune (z15)": 15}
 BROWSER_CONNECTIONS = 6
@@ -114,12 +114,6 @@ def view_box(center: tuple[float, float], z: int, pad: float = 0.0):
     return (west, south, east, north)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_app(url: str, cache_dir: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", GIS_RATE_LIMITS="0",
@@ -143,21 +137,6 @@ def start_app(url: str, cache_dir: str) -> tuple[subprocess.Popen, str]:
 def stop_app(proc: subprocess.Popen) -> None:
     proc.terminate()
     proc.wait(15)
-
-
-WRK_SCRIPT = """
-local paths = {%s}
-local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", paths[(i %% #paths) + 1])
-end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %%d %%d %%d %%f %%f\\n", summary.requests,
-    summary.errors.status + summary.errors.read + summary.errors.timeout,
-    summary.duration, latency:percentile(50), latency:percentile(95)))
-end
-"""
 
 
 def wrk(base: str, paths: list[str], concurrency: int) -> tuple[float, float, float]:

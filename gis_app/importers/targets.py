@@ -344,6 +344,28 @@ def load_statements(target: Target, mapped: list[str]) -> list[tuple[str, str]]:
     raise KeyError(target.layer)
 
 
+def _register_identifiers(kind: str) -> list[tuple[str, str]]:
+    """The statements that give new records of `kind` ('site', 'intangible') their
+    heritage identifiers: new ones from the kind's sequence, in file order, for rows
+    without one (mint_heritage_identifier registers them; migration 0006), and the
+    well-formed identifiers the file gives that are not yet in the register. `kind`
+    comes from this module, never from a file."""
+    return [
+        ("", f"""
+            UPDATE import_stage st SET heritage_id = n.id
+              FROM (SELECT row_no, mint_heritage_identifier('{kind}', :source) AS id
+                      FROM (SELECT row_no FROM import_stage
+                             WHERE heritage_id IS NULL AND target_id IS NULL
+                             ORDER BY row_no OFFSET 0) todo) n
+             WHERE st.row_no = n.row_no"""),
+        ("", f"""
+            INSERT INTO heritage_identifiers (id, kind, note)
+            SELECT st.heritage_id, '{kind}', :source FROM import_stage st
+             WHERE st.target_id IS NULL
+            ON CONFLICT (id) DO NOTHING"""),
+    ]
+
+
 def _site_statements(mapped: list[str]) -> list[tuple[str, str]]:
     cols = [c for c in mapped if c not in ("heritage_id", "survey_code")] + ["geom"]
     sets = {c: f"st.{c}" for c in cols}
@@ -359,21 +381,7 @@ def _site_statements(mapped: list[str]) -> list[tuple[str, str]]:
     insert_vals = [f"st.{c}" for c in new_cols] + list(defaults.values()) + [":source",
                                                                               "'draft'"]
     return [
-        # New relics without an identifier get new ones from the relic sequence, in file
-        # order (mint_heritage_identifier registers them; migration 0006).
-        ("", """
-            UPDATE import_stage st SET heritage_id = n.id
-              FROM (SELECT row_no, mint_heritage_identifier('site', :source) AS id
-                      FROM (SELECT row_no FROM import_stage
-                             WHERE heritage_id IS NULL AND target_id IS NULL
-                             ORDER BY row_no OFFSET 0) todo) n
-             WHERE st.row_no = n.row_no"""),
-        # Well-formed identifiers given by the file and not yet in the register.
-        ("", """
-            INSERT INTO heritage_identifiers (id, kind, note)
-            SELECT st.heritage_id, 'site', :source FROM import_stage st
-             WHERE st.target_id IS NULL
-            ON CONFLICT (id) DO NOTHING"""),
+        *_register_identifiers("site"),
         ("updated", f"""
             UPDATE sites s SET {assign}, updated_at = now()
               FROM import_stage st
@@ -712,18 +720,7 @@ def _intangible_statements(mapped: list[str]) -> list[tuple[str, str]]:
     event["duration_days"] = ("coalesce(st.duration_days, 1)" if "duration_days" in mapped
                               else "e.duration_days")
     return [
-        ("", """
-            UPDATE import_stage st SET heritage_id = n.id
-              FROM (SELECT row_no, mint_heritage_identifier('intangible', :source) AS id
-                      FROM (SELECT row_no FROM import_stage
-                             WHERE heritage_id IS NULL AND target_id IS NULL
-                             ORDER BY row_no OFFSET 0) todo) n
-             WHERE st.row_no = n.row_no"""),
-        ("", """
-            INSERT INTO heritage_identifiers (id, kind, note)
-            SELECT st.heritage_id, 'intangible', :source FROM import_stage st
-             WHERE st.target_id IS NULL
-            ON CONFLICT (id) DO NOTHING"""),
+        *_register_identifiers("intangible"),
         ("updated", f"""
             UPDATE intangible_heritage i SET {assign}
               FROM import_stage st WHERE i.id = st.target_id AND {changed}"""),
