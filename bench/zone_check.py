@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from geojson_bbox import AREA, PGBENCH, load_average, populate, sh, start_app
+from geojson_bbox import AREA, PGBENCH, free_port, load_average, populate, sh, start_app
 
 from gis_app.clock import today_in_vietnam
 from gis_app.config import private_cluster_url
@@ -163,6 +163,26 @@ def _wrk(url: str, lua: str, concurrency: int,
     if int(errors):
         raise SystemExit(f"wrk saw {errors} failed requests:\n{out}")
     return int(count) / (int(duration_us) / 1e6), float(p50) / 1000, float(p95) / 1000
+
+
+def start_bare(*gunicorn_args: str) -> tuple[subprocess.Popen, str]:
+    """gunicorn with the app's settings serving bench/bare_wsgi.py (no Flask, no
+    database): the ceiling of any Python answer on this machine."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", "gunicorn.conf.py",
+         "--access-logfile", "/dev/null", *gunicorn_args, "--pythonpath", "bench",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "bare_wsgi:app"],
+        cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            requests.get(base, timeout=10)
+            return proc, base
+        except requests.RequestException:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn with bench/bare_wsgi.py did not start")
 
 
 def wrk_get(base: str, path: str, concurrency: int,
@@ -415,6 +435,14 @@ def main() -> None:
         proc.terminate()
         proc.wait(30)
 
+    proc, base = start_bare(*args.gunicorn.split())
+    try:
+        bare = wrk(base, bodies, args.concurrency, min(5, args.duration))
+        print_single("bare WSGI", bare, flush=True, unit="req/s")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
     bulk_rows = None
     if args.bulk:
         polys = parcels(2, args.bulk)
@@ -438,6 +466,9 @@ def main() -> None:
     print_single("HTTP ceiling", ceiling, unit="req/s")
     print("    (wrk GET /api/openapi.json: gunicorn + Flask with no database, the most "
           "any endpoint gets here)")
+    print_single("bare WSGI", bare, unit="req/s")
+    print("    (wrk POSTs the same bodies to bench/bare_wsgi.py under the same gunicorn "
+          "settings: no framework, no database, the most any Python answer gets here)")
     print_single("app (wrk)", app)
     print_single("SQL (pgbench)", floor)
     print_single("SQL no zone", miss)
@@ -446,6 +477,8 @@ def main() -> None:
     met = "met" if share >= TARGET_SQL_SHARE else "NOT met"
     print(f"  app / SQL checks/s: {share:.2f} (goal >= {TARGET_SQL_SHARE:.2f}: {met}); "
           f"p95 ratio {app[2] / floor[2]:.2f}")
+    print(f"  bare WSGI / SQL: {bare[0] / floor[0]:.2f} (a Python answer that did no work "
+          f"at all); app / bare WSGI: {app[0] / bare[0]:.2f}")
     print(f"  {app_load} while the app ran, {floor_load} while pgbench ran; "
           f"end: {load_average()}")
     met = "met" if app[0] >= TARGET_CHECKS_PER_S else "NOT met"
