@@ -68,6 +68,13 @@ def tourist_config(*, api: str, nearby: str) -> dict[str, Any]:
     }
 
 
+def _map_text() -> dict[str, str]:
+    """Texts of static/js/heritage-map.js in the request's language ({shown}, {total}
+    and {items} are filled in by the script)."""
+    # A layer's answer holds fewer features than match the view (the layer's `limit`).
+    return {"capped": _("Showing {shown} of {total} {items} — zoom in to see them all")}
+
+
 class LocalMap(folium.Map):
     """folium.Map whose Leaflet comes from the app, not a CDN."""
 
@@ -100,6 +107,7 @@ def layer_config(layer: Layer, lang: str) -> dict[str, Any]:
         "visible": layer.visible,
         "min_zoom": layer.min_zoom,
         "limit": layer.limit,
+        "items": layer.text(layer.items, lang) or layer.text(layer.title, lang).lower(),
         "style": layer.style,
         "style_by": layer.style_by,
         "legend": [{"label": layer.text(e.label, lang), "style": e.style}
@@ -168,7 +176,7 @@ def build_map(*, center: tuple[float, float] | None = None, zoom: int | None = N
         header.add_child(JavascriptLink(_static("js/heritage-map.js")), name="heritage_map")
     config: dict[str, Any] = {
         "lang": lang, "api_base": api_base, "tile_url": tile_url,
-        "tile_attribution": tile_attribution, "i18n": UI_TEXT[lang],
+        "tile_attribution": tile_attribution, "i18n": {**UI_TEXT[lang], **_map_text()},
         "fit_bounds": fit_bounds,
         "layers": [layer_config(layer, lang) for layer in layers]}
     if as_of is not None:
@@ -177,7 +185,7 @@ def build_map(*, center: tuple[float, float] | None = None, zoom: int | None = N
                 shown["params"] = {"as_of": as_of.isoformat()}
     if tourist is not None:
         config["tourist"] = tourist
-        config["i18n"] = {**UI_TEXT[lang], "cluster": tourist["i18n"]["cluster"]}
+        config["i18n"] = {**config["i18n"], "cluster": tourist["i18n"]["cluster"]}
         for layer in config["layers"]:
             if layer["name"] == "sites":
                 layer.update(cluster=True, url=tourist["api"], marker=SITE_MARKER, legend=[
