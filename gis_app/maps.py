@@ -27,6 +27,8 @@ from gis_app.i18n import current_lang
 from layers import Layer, all_layers
 from layers.sites import MARKER as SITE_MARKER
 
+# Relics listed for a search or filter on the home page (the map shows them all).
+RESULT_LIMIT = 50
 FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*user-scalable=no"\s*/>')
 
 UI_TEXT = {
@@ -45,7 +47,7 @@ def tourist_config(*, api: str, nearby: str) -> dict[str, Any]:
     static/js/tourist-map.js in the request's language ({n}, {name}, {credit} are
     filled in by the script)."""
     return {
-        "api": api, "nearby": nearby, "result_limit": 50, "nearby_limit": 5,
+        "api": api, "nearby": nearby, "result_limit": RESULT_LIMIT, "nearby_limit": 5,
         "i18n": {
             "type": _("Type"), "rank": _("Rank"), "opening_hours": _("Opening hours"),
             "distance": _("Distance"), "straight_line": _("straight line"),
@@ -54,6 +56,7 @@ def tourist_config(*, api: str, nearby: str) -> dict[str, Any]:
             "open_site_page": _("Open the relic's page"),
             "photo_of": _("Photo of {name}"), "photo_credit": _("Photo: {credit}"),
             "results": _("Results"), "found": _("{n} relics found"),
+            "found_capped": _("{total} relics found; the first {shown} are listed"),
             "none_found": _("No relic matches. Try another spelling or fewer filters."),
             "searching": _("Searching…"),
             "load_error": _("The relics could not be loaded. Please try again."),

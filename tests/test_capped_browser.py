@@ -136,3 +136,19 @@ def test_a_relic_page_map_says_when_its_zones_are_cut(page, page_watch, serve_wi
     expect(notice).to_have_text(f"Đang hiện 1 trên {in_box} khu vực bảo vệ — phóng to để "
                                 "xem hết")
     assert page_watch.console_errors == [] and page_watch.off_host == []
+
+
+def test_a_search_listing_fewer_relics_than_found_says_how_many(page, serve_with_limits,
+                                                                database_url, monkeypatch):
+    from gis_app import maps
+
+    historical = _scalar(database_url, "SELECT count(*) FROM sites WHERE status = "
+                                       "'published' AND NOT sensitive "
+                                       "AND 'historical' = ANY(types)")
+    assert historical > 2
+    monkeypatch.setattr(maps, "RESULT_LIMIT", 2)
+    base = serve_with_limits()
+    page.goto(base + "/?type=historical")
+    expect(page.locator("#explore-status")).to_have_text(
+        f"Tìm thấy {historical} di tích; danh sách hiện 2 di tích đầu tiên", timeout=30000)
+    assert page.locator("#explore-results li").count() == 2

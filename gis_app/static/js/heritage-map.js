@@ -725,5 +725,6 @@
   };
 
   HeritageMap.el = el;  // shared with tourist-map.js
+  HeritageMap.formatCount = formatCount;
   window.HeritageMap = HeritageMap;
 })();
