@@ -239,7 +239,8 @@ def layer_geojson(db: Session, layer: Layer, bbox: BBox | None, page: Page,
     """One page of the layer's features intersecting `bbox` (EPSG:4326) as GeoJSON text.
 
     `role` is the acting user's role (None = public): the public sees only published,
-    non-sensitive records. `next_href` is put in the `next` link when the page is full.
+    non-sensitive records. `next_href` is put in the `next` link when more features
+    match than the page holds (the answer then carries `numberMatched`).
     `as_of`: the layer as it stood at the end of that day in Vietnam (see `check_as_of`:
     raises PermissionDenied / InputError).
     """
