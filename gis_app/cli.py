@@ -831,8 +831,8 @@ def restore_command(archive: Path, database_url: str | None, media_dir: Path | N
     click.echo(f"restored revision {done.revision}: {done.tables} tables, {done.rows} rows "
                f"(counts match the manifest), {done.files} media files")
     if database_url is None:
-        # The answers cached on disk (tiles, downloads) are keyed by the data version, a
-        # number the restored data may share with newer data: they go.
+        # The answers cached on disk (tiles, downloads) are keyed by the data stamp, so
+        # none built from the data before would be served; they go to free the space.
         for key in ("TILE_CACHE_DIR", "DOWNLOAD_CACHE_DIR"):
             folder = current_app.config.get(key)
             if folder and Path(folder).is_dir():

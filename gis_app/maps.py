@@ -27,6 +27,8 @@ from gis_app.i18n import current_lang
 from layers import Layer, all_layers
 from layers.sites import MARKER as SITE_MARKER
 
+# Relics listed for a search or filter on the home page (the map shows them all).
+RESULT_LIMIT = 50
 FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*user-scalable=no"\s*/>')
 
 UI_TEXT = {
@@ -45,7 +47,7 @@ def tourist_config(*, api: str, nearby: str) -> dict[str, Any]:
     static/js/tourist-map.js in the request's language ({n}, {name}, {credit} are
     filled in by the script)."""
     return {
-        "api": api, "nearby": nearby, "result_limit": 50, "nearby_limit": 5,
+        "api": api, "nearby": nearby, "result_limit": RESULT_LIMIT, "nearby_limit": 5,
         "i18n": {
             "type": _("Type"), "rank": _("Rank"), "opening_hours": _("Opening hours"),
             "distance": _("Distance"), "straight_line": _("straight line"),
@@ -54,6 +56,7 @@ def tourist_config(*, api: str, nearby: str) -> dict[str, Any]:
             "open_site_page": _("Open the relic's page"),
             "photo_of": _("Photo of {name}"), "photo_credit": _("Photo: {credit}"),
             "results": _("Results"), "found": _("{n} relics found"),
+            "found_capped": _("{total} relics found; the first {shown} are listed"),
             "none_found": _("No relic matches. Try another spelling or fewer filters."),
             "searching": _("Searching…"),
             "load_error": _("The relics could not be loaded. Please try again."),
@@ -66,6 +69,13 @@ def tourist_config(*, api: str, nearby: str) -> dict[str, Any]:
             "cluster": _("{n} relics: zoom in"),
         },
     }
+
+
+def _map_text() -> dict[str, str]:
+    """Texts of static/js/heritage-map.js in the request's language ({shown}, {total}
+    and {items} are filled in by the script)."""
+    # A layer's answer holds fewer features than match the view (the layer's `limit`).
+    return {"capped": _("Showing {shown} of {total} {items} — zoom in to see them all")}
 
 
 class LocalMap(folium.Map):
@@ -100,6 +110,7 @@ def layer_config(layer: Layer, lang: str) -> dict[str, Any]:
         "visible": layer.visible,
         "min_zoom": layer.min_zoom,
         "limit": layer.limit,
+        "items": layer.text(layer.items, lang) or layer.text(layer.title, lang).lower(),
         "style": layer.style,
         "style_by": layer.style_by,
         "legend": [{"label": layer.text(e.label, lang), "style": e.style}
@@ -168,7 +179,7 @@ def build_map(*, center: tuple[float, float] | None = None, zoom: int | None = N
         header.add_child(JavascriptLink(_static("js/heritage-map.js")), name="heritage_map")
     config: dict[str, Any] = {
         "lang": lang, "api_base": api_base, "tile_url": tile_url,
-        "tile_attribution": tile_attribution, "i18n": UI_TEXT[lang],
+        "tile_attribution": tile_attribution, "i18n": {**UI_TEXT[lang], **_map_text()},
         "fit_bounds": fit_bounds,
         "layers": [layer_config(layer, lang) for layer in layers]}
     if as_of is not None:
@@ -177,7 +188,7 @@ def build_map(*, center: tuple[float, float] | None = None, zoom: int | None = N
                 shown["params"] = {"as_of": as_of.isoformat()}
     if tourist is not None:
         config["tourist"] = tourist
-        config["i18n"] = {**UI_TEXT[lang], "cluster": tourist["i18n"]["cluster"]}
+        config["i18n"] = {**config["i18n"], "cluster": tourist["i18n"]["cluster"]}
         for layer in config["layers"]:
             if layer["name"] == "sites":
                 layer.update(cluster=True, url=tourist["api"], marker=SITE_MARKER, legend=[

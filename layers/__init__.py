@@ -116,7 +116,10 @@ class Layer:
     order: int = 100  # drawing order, low first
     visible: bool = True
     basemap: bool = False
-    limit: int = 5000
+    limit: int = 5000  # features per answer; the map says when a view holds more
+    # What the features are, plural, as a count names them ("Showing 5,000 of 12,345
+    # relics"); the title, lower-cased, when not given.
+    items: Text = field(default_factory=dict)
     description: Text = field(default_factory=dict)
     as_of_source: str | None = None  # the rows as they stood on a past day (see above)
     # JSON Schema type of each property that is not text: "date", "array" (of text),

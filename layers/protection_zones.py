@@ -23,6 +23,7 @@ ZONE_COLUMNS = """z.id, z.geom, z.zone, z.decision_no, z.decision_date, z.valid_
 LAYER = Layer(
     name="protection_zones",
     title={"vi": "Khu vực bảo vệ di tích", "en": "Protection zones"},
+    items={"vi": "khu vực bảo vệ", "en": "protection zones"},
     description={"vi": "Khu vực bảo vệ I, II và vùng đệm của di tích, đang có hiệu lực "
                        "(Luật Di sản văn hóa)",
                  "en": "Relic protection zones I and II and buffer zones in force (Law on "

@@ -10,6 +10,7 @@ from layers import (
 LAYER = Layer(
     name="sites",
     title={"vi": "Di tích", "en": "Relics"},
+    items={"vi": "di tích", "en": "relics"},
     description={"vi": "Di tích lịch sử – văn hóa đã xếp hạng hoặc kiểm kê",
                  "en": "Ranked or inventoried historical-cultural relics"},
     geometry_type="Point",

@@ -8,6 +8,7 @@ import json
 import random
 import re
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 from flask import url_for
@@ -104,14 +105,18 @@ def generated(db: Session) -> list[dict]:
 def _reference(app, db: Session, lang: str, flt: explore.SiteFilter, role: str | None = None,
                near: tuple[float, float] | None = None) -> dict:
     """The GeoJSON as built row by row in Python (`feature_collection`)."""
+    matched = None
     with app.test_request_context(f"/?lang={lang}"):
         if near is None:
             rows = explore.find_sites(db, flt, role)
+            # Every relic the filter selects, as rows (not a count): beyond the limit,
+            # the answer must say how many there are.
+            matched = len(explore.find_sites(db, replace(flt, limit=10**6), role))
         else:
             rows = explore.nearby_sites(db, *near, flt, role, limit=flt.limit)
         body = explore.feature_collection(
             rows, lang, lambda h: url_for("public.site_page", heritage_id=h),
-            lambda uri: url_for("media.file", name=uri))
+            lambda uri: url_for("media.file", name=uri), matched)
     return json.loads(json.dumps(body))
 
 

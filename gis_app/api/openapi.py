@@ -39,6 +39,23 @@ ZONE_CHECK = {"type": "object", "properties": {
                      "description": "latest revision id when the answer was computed"},
 }}
 
+# A page of features: `numberMatched` only on a capped answer (see the descriptions).
+FEATURE_COLLECTION = {"type": "object", "required": ["type", "features", "numberReturned"],
+                      "properties": {
+    "type": {"type": "string", "enum": ["FeatureCollection"]},
+    "features": {"type": "array", "items": {"type": "object"}},
+    "numberReturned": {"type": "integer", "minimum": 0,
+                       "description": "features in this answer"},
+    "numberMatched": {"type": "integer", "minimum": 1,
+                      "description": "present only when the answer is capped (more features "
+                                     "match than it returns): how many match the query in "
+                                     "all (every page). Absent: the answer ends with the "
+                                     "last match. A map shows \"5,000 of 12,345\" with it."},
+    "links": {"type": "array", "items": {"type": "object"}}}}
+CAPPED = ("When more features match than `limit` (default: the layer's own limit, 5,000), "
+          "the answer holds the first `limit` and says so with `numberMatched` (all matches) "
+          "beside `numberReturned`; an answer holding every match has no `numberMatched`.")
+
 
 SITE_FILTERS: list[dict[str, Any]] = [
     {"name": "q", "in": "query", "description": "name, without regard to diacritics",
@@ -71,6 +88,8 @@ def document(max_limit: int = 10_000) -> dict[str, Any]:
                 "responses": {"200": {"description": "layer list"}}}},
             "/api/layers/{name}.geojson": {"get": {
                 "summary": "Features of a layer in a bbox (RFC 7946 GeoJSON)",
+                "description": CAPPED + " A capped answer also has a `next` link to the "
+                                        "following page (same query, `offset` moved on).",
                 "parameters": [
                     {"name": "name", "in": "path", "required": True,
                      "schema": {"type": "string", "enum": layer_names}},
@@ -89,10 +108,12 @@ def document(max_limit: int = 10_000) -> dict[str, Any]:
                      "description": "the ETag of a copy the client holds (public answers): "
                                     "304 while the data has not changed since",
                      "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "FeatureCollection with a next link; "
-                                                     "a property without a value is left out; "
-                                                     "public answers carry an ETag",
-                                      "content": {"application/geo+json": {}}},
+                "responses": {"200": {"description": "FeatureCollection, with a next link "
+                                                     "when capped; a property without a value "
+                                                     "is left out; public answers carry an "
+                                                     "ETag",
+                                      "content": {"application/geo+json": {
+                                          "schema": FEATURE_COLLECTION}}},
                               "304": {"description": "the client's copy (If-None-Match) is "
                                                      "still the current answer"},
                               "400": bad, "403": bad, "404": bad}}},
@@ -107,13 +128,15 @@ def document(max_limit: int = 10_000) -> dict[str, Any]:
                 "summary": "Relics for the tourists' map with their cards (name, type, rank, "
                            "short description, opening hours, photo, directions), filtered; "
                            "filters combine",
+                "description": CAPPED.replace("the layer's own limit, 5,000", "1,000"),
                 "parameters": SITE_FILTERS + [
                     {"name": "bbox", "in": "query", "schema": {"type": "string"}},
                     {"name": "limit", "in": "query",
                      "schema": {"type": "integer", "minimum": 1, "maximum": max_limit}}],
                 "responses": {"200": {"description": "FeatureCollection, search matches "
                                                      "first when q is given, else by name",
-                                      "content": {"application/geo+json": {}}},
+                                      "content": {"application/geo+json": {
+                                          "schema": FEATURE_COLLECTION}}},
                               "400": bad}}},
             "/api/sites/nearby": {"get": {
                 "summary": "The relics nearest a position, with `distance_m`: straight-line "

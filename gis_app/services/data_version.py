@@ -12,6 +12,8 @@ bounded (minutes) where that matters.
 """
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -34,3 +36,19 @@ def stamp(db: Session | Connection) -> str:
     after newer work), so a cache on disk keyed by it outlives such changes safely."""
     row = db.execute(text(STAMP_SQL)).first()
     return "0" if row is None else f"{row[0]}@{row[1].isoformat()}"
+
+
+def stamp_key(db: Session | Connection) -> str:
+    """`stamp` as a short token for file names, URLs and ETags, e.g. "1234-9f86d081884c":
+    the version, then 12 hex digits of a hash of the stamp. Disk caches (tiles,
+    downloads) are keyed by it, so a database restored or recreated elsewhere never
+    serves files built from other data that reached the same version number."""
+    return key_of(stamp(db))
+
+
+def key_of(stamp_text: str) -> str:
+    """The `stamp_key` of a stamp ("0" for an empty register)."""
+    version = stamp_text.split("@", 1)[0]
+    if version == stamp_text:
+        return version
+    return f"{version}-{hashlib.sha256(stamp_text.encode()).hexdigest()[:12]}"

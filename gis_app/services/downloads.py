@@ -4,8 +4,10 @@ files (GeoJSON, GeoPackage, zipped Shapefile, CSV, KML), in WGS 84 or VN-2000 TM
 What is published comes from each layer's one declaration in `layers/` and the public
 rule of `services.features` (published, non-sensitive records only): adding a layer adds
 its downloads. The files are written by GDAL (pyogrio) from one query per layer and
-prepared once per data version (`services.data_version`): the first request after a
-change builds the file into `DOWNLOAD_CACHE_DIR/v<version>/` (a lock file made with
+prepared once per data state (`services.data_version.stamp_key`: the version and the
+time of its revision, so a database restored or recreated with the same version number
+never gets another's files): the first request after a change builds the file into
+`DOWNLOAD_CACHE_DIR/v<key>/` (a lock file made with
 O_EXCL keeps other workers from building the same file at once; they wait for it), every
 later request is served from disk. Older versions are removed once they have gone
 unused for a while.
@@ -528,6 +530,7 @@ def build(db: Session, download: Download, folder: Path, meta: Metadata) -> Path
 class Prepared:
     path: Path
     version: int
+    key: str  # data_version.stamp_key of the data the file was built from
     size: int
 
     @property
@@ -541,18 +544,27 @@ class Prepared:
 COMPRESSED_SUFFIXES = (".geojson", ".csv")
 
 
-def data_state(db: Session) -> tuple[int, date]:
-    """(data version, the day in Vietnam of the newest change) of the register."""
-    version = data_version.current(db)
-    changed = db.execute(text("SELECT changed_at FROM revisions WHERE id = :v"),
-                         {"v": version}).scalar()
-    day = changed.astimezone(VIETNAM_TIME).date() if changed is not None \
-        else today_in_vietnam()
-    return version, day
+@dataclass(frozen=True)
+class DataState:
+    version: int  # data_version.current
+    key: str  # data_version.stamp_key: what the cache is keyed by
+    day: date  # the day in Vietnam of the newest change
 
 
-def cached_path(cache_dir: Path, version: int, download: Download) -> Path:
-    return cache_dir / f"v{version}" / download.cache_name
+def data_state(db: Session) -> DataState:
+    """The register's data version, its stamp's key and the day of its newest change,
+    from one read of the newest revision."""
+    row = db.execute(text(data_version.STAMP_SQL)).first()
+    if row is None:
+        return DataState(0, data_version.key_of("0"), today_in_vietnam())
+    version, changed = int(row[0]), row[1]
+    return DataState(version, data_version.key_of(f"{version}@{changed.isoformat()}"),
+                     changed.astimezone(VIETNAM_TIME).date())
+
+
+def cached_path(cache_dir: Path, key: str, download: Download) -> Path:
+    """Where `download` built at the data state `key` is kept."""
+    return cache_dir / f"v{key}" / download.cache_name
 
 
 def prepare(db: Session, cache_dir: Path, download: Download, *, licence: str,
@@ -564,10 +576,11 @@ def prepare(db: Session, cache_dir: Path, download: Download, *, licence: str,
     (DownloadBusy after LOCK_WAIT seconds). Older versions unused for KEEP_OLD_VERSIONS
     seconds are removed after a build.
     """
-    version, day = data_state(db)
-    path = cached_path(cache_dir, version, download)
+    state = data_state(db)
+    version, key = state.version, state.key
+    path = cached_path(cache_dir, key, download)
     if path.exists():
-        return Prepared(path, version, path.stat().st_size)
+        return Prepared(path, version, key, path.stat().st_size)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = path.with_name(path.name + ".lock")
     deadline = time.monotonic() + LOCK_WAIT
@@ -577,7 +590,7 @@ def prepare(db: Session, cache_dir: Path, download: Download, *, licence: str,
             break
         except FileExistsError:
             if path.exists():
-                return Prepared(path, version, path.stat().st_size)
+                return Prepared(path, version, key, path.stat().st_size)
             try:
                 if time.time() - lock.stat().st_mtime > STALE_LOCK:
                     lock.unlink(missing_ok=True)  # left by a worker that died
@@ -592,11 +605,11 @@ def prepare(db: Session, cache_dir: Path, download: Download, *, licence: str,
             time.sleep(0.25)
     try:
         if path.exists():  # finished by another worker between our check and the lock
-            return Prepared(path, version, path.stat().st_size)
+            return Prepared(path, version, key, path.stat().st_size)
         started = time.monotonic()
         work = Path(tempfile.mkdtemp(dir=path.parent, prefix=".build-"))
         try:
-            meta = Metadata(licence, licence_url, attribution, version, day)
+            meta = Metadata(licence, licence_url, attribution, version, state.day)
             built = build(db, download, work, meta)
             if download.suffix in COMPRESSED_SUFFIXES:
                 packed = work / "packed.gz"
@@ -612,14 +625,15 @@ def prepare(db: Session, cache_dir: Path, download: Download, *, licence: str,
     finally:
         os.close(fd)
         lock.unlink(missing_ok=True)
-    remove_old_versions(cache_dir, version)
-    return Prepared(path, version, path.stat().st_size)
+    remove_old_versions(cache_dir, key)
+    return Prepared(path, version, key, path.stat().st_size)
 
 
-def remove_old_versions(cache_dir: Path, current: int,
+def remove_old_versions(cache_dir: Path, current: str,
                         keep_seconds: float = KEEP_OLD_VERSIONS) -> list[Path]:
-    """Remove the folders of versions other than `current` untouched for `keep_seconds`
-    (a request may still be building or sending one); the folders removed."""
+    """Remove the folders of data states other than `current` (a stamp key) untouched
+    for `keep_seconds` (a request may still be building or sending one); the folders
+    removed."""
     removed = []
     now = time.time()
     for folder in cache_dir.glob("v*"):
@@ -683,10 +697,10 @@ def catalogue(db: Session, cache_dir: Path, *, licence: str, licence_url: str,
               attribution: str) -> Catalogue:
     """Every layer as the public sees it (count, extent) with its files, and the whole
     dataset's; a file's size is known once it has been prepared at this version."""
-    version, day = data_state(db)
+    state = data_state(db)
 
     def size(download: Download) -> int | None:
-        path = cached_path(cache_dir, version, download)
+        path = cached_path(cache_dir, state.key, download)
         return path.stat().st_size if path.exists() else None
 
     entries = []
@@ -695,7 +709,8 @@ def catalogue(db: Session, cache_dir: Path, *, licence: str, licence_url: str,
         files = [(d, size(d)) for d in every_download() if d.layer == layer.name]
         entries.append(LayerEntry(layer, item["count"], item["bbox"], files))
     whole = [(d, size(d)) for d in every_download() if d.layer is None]
-    return Catalogue(version, day, entries, whole, licence, licence_url, attribution)
+    return Catalogue(state.version, state.day, entries, whole, licence, licence_url,
+                     attribution)
 
 
 def dcat_catalog(cat: Catalogue, base_url: str, ogc_url: str) -> dict[str, Any]:

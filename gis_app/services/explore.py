@@ -220,11 +220,9 @@ def _conditions(db: Session, flt: SiteFilter, role: str | None) -> tuple[list[st
     return where, params
 
 
-def _rows_sql(db: Session, flt: SiteFilter, role: str | None,
-              near: tuple[float, float] | None = None,
-              limit: int | None = None) -> tuple[str, dict[str, Any]]:
-    """The statement selecting the rows of `find_sites` (or, with `near` = (lat, lon),
-    of `nearby_sites`) and its parameters."""
+def _selection(db: Session, flt: SiteFilter, role: str | None) -> tuple[str, str, dict]:
+    """The WHERE condition over `s` of the relics `flt` selects, their order (search
+    matches first when there is a query, else by name) and the parameters of both."""
     where, params = _conditions(db, flt, role)
     order = "lower(f_unaccent(s.name_vi)), s.heritage_id"
     if flt.query:
@@ -232,6 +230,15 @@ def _rows_sql(db: Session, flt: SiteFilter, role: str | None,
         where.append("s.heritage_id = ANY(:hits)")
         params["hits"] = hits
         order = f"array_position(CAST(:hits AS text[]), s.heritage_id::text), {order}"
+    return " AND ".join(where) or "TRUE", order, params
+
+
+def _rows_sql(db: Session, flt: SiteFilter, role: str | None,
+              near: tuple[float, float] | None = None,
+              limit: int | None = None) -> tuple[str, dict[str, Any], str]:
+    """The statement selecting the rows of `find_sites` (or, with `near` = (lat, lon),
+    of `nearby_sites`), its parameters and its WHERE condition (over `s`)."""
+    where, order, params = _selection(db, flt, role)
     columns = SITE_COLUMNS
     if near is not None:
         columns += """,
@@ -243,16 +250,16 @@ def _rows_sql(db: Session, flt: SiteFilter, role: str | None,
     sql = f"""
         SELECT {columns}
           FROM sites s {PHOTO_JOIN}
-         WHERE {" AND ".join(where) or "TRUE"}
+         WHERE {where}
          ORDER BY {order}
          LIMIT :limit"""
-    return sql, params
+    return sql, params, where
 
 
 def find_sites(db: Session, flt: SiteFilter, role: str | None = None) -> list[dict[str, Any]]:
     """Relics matching every part of the filter: by search score when there is a
     query (exact name matches first), else by name."""
-    sql, params = _rows_sql(db, flt, role)
+    sql, params, _ = _rows_sql(db, flt, role)
     return [dict(r) for r in db.execute(text(sql), params).mappings()]
 
 
@@ -260,7 +267,7 @@ def nearby_sites(db: Session, lat: float, lon: float, flt: SiteFilter,
                  role: str | None = None, limit: int = NEARBY_DEFAULT) -> list[dict[str, Any]]:
     """The `limit` relics nearest to (lat, lon) that match the filter, nearest first,
     with `distance_m`: the straight-line distance on the WGS 84 spheroid, in metres."""
-    sql, params = _rows_sql(db, flt, role, near=(lat, lon), limit=limit)
+    sql, params, _ = _rows_sql(db, flt, role, near=(lat, lon), limit=limit)
     return [dict(r) for r in db.execute(text(sql), params).mappings()]
 
 
@@ -389,10 +396,16 @@ def to_feature(row: Mapping[str, Any], lang: str, site_url: Callable[[str], str]
 
 
 def feature_collection(rows: list[dict[str, Any]], lang: str, site_url: Callable[[str], str],
-                       media_url: Callable[[str], str]) -> dict[str, Any]:
+                       media_url: Callable[[str], str],
+                       matched: int | None = None) -> dict[str, Any]:
+    """The FeatureCollection of `rows`; `matched` (every relic the filter selects) is
+    given only when the rows stop short of them, as `find_sites_geojson` does."""
     features = [to_feature(r, lang, site_url, media_url) for r in rows]
-    return {"type": "FeatureCollection", "features": features,
-            "numberReturned": len(features)}
+    out: dict[str, Any] = {"type": "FeatureCollection", "features": features,
+                           "numberReturned": len(features)}
+    if matched is not None and matched > len(features):
+        out["numberMatched"] = matched
+    return out
 
 
 # --- output built in PostGIS -------------------------------------------------------------
@@ -475,12 +488,24 @@ def _feature_sql(lang: str, with_distance: bool) -> str:
 
 
 def _collection(db: Session, rows_sql: str, params: dict[str, Any], lang: str,
-                site_prefix: str, media_prefix: str, with_distance: bool) -> str:
+                site_prefix: str, media_prefix: str, with_distance: bool,
+                cap: int | None = None, matched_sql: str | None = None) -> str:
+    """The FeatureCollection of the rows of `rows_sql`. With `cap`, `rows_sql` reads one
+    row more than `cap`: only `cap` are returned, and when the extra row exists the
+    answer is capped and carries `numberMatched` (`matched_sql`, run only then)."""
+    shown = "TRUE" if cap is None else "f.n <= :cap"
+    members = f"""'type', 'FeatureCollection',
+                 'features', coalesce(json_agg(f.feature ORDER BY f.n) FILTER (WHERE {shown}),
+                                      '[]'::json)"""
+    returned = f"'numberReturned', count(*) FILTER (WHERE {shown})"
+    body = f"json_build_object({members}, {returned})"
+    if cap is not None:
+        body = f"""CASE WHEN count(*) > :cap
+                   THEN json_build_object({members}, 'numberMatched', ({matched_sql}),
+                                          {returned})
+                   ELSE {body} END"""
     sql = f"""
-        SELECT json_build_object(
-                 'type', 'FeatureCollection',
-                 'features', coalesce(json_agg(f.feature ORDER BY f.n), '[]'::json),
-                 'numberReturned', count(*))::text
+        SELECT ({body})::text
           FROM (SELECT row_number() OVER () AS n, {_feature_sql(lang, with_distance)} AS feature
                   FROM (SELECT x.*, round(x.lat::text::numeric, 7)::float8 AS lat7,
                                round(x.lon::text::numeric, 7)::float8 AS lon7
@@ -489,6 +514,8 @@ def _collection(db: Session, rows_sql: str, params: dict[str, Any], lang: str,
               "type_labels": json.dumps(vocab.labels("relic_type", lang)),
               "rank_labels": json.dumps(vocab.labels("rank", lang)),
               "licence_labels": json.dumps(vocab.labels("licence", lang))}
+    if cap is not None:
+        params["cap"] = cap
     return db.execute(text(sql), params).scalar_one()
 
 
@@ -496,14 +523,18 @@ def find_sites_geojson(db: Session, flt: SiteFilter, role: str | None, lang: str
                        site_prefix: str, media_prefix: str) -> str:
     """`find_sites` as the text of a GeoJSON FeatureCollection with the cards in `lang`,
     built by PostGIS. `site_prefix` + heritage id is a relic page's URL, `media_prefix`
-    + a photo's path its URL (both as the app's routes build them)."""
-    sql, params = _rows_sql(db, flt, role)
-    return _collection(db, sql, params, lang, site_prefix, media_prefix, False)
+    + a photo's path its URL (both as the app's routes build them).
+
+    When more relics match than `flt.limit`, the answer says so: `numberMatched` counts
+    them all (counted only then: one row past the limit is read to know)."""
+    sql, params, where = _rows_sql(db, flt, role, limit=flt.limit + 1)
+    return _collection(db, sql, params, lang, site_prefix, media_prefix, False,
+                       cap=flt.limit, matched_sql=f"SELECT count(*) FROM sites s WHERE {where}")
 
 
 def nearby_sites_geojson(db: Session, lat: float, lon: float, flt: SiteFilter,
                          role: str | None, lang: str, limit: int = NEARBY_DEFAULT, *,
                          site_prefix: str, media_prefix: str) -> str:
     """`nearby_sites` as GeoJSON text built by PostGIS (see `find_sites_geojson`)."""
-    sql, params = _rows_sql(db, flt, role, near=(lat, lon), limit=limit)
+    sql, params, _ = _rows_sql(db, flt, role, near=(lat, lon), limit=limit)
     return _collection(db, sql, params, lang, site_prefix, media_prefix, True)

@@ -182,7 +182,7 @@ def _feature_sql(layer: Layer, where: str, source: str) -> str:
           FROM {source} AS src
          WHERE {where}
          ORDER BY src.{layer.id_column}
-         LIMIT :limit OFFSET :offset"""
+         LIMIT CAST(:limit AS bigint) + 1 OFFSET :offset"""
 
 
 BBOX_WHERE = ("src.{geom} && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326) "
@@ -192,23 +192,37 @@ BBOX_WHERE = ("src.{geom} && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326) "
 def geojson_sql(layer: Layer, bbox: BBox | None, role: str | None,
                 as_of: bool = False) -> str:
     """The SQL (bound parameters :minx.. :limit :offset :next, :today, and
-    :as_of_moment with `as_of`) for one page of features."""
-    where = [_visibility(layer, role)]
-    if bbox is not None:
-        where.append(BBOX_WHERE.format(geom=layer.geom_column))
-    inner = _feature_sql(layer, " AND ".join(where),
-                         layer.as_of_source if as_of and layer.as_of_source else layer.source)
+    :as_of_moment with `as_of`) for one page of features.
+
+    It reads one row past the page: when that row exists the answer is capped, and only
+    then are the matches counted (`numberMatched`, every match of the query, all pages)
+    and a `next` link given. An answer that holds the last match carries
+    `numberReturned` alone, so a client knows it has everything without a count.
+    """
+    where = " AND ".join(w for w in (
+        _visibility(layer, role),
+        BBOX_WHERE.format(geom=layer.geom_column) if bbox is not None else None) if w)
+    source = layer.as_of_source if as_of and layer.as_of_source else layer.source
+    inner = _feature_sql(layer, where, source)
+    # An uncorrelated subquery in a CASE branch: PostgreSQL runs it (an InitPlan) only
+    # when the branch is taken, i.e. only for a capped answer.
+    matched = f"(SELECT count(*) FROM {source} AS src WHERE {where})"
     return f"""
         SELECT '{{"type":"FeatureCollection","features":['
-               || coalesce(string_agg(f.feature, ',' ORDER BY f.fid), '')
-               || '],"numberReturned":' || count(*)
-               || ',"links":' || CASE WHEN count(*) = :limit
+               || coalesce(string_agg(f.feature, ',' ORDER BY f.fid)
+                             FILTER (WHERE f.n <= :limit), '')
+               || ']'
+               || CASE WHEN count(*) > :limit
+                    THEN ',"numberMatched":' || {matched} ELSE '' END
+               || ',"numberReturned":' || least(count(*), :limit)
+               || ',"links":' || CASE WHEN count(*) > :limit
                     THEN json_strip_nulls(json_build_array(json_build_object(
                            'rel', 'next', 'type', 'application/geo+json',
                            'href', CAST(:next AS text))))::text
                     ELSE '[]' END
                || '}}'
-          FROM ({inner}) AS f"""
+          FROM (SELECT p.*, row_number() OVER (ORDER BY p.fid) AS n
+                  FROM ({inner}) AS p) AS f"""
 
 
 @lru_cache(maxsize=256)
@@ -226,7 +240,8 @@ def layer_geojson(db: Session, layer: Layer, bbox: BBox | None, page: Page,
     """One page of the layer's features intersecting `bbox` (EPSG:4326) as GeoJSON text.
 
     `role` is the acting user's role (None = public): the public sees only published,
-    non-sensitive records. `next_href` is put in the `next` link when the page is full.
+    non-sensitive records. `next_href` is put in the `next` link when more features
+    match than the page holds (the answer then carries `numberMatched`).
     `as_of`: the layer as it stood at the end of that day in Vietnam (see `check_as_of`:
     raises PermissionDenied / InputError).
     """

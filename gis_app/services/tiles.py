@@ -12,7 +12,9 @@ zones, the commune code, the row id otherwise), as a string property: an MVT fea
 must be an unsigned integer. Dates are `YYYY-MM-DD` strings and lists are JSON text
 (`["historical"]`), as in the GeoJSON; NULL properties are left out.
 
-A rendered tile depends on the data version (`data_version.current`), on Vietnam's date
+A rendered tile depends on the data (`data_version.stamp_key`: the version and the time
+of its revision, so a database restored or recreated elsewhere with the same version
+number is told apart), on Vietnam's date
 (zones come into force on a day without any edit) and on the access class (the public,
 or district reviewers and admins): `tile_version` and `access_class` make the key of
 the ETag and of the disk cache (`TileCache`), shared by every gunicorn worker.
@@ -100,11 +102,11 @@ def access_class(role: str | None) -> str:
 
 
 def tile_version(db: Session, today: date | None = None) -> str:
-    """The version tiles are built at: the data version and Vietnam's date, e.g.
-    '5123.20261203'. Read it before rendering: a tile rendered just after a commit is
-    then newer than its key, never older."""
+    """The version tiles are built at: the data stamp's key and Vietnam's date, e.g.
+    '5123-9f86d081884c.20261203'. Read it before rendering: a tile rendered just after
+    a commit is then newer than its key, never older."""
     day = today or today_in_vietnam()
-    return f"{data_version.current(db)}.{day:%Y%m%d}"
+    return f"{data_version.stamp_key(db)}.{day:%Y%m%d}"
 
 
 def _property_sql(expr: str) -> str:

@@ -84,7 +84,7 @@ def dictionary_json(name: str) -> Response:
 def download(filename: str) -> Response:
     wanted = downloads.read_download(filename, request.args.get("crs"))
     session = get_session()
-    etag = f"{data_version.current(session)}-{wanted.cache_name}"
+    etag = f"{data_version.stamp_key(session)}-{wanted.cache_name}"
     gzip_ok = request.accept_encodings["gzip"] > 0
     for tag in (etag + ":gzip", etag) if gzip_ok else (etag,):
         if request.if_none_match.contains(tag):  # unchanged: nothing to prepare or send
@@ -96,7 +96,7 @@ def download(filename: str) -> Response:
     # session, not bounded like a visitor's queries (a 100k-feature layer reads longer).
     with database().session(read_only=public_read()) as build_session:
         prepared = downloads.prepare(build_session, _cache_dir(), wanted, **_licence())
-    etag = f"{prepared.version}-{wanted.cache_name}"
+    etag = f"{prepared.key}-{wanted.cache_name}"
     packed = prepared.gzip_path if gzip_ok else None
     response = send_file(packed or prepared.path, mimetype=wanted.media_type,
                          as_attachment=True, download_name=wanted.download_name,

@@ -17,6 +17,12 @@
  * `params` (e.g. {as_of: "2026-01-31"} on the officials' map) go with every request.
  * HeritageMap.cards[name] = function (props) -> Node replaces the layer's popup.
  *
+ * An answer cut at the layer's `limit` carries numberMatched (the API counts the matches
+ * only then): the map shows "Showing 5,000 of 12,345 relics — zoom in to see them all"
+ * (i18n.capped, numbers in the page's language) at its top, one line per cut layer, and
+ * drops the line when the layer's next answer is whole, the layer is hidden or below its
+ * min zoom. The container's data-hm-<layer>-matched holds the count (absent when whole).
+ *
  * Text from the data only ever reaches the page through textContent: Leaflet renders
  * string popup/tooltip content and layer-control names as HTML, so we hand it DOM nodes
  * (popups, tooltips) or escaped strings (layer control).
@@ -51,6 +57,44 @@
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
     });
   }
+
+  /* 12345 -> "12.345" (vi) / "12,345" (en), as gis_app/numbers.py writes numbers. */
+  function formatCount(n, lang) {
+    try { return new Intl.NumberFormat(lang === "en" ? "en" : "vi").format(n); }
+    catch (e) { return String(n); }
+  }
+
+  /* The notice over the map of the layers whose answer was cut at their limit. */
+  function CappedNotice(map, config) {
+    this.map = map; this.config = config; this.lines = {};
+    this.node = el("div", "hm-capped");
+    this.node.setAttribute("role", "status");  // read out when a line comes or goes
+    L.DomEvent.disableClickPropagation(this.node);
+    L.DomEvent.disableScrollPropagation(this.node);
+    map.getContainer().appendChild(this.node);
+  }
+
+  /* `total` features match layer's view and `shown` are drawn; total null: all are. */
+  CappedNotice.prototype.set = function (layer, shown, total) {
+    var container = this.map.getContainer(), attr = "data-hm-" + layer.name + "-matched";
+    if (total === null || total === undefined || total <= shown) {
+      if (!this.lines[layer.name] && !container.hasAttribute(attr)) return;
+      delete this.lines[layer.name];
+      container.removeAttribute(attr);
+    } else {
+      var lang = this.config.lang;
+      this.lines[layer.name] = (this.config.i18n.capped || "{shown} / {total} {items}")
+        .replace("{shown}", formatCount(shown, lang))
+        .replace("{total}", formatCount(total, lang))
+        .replace("{items}", layer.items || layer.title);
+      container.setAttribute(attr, String(total));
+    }
+    var node = this.node, lines = this.lines;
+    while (node.firstChild) node.removeChild(node.firstChild);
+    this.config.layers.forEach(function (l) {
+      if (lines[l.name]) node.appendChild(el("p", null, lines[l.name]));
+    });
+  };
 
   function isLine(type) { return /LineString/.test(type || ""); }
   function isPoint(type) { return /Point/.test(type || ""); }
@@ -226,9 +270,9 @@
   }
 
   /* Loads one layer for the current view and keeps its features in sync with it. */
-  function Loader(map, layer, config, group, legend) {
+  function Loader(map, layer, config, group, legend, notice) {
     this.map = map; this.layer = layer; this.config = config;
-    this.group = group; this.legend = legend;
+    this.group = group; this.legend = legend; this.notice = notice;
     this.controller = null; this.pendingUrl = null; this.loadedUrl = null;
     this.loadingTimer = null;
     this.byKey = {};  // feature id -> Leaflet layer, to keep unchanged features (and their open popup)
@@ -326,6 +370,7 @@
       this.abort();
       this.clear();
       this.setCount(0);
+      this.notice.set(layer, 0, null);
       this.legend.setStatus(layer.name, "");
       return;
     }
@@ -351,6 +396,8 @@
         self.controller = null; self.pendingUrl = null; self.loadedUrl = url;
         self.stopLoading();
         self.setCount(data.features.length);
+        self.notice.set(layer, data.features.length,
+                        typeof data.numberMatched === "number" ? data.numberMatched : null);
         self.legend.setStatus(layer.name, "");
         map.fire("hm:load", { layer: layer.name, features: data.features });
       })
@@ -593,6 +640,7 @@
     }
     var starting = true;  // layers load once, for the fitted view (not the initial one)
     var legend = new (makeLegendClass())(config);
+    var notice = new CappedNotice(map, config);
     var loaders = [], overlays = [], background = [], basemapIds = {};
     if (config.tile_url) {
       var tiles = L.tileLayer(config.tile_url, {
@@ -604,7 +652,7 @@
     (config.layers || []).forEach(function (layer) {
       var group = L.layerGroup();
       HeritageMap.layers[layer.name] = group;
-      var loader = new Loader(map, layer, config, group, legend);
+      var loader = new Loader(map, layer, config, group, legend, notice);
       loaders.push(loader);
       HeritageMap.loaders[layer.name] = loader;
       if (layer.basemap) {
@@ -614,7 +662,11 @@
         overlays.push([group, layer.title]);
       }
       group.on("add", function () { legend.setShown(layer.name, true); if (!starting) loader.refresh(); });
-      group.on("remove", function () { legend.setShown(layer.name, false); loader.abort(); });
+      group.on("remove", function () {
+        legend.setShown(layer.name, false);
+        loader.abort();
+        notice.set(layer, 0, null);
+      });
       if (layer.visible || layer.basemap) group.addTo(map);
       else legend.setShown(layer.name, false);
     });
@@ -673,5 +725,6 @@
   };
 
   HeritageMap.el = el;  // shared with tourist-map.js
+  HeritageMap.formatCount = formatCount;
   window.HeritageMap = HeritageMap;
 })();

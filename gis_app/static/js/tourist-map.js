@@ -239,7 +239,13 @@
           if (listController !== controller) return;
           var features = body.features || [];
           showList(i18n.results, features, false);
-          setStatus(features.length ? t(i18n, "found", { n: features.length }) : i18n.none_found);
+          // More found than listed: the answer says how many (numberMatched).
+          var total = typeof body.numberMatched === "number" ? body.numberMatched : 0;
+          if (!features.length) setStatus(i18n.none_found);
+          else if (total > features.length) {
+            setStatus(t(i18n, "found_capped", { total: HM.formatCount(total, lang),
+                                                shown: HM.formatCount(features.length, lang) }));
+          } else setStatus(t(i18n, "found", { n: features.length }));
           if (fit) fitTo(features);
         })
         .catch(function (err) {
