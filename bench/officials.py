@@ -9,9 +9,13 @@ intangible heritages. Then times, in process (the same calls the pages make):
 `indicators.dashboard`, `priorities.priority_list`, `annual_report.build`, `to_xlsx`
 and the PDF, and the targets page through the Flask test client. The PDF is asked for
 twice: first for this data (built and rendered, then cached by year, language and data
-state), then again (read from the cache: the target is <= 1 s).
+state), then again (read from the cache: the target is <= 1 s). Last, the condition
+map's data (`/officials/conditions/map.json`, plain and `?since=`) for a district
+reviewer and a commune editor, each beside its one statement
+(`conditions.map_features`) run by pgbench in the same run (median ratio), with the
+machine's load average.
 
-    .venv/bin/python bench/officials.py [--sites 2000]
+    .venv/bin/python bench/officials.py [--sites 2000] [--map-only] [--repeat 20]
 
 No network traffic; bounded by the sizes given. Target (ours, not the issue's): the
 targets page and the annual report each under 5 s at 2,000 sites / 20,000 artifacts,
@@ -20,6 +24,9 @@ so an official can click through them on the district's server.
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -111,10 +118,98 @@ def timed(label: str, fn, rows: list) -> object:  # noqa: ANN001
     return out
 
 
+PGBENCH = Path("/usr/lib/postgresql/15/bin/pgbench")
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def pgbench_median(url: str, sql: str, binds: dict[str, str], count: int) -> float:
+    """Median seconds of `sql` (its :binds replaced by the SQL literals given) run
+    `count` times by pgbench on one connection, with the app's jit=off."""
+    literal = re.sub(r"(?<![:\w]):(\w+)", lambda m: binds[m.group(1)], sql)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "map.sql"
+        path.write_text(" ".join(literal.split()) + ";\n")
+        port = url.rsplit(":", 1)[1].split("/")[0]
+        subprocess.run([str(PGBENCH), "-n", "-h", "127.0.0.1", "-p", port, "-U", "postgres",
+                        "-c", "1", "-t", str(count), "-f", str(path), "-l",
+                        "--log-prefix", f"{tmp}/log", DB],
+                       check=True, capture_output=True, cwd=tmp,
+                       env=dict(os.environ, PGOPTIONS="-c jit=off"))
+        lat = [int(line.split()[2]) / 1e6 for log in Path(tmp).glob("log*")
+               for line in log.read_text().splitlines()]
+    return statistics.median(lat)
+
+
+def condition_map(url: str, repeat: int) -> None:
+    """The condition map's JSON through the app (a district reviewer; a commune editor of
+    one of the 40 communes) beside its statement in pgbench, median of `repeat`."""
+    from sqlalchemy import text
+
+    from gis_app import create_app
+    from gis_app.config import Config
+    from gis_app.services import conditions
+    from gis_app.services.accounts import create_user
+
+    year = today_in_vietnam().year
+    app = create_app(Config(DATABASE_URL=url, SECRET_KEY="bench", TESTING=True,
+                            WTF_CSRF_ENABLED=False))
+    with app.app_context():
+        from gis_app.db import database
+
+        with database().session() as db:
+            for name, role, units in (("bench-map-district", "district_reviewer", ()),
+                                      ("bench-map-commune", "commune_editor", ("B1",))):
+                create_user(db, name, "mat-khau-bench-1", role, unit_codes=units)
+            db.commit()
+            scope_user = db.scalar(text("SELECT id FROM users WHERE username = "
+                                        "'bench-map-commune'"))
+    statement = getattr(conditions, "_map_sql", None)
+    print(f"\ncondition map ({repeat} requests each, median; {load_average()})")
+    print(f"{'request':58} {'app ms':>8} {'SQL ms':>8} {'ratio':>6} {'features':>8}")
+    for name, full, scope in (("bench-map-district", "true", "-1"),
+                              ("bench-map-commune", "false", str(scope_user))):
+        client = app.test_client()
+        client.post("/login", data={"username": name, "password": "mat-khau-bench-1"})
+        for since in (None, year - 1):
+            path = "/officials/conditions/map.json" + (f"?since={since}" if since else "")
+            times, size = [], 0
+            client.get(path)  # warm up: the worker's first statement plans it
+            for _ in range(repeat):
+                start = time.perf_counter()
+                response = client.get(path)
+                times.append(time.perf_counter() - start)
+                assert response.status_code == 200, (path, response.status_code)
+                size = len(response.json["features"])
+            app_ms = statistics.median(times) * 1000
+            sql_ms = ratio = ""
+            if statement is not None:  # the one-statement map (not the four-query one)
+                binds = {"conditions": "ARRAY[" + ",".join(
+                             f"'{c}'" for c in conditions.CONDITIONS) + "]",
+                         "today": f"DATE '{today_in_vietnam().isoformat()}'",
+                         "before_day": f"DATE '{since}-12-31'", "full": full,
+                         "scope_user": scope}
+                sql_s = pgbench_median(url, statement(since is not None), binds, repeat)
+                sql_ms, ratio = f"{sql_s * 1000:8.1f}", f"{app_ms / (sql_s * 1000):6.2f}"
+            label = f"GET {path} ({name.removeprefix('bench-map-')})"
+            print(f"{label:58} {app_ms:8.1f} {sql_ms:>8} {ratio:>6} {size:8d}")
+    print(f"end: {load_average()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=2000)
+    parser.add_argument("--map-only", action="store_true",
+                        help="time only the condition map")
+    parser.add_argument("--repeat", type=int, default=20,
+                        help="requests per condition map row (at most 200)")
     args = parser.parse_args()
+    if not 1 <= args.repeat <= 200:
+        raise SystemExit("keep the load bounded: 1 <= --repeat <= 200")
+    print(f"start: {load_average()}", flush=True)
     done = subprocess.run([str(ROOT / "scripts" / "devdb.sh"), "recreate", DB],
                           capture_output=True, text=True)
     if done.returncode:
@@ -125,6 +220,9 @@ def main() -> None:
     build(url, args.sites)
     print(f"built {args.sites} sites, {args.sites * 10} artifacts, "
           f"{args.sites * 3} assessments in {time.perf_counter() - start:.1f} s")
+    if args.map_only:
+        condition_map(url, args.repeat)
+        return
 
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
@@ -171,6 +269,7 @@ def main() -> None:
     slowest_page = max(s for label, s in rows if label.startswith("GET"))
     verdict = "met" if slowest_page <= TARGET_S else "missed"
     print(f"\nslowest page {slowest_page:.2f} s (target <= {TARGET_S:.0f} s): {verdict}")
+    condition_map(url, args.repeat)
 
 
 if __name__ == "__main__":

@@ -4,38 +4,47 @@ Generates 10k synthetic published relics with zones I/II in its own database
 (`heritage_bench_ogc` on the private cluster), serves the app with gunicorn as
 `make run` does (2 workers x 4 threads), then prints:
 
-1. items of a random commune-sized (~3 km) bbox: requests/s, p50, p95 over HTTP, next to
-   the same statement (gis_app.ogc.query.items_sql) run by psycopg from as many threads,
-   and the p95 ratio (target <= 1.5);
+1. items of a random commune-sized (~3 km) bbox, anonymous JSON: requests/s, p50, p95
+   over HTTP (wrk, cycling through --requests random boxes for 10 s), next to the same
+   statement (gis_app.ogc.query.items_sql) with random boxes of the same size run by
+   pgbench for 10 s right after, and the p95 ratio (target <= 1.5), with the machine's
+   load average after each;
 2. a full read of the 10k relics by GDAL's OAPIF driver with its default options
    (`ogrinfo -al`, pages of 10 in GDAL 3.6) and with `-oo PAGE_SIZE=10000`, with the
    number of requests each made (target <= 1 s).
 
     .venv/bin/python bench/ogc_items.py [--sites 10000] [--requests 300] [--concurrency 8]
-Traffic goes to 127.0.0.1 only; every run is bounded in count.
+Traffic goes to 127.0.0.1 only; every run is bounded in count (wrk and pgbench in time).
 """
 from __future__ import annotations
 
 import argparse
 import os
 import random
-import statistics
+import shutil
 import subprocess
 import sys
-import threading
+import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import psycopg
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from geojson_bbox import AREA, free_port, populate  # noqa: E402
+from geojson_bbox import (  # noqa: E402
+    AREA,
+    PGBENCH,
+    WRK_SCRIPT,
+    free_port,
+    load_average,
+    populate,
+    summary,
+)
 
+from gis_app.clock import today_in_vietnam  # noqa: E402
 from gis_app.config import private_cluster_url  # noqa: E402
 from gis_app.ogc.params import Box  # noqa: E402
 from gis_app.ogc.query import ItemsQuery, items_sql  # noqa: E402
@@ -76,25 +85,53 @@ def boxes(count: int) -> list[tuple[float, float, float, float]]:
     return out
 
 
-def timed_run(task, items, concurrency: int) -> tuple[float, float, float]:
-    latencies: list[float] = []
+def wrk_items(base: str, items, concurrency: int) -> tuple[float, float, float]:
+    """Requests/s, p50 and p95 (ms) of anonymous JSON items GETs of the boxes, sent by
+    wrk for 10 s (an error status fails the run)."""
+    paths = ", ".join(f'"/ogc/collections/sites/items?f=json&limit={LIMIT}'
+                      f'&bbox={",".join(map(str, box))}"' for box in items)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % paths)
+    out = subprocess.run(["wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}", "-d10s",
+                          "--timeout", "30s", "-s", script.name, base],
+                         capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
+    _, count, errors, duration_us, p50, p95 = next(
+        line for line in out.splitlines() if line.startswith("RESULT")).split()
+    if int(errors):
+        raise SystemExit(f"wrk saw {errors} failed requests:\n{out}")
+    return int(count) / (int(duration_us) / 1e6), float(p50) / 1000, float(p95) / 1000
 
-    def one(item) -> None:
+
+def pgbench_items(url: str, seconds: int, concurrency: int) -> tuple[float, float, float]:
+    """The app's items statement (items_sql, first page, CRS84) for random ~3 km boxes,
+    run by pgbench for `seconds` (as long as wrk runs) with the app's connection
+    settings."""
+    sql, _ = items_sql(get_layer("sites"), ItemsQuery(limit=LIMIT, bbox=Box(0, 0, 1, 1, 4326)))
+    micro = int(SIZE * 1e6)
+    sql = (sql.replace(":minx", "(:x0 / 1000000.0)").replace(":miny", "(:y0 / 1000000.0)")
+           .replace(":maxx", f"((:x0 + {micro}) / 1000000.0)")
+           .replace(":maxy", f"((:y0 + {micro}) / 1000000.0)")
+           .replace(":limit", str(LIMIT)).replace(":offset", "0")
+           .replace(":today", f"DATE '{today_in_vietnam().isoformat()}'"))
+    script = (f"\\set x0 random({int(AREA[0] * 1e6)}, {int((AREA[2] - SIZE) * 1e6)})\n"
+              f"\\set y0 random({int(AREA[1] * 1e6)}, {int((AREA[3] - SIZE) * 1e6)})\n"
+              + " ".join(sql.split()) + ";\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "items.sql"
+        path.write_text(script)
+        port = url.rsplit(":", 1)[1].split("/")[0]
         t0 = time.perf_counter()
-        task(item)
-        latencies.append(time.perf_counter() - t0)
-
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(one, items))
-    elapsed = time.perf_counter() - t0
-    q = statistics.quantiles(latencies, n=100)
-    return len(latencies) / elapsed, q[49] * 1000, q[94] * 1000
-
-
-def to_psycopg(sql: str) -> str:
-    import re
-    return re.sub(r"(?<!:):([a-z_0-9]+)", r"%(\1)s", sql.replace("%", "%%"))
+        subprocess.run([str(PGBENCH), "-n", "-h", "127.0.0.1", "-p", port, "-U", "postgres",
+                        "-c", str(concurrency), "-j", str(min(2, concurrency)),
+                        "-T", str(seconds),
+                        "-f", str(path), "-l", "--log-prefix", f"{tmp}/log", DB],
+                       check=True, capture_output=True, cwd=tmp,
+                       env=dict(os.environ, PGOPTIONS="-c jit=off"))
+        elapsed = time.perf_counter() - t0
+        lat = [int(line.split()[2]) / 1e6 for log in Path(tmp).glob("log*")
+               for line in log.read_text().splitlines()]
+    return summary(elapsed, lat)
 
 
 def gdal_read(base: str, log: Path, *options: str) -> tuple[float, int, int]:
@@ -118,6 +155,9 @@ def main() -> None:
     if args.requests > 5000 or args.concurrency > 32 or args.sites > 200_000:
         raise SystemExit("keep the load bounded: --requests <= 5000, --concurrency <= 32, "
                          "--sites <= 200000")
+    if not (shutil.which("wrk") and PGBENCH.exists()):
+        raise SystemExit("needs wrk and pgbench: scripts/system.sh bench installs them")
+    print(f"start: {load_average()}", flush=True)
     subprocess.run([str(ROOT / "scripts" / "devdb.sh"), "recreate", DB], check=True,
                    stdout=subprocess.DEVNULL)
     url = private_cluster_url(DB)
@@ -131,31 +171,17 @@ def main() -> None:
     proc, base = start_app(url, access_log=str(log))
     try:
         items = boxes(args.requests)
-        local = threading.local()
-
-        def http_get(box) -> None:
-            s = getattr(local, "s", None) or requests.Session()
-            local.s = s
-            r = s.get(f"{base}/ogc/collections/sites/items",
-                      params={"bbox": ",".join(map(str, box)), "limit": LIMIT}, timeout=30)
-            r.raise_for_status()
-
-        layer = get_layer("sites")
-
-        def bare_sql(box) -> None:
-            c = getattr(local, "c", None) or psycopg.connect(
-                url.replace("+psycopg", ""), autocommit=True, prepare_threshold=None)
-            local.c = c
-            sql, params = items_sql(layer, ItemsQuery(limit=LIMIT, bbox=Box(*box, 4326)))
-            c.execute(to_psycopg(sql), params).fetchone()
-
-        timed_run(http_get, items[:20], args.concurrency)  # warm up
-        app = timed_run(http_get, items, args.concurrency)
-        floor = timed_run(bare_sql, items, args.concurrency)
-        print(f"items by bbox (~3 km, limit {LIMIT}), {args.requests} requests, "
-              f"{args.concurrency} clients")
-        print(f"  app  {app[0]:7.1f} req/s  p50 {app[1]:6.1f} ms  p95 {app[2]:6.1f} ms")
-        print(f"  SQL  {floor[0]:7.1f} req/s  p50 {floor[1]:6.1f} ms  p95 {floor[2]:6.1f} ms")
+        wrk_items(base, items[:20], args.concurrency)  # warm up
+        app = wrk_items(base, items, args.concurrency)
+        app_load = load_average()
+        floor = pgbench_items(url, 10, args.concurrency)
+        floor_load = load_average()
+        print(f"items by bbox (~3 km, limit {LIMIT}, anonymous JSON), {args.concurrency} "
+              f"clients")
+        print(f"  app (wrk)      {app[0]:7.1f} req/s  p50 {app[1]:6.1f} ms  "
+              f"p95 {app[2]:6.1f} ms | {app_load}")
+        print(f"  SQL (pgbench)  {floor[0]:7.1f} q/s    p50 {floor[1]:6.1f} ms  "
+              f"p95 {floor[2]:6.1f} ms | {floor_load}")
         print(f"  p95 ratio app/SQL {app[2] / floor[2]:.2f} (target <= 1.5)", flush=True)
         for label, options in (("GDAL default options", ()),
                                ("GDAL -oo PAGE_SIZE=10000", ("-oo", "PAGE_SIZE=10000"))):

@@ -476,6 +476,85 @@ def test_comparison_page_table_markers_and_csv(client, db, auth, world):
 
 
 
+def _map_as_built_before(db: Session, user, since_year: int | None) -> dict:
+    """The condition map as the four-query builder made it (sites, latest assessments,
+    changes since a year, names, assembled in Python): the reference the one-statement
+    map must equal."""
+    import json
+
+    located = db.execute(text(f"""
+        SELECT s.id, ST_AsGeoJSON(s.geom, 6) AS geometry FROM sites s
+         WHERE {cond.SITE_VISIBLE}"""), cond.visibility(user)).all()
+    latest = cond.latest_assessments(db, user=user)
+    changes = {c["site_id"]: c for c in cond.changes_since(db, since_year, user=user)} \
+        if since_year is not None else {}
+    names = cond._sites(db, [site_id for site_id, _ in located])
+    features = []
+    for site_id, geometry in located:
+        now = latest.get(site_id)
+        props = {
+            "site_id": site_id, "heritage_id": names[site_id]["heritage_id"],
+            "name_vi": names[site_id]["name_vi"], "name_en": names[site_id]["name_en"],
+            "overall": now["overall"] if now else None, "rank": now["rank"] if now else None,
+            "assessed_on": now["assessed_on"].isoformat() if now else None}
+        if since_year is not None:
+            change = changes.get(site_id)
+            before = change["before"] if change else None
+            props.update({"change": change["change"] if change else "no_data",
+                          "delta": change["delta"] if change else None,
+                          "before": before["overall"] if before else None})
+        features.append({"type": "Feature", "geometry": json.loads(geometry),
+                         "properties": props})
+    features.sort(key=lambda f: f["properties"]["site_id"])
+    return {"type": "FeatureCollection", "features": features}
+
+
+@pytest.mark.parametrize(("role", "units", "expected_sites"), [
+    ("district_reviewer", (), ("s1", "s2", "s3", "s4")),
+    ("commune_editor", ("TST-A",), ("s1", "s2", "s4")),   # S4 only from its move into A
+    ("commune_editor", ("TST-B",), ("s3",)),
+    ("commune_editor", ("TST-O",), ("s4",)),  # its former relic (A did not succeed O)
+])
+@pytest.mark.parametrize("since", [None, 2024, 2025])
+def test_map_json_equals_the_four_query_builder(client, db, auth, world, role, units,
+                                               expected_sites, since):
+    # A withdrawn assessment must not count: S3's 2025-11-01 "ruined" was a mistake.
+    reviewer = create_user(db, "withdrawer", PASSWORD, "district_reviewer")
+    wrong = make_assessment(db, world.s3, "2025-11-01", "ruined")
+    cond.withdraw_assessment(db, reviewer, wrong, "Nhập nhầm di tích")
+    user = login(client, db, auth, role, units)
+
+    response = client.get(f"{BASE}/map.json" + (f"?since={since}" if since else ""))
+
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    answer = response.json
+    assert answer == _map_as_built_before(db, user, since)
+    mine = [f["properties"]["site_id"] for f in answer["features"]
+            if f["properties"]["site_id"] in world.sites]
+    assert mine == [getattr(world, name) for name in expected_sites]
+    s3 = next((f["properties"] for f in answer["features"]
+               if f["properties"]["site_id"] == world.s3), None)
+    if s3 is not None:
+        assert (s3["overall"], s3["assessed_on"]) == ("fair", "2025-08-01")
+
+
+def test_map_features_is_one_statement(db, world):
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        seen.append(statement)
+
+    event.listen(db.connection(), "before_cursor_execute", record)
+    try:
+        body = cond.map_features(db, None, 2024)
+    finally:
+        event.remove(db.connection(), "before_cursor_execute", record)
+    assert len(seen) == 1
+    assert body.startswith('{"type":"FeatureCollection","features":[{"type":"Feature"')
+
+
 def test_map_json_and_worsening_page(client, db, auth, world):
     login(client, db, auth)
     data = client.get(f"{BASE}/map.json?since=2024").json

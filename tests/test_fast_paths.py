@@ -1,22 +1,27 @@
 """The lean read path (db.Database.lean) answers what the slow path answers.
 
-The public's GeoJSON and single zone checks run on an autocommit psycopg connection
-with prepared statements instead of an ORM session; public GeoJSON carries an ETag of
-(layer, query, data version) and a repeat costs a 304. Each fast answer is compared
-with the slow one (the ORM session's) on the same generated data and inputs.
+The public's GeoJSON, OGC API items and single zone checks run on an autocommit psycopg
+connection with prepared statements instead of an ORM session; public GeoJSON carries
+an ETag of (layer, query, data version) and a repeat costs a 304. Each fast answer is
+compared with the slow one (the ORM session's) on the same generated data and inputs.
 """
 from __future__ import annotations
 
 import json
 import random
 from dataclasses import replace
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import time_machine
 from shapely.geometry import Point, box, mapping
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from gis_app import create_app
 from gis_app.db import EXT, PUBLIC_STATEMENT_TIMEOUT_MS
+from gis_app.ogc.crs import BY_URI
+from gis_app.ogc.query import ItemsQuery, read_items
 from gis_app.services import features, zone_check
 from gis_app.services.accounts import create_user
 from layers import get_layer
@@ -153,6 +158,90 @@ def test_a_compressed_answer_revalidates_with_its_tag(client, generated):
     assert repeat.status_code == 304
 
 
+EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
+# Queries an OGC client sends: boxes (also in EPSG:4326's latitude-first order), pages
+# by offset, CQL2 filters in text and JSON, projected output, dates on zones.
+OGC_QUERIES = [
+    ("sites", {"bbox": "105.9,20.8,105.96,20.86"}),
+    ("sites", {"bbox": ",".join(map(str, AREA)), "limit": 7}),
+    ("sites", {"bbox": ",".join(map(str, AREA)), "limit": 7, "offset": 14}),
+    ("sites", {"bbox": "20.8,105.9,20.9,106.0", "bbox-crs": EPSG + "4326", "limit": 50}),
+    ("sites", {"filter": "name_vi LIKE 'Đình sinh thử 1%' AND rank <> 'national'"}),
+    ("sites", {"filter": json.dumps({"op": "s_intersects", "args": [
+        {"property": "geometry"}, {"type": "Polygon", "coordinates": [[
+            [105.9, 20.8], [106.0, 20.8], [106.0, 20.9], [105.9, 20.8]]]}]}),
+               "filter-lang": "cql2-json", "limit": 30}),
+    ("sites", {"crs": EPSG + "9209", "bbox": "105.9,20.8,106.0,20.9", "limit": 40}),
+    ("sites", {"crs": EPSG + "4326", "limit": 3, "offset": 5}),
+    ("protection_zones", {"bbox": "105.9,20.8,105.96,20.86", "datetime": "2020-01-01/.."}),
+    ("protection_zones", {"crs": EPSG + "9209", "limit": 25, "offset": 25}),
+    ("protection_zones", {"filter": "zone = 'II'", "limit": 10}),
+]
+
+
+def _session_statements(connection, seen: list[str]):
+    def record(conn, cursor, statement, *args) -> None:
+        seen.append(statement)
+    event.listen(connection, "before_cursor_execute", record)
+    return record
+
+
+@time_machine.travel(datetime(2026, 12, 3, 3, 0, tzinfo=UTC), tick=False)
+def test_a_visitors_ogc_items_are_the_session_answer_byte_for_byte(
+        app, client, db, auth, connection, generated):
+    create_user(db, "ogc-fast-reviewer", PASSWORD, "district_reviewer")
+    auth.login("ogc-fast-reviewer", PASSWORD)
+    visitor = app.test_client()
+    pages = features_seen = 0
+    for collection, query in OGC_QUERIES:
+        url = f"/ogc/collections/{collection}/items"
+        params = {"f": "json", **query}
+        for _ in range(3):  # the page, then the next links (`after`) as a client follows
+            seen: list[str] = []
+            record = _session_statements(connection, seen)
+            try:
+                lean = visitor.get(url, query_string=params)
+            finally:
+                event.remove(connection, "before_cursor_execute", record)
+            official = client.get(url, query_string=params)
+            assert lean.status_code == official.status_code == 200, \
+                (collection, params, lean.get_data(as_text=True))
+            # The visitor's page and its data version were read on the lean path.
+            assert not [s for s in seen if "revisions" in s or "keys AS" in s], seen
+            assert lean.get_data() == official.get_data(), (collection, params)
+            for header in ("ETag", "Content-Crs", "Content-Type", "Cache-Control"):
+                assert lean.headers.get(header) == official.headers.get(header), header
+            # A visitor's repeat costs a 304 with the same tag.
+            again = visitor.get(url, query_string=params,
+                                headers={"If-None-Match": lean.headers["ETag"]})
+            assert again.status_code == 304 and again.headers["ETag"] == lean.headers["ETag"]
+            body = lean.get_json()
+            pages += 1
+            features_seen += len(body["features"])
+            nxt = [link["href"] for link in body["links"] if link["rel"] == "next"]
+            if not nxt:
+                break
+            parts = urlsplit(nxt[0])
+            url, params = parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}
+    assert pages > len(OGC_QUERIES) and features_seen > 300
+    # Nothing the public may not see: no drafts (every 9th relic from the first).
+    names = {f["properties"].get("name_vi") for f in visitor.get(
+        "/ogc/collections/sites/items", query_string={"f": "json", "limit": 1000}
+    ).get_json()["features"]}
+    assert "Đình sinh thử 1" in names and "Đình sinh thử 9" not in names
+
+
+def test_a_visitors_bad_ogc_filter_is_the_same_400(app, client, db, auth):
+    create_user(db, "ogc-fast-reviewer", PASSWORD, "district_reviewer")
+    auth.login("ogc-fast-reviewer", PASSWORD)
+    query = {"f": "json", "filter": "no_such_property = 1"}
+    lean = app.test_client().get("/ogc/collections/sites/items", query_string=query)
+    official = client.get("/ogc/collections/sites/items", query_string=query)
+    assert lean.status_code == official.status_code == 400
+    assert lean.get_json() == official.get_json()
+    assert "no_such_property" in lean.get_json()["description"]
+
+
 def _parcels(points: list[tuple[float, float]]) -> list[dict]:
     """Parcels on relics (touching zones), beside them, far from any, and a point."""
     rng = random.Random(5)
@@ -212,6 +301,17 @@ def test_the_lean_pool_is_autocommit_and_bounded_for_visitors(database_url):
             slow = features.layer_geojson(session, get_layer("protection_zones"), None,
                                           features.Page(5000, 0), None)
     assert lean == slow and json.loads(lean)["features"]
+    # OGC items too, twice (the second runs the statement prepared by the first).
+    crs = BY_URI[EPSG + "9209"]
+    with app.app_context():
+        with database.session() as session:
+            page = read_items(session, get_layer("protection_zones"),
+                              ItemsQuery(limit=50, offset=10, crs=crs))
+    for _ in range(2):
+        ogc = client.get("/ogc/collections/protection_zones/items", query_string={
+            "f": "json", "limit": 50, "offset": 10, "crs": crs.uri}).get_json()
+        assert ogc["features"] == json.loads(page.features) and ogc["features"]
+        assert ogc["numberReturned"] == page.returned
     database.dispose()
 
 
@@ -232,6 +332,7 @@ def test_visitors_hear_the_database_is_down_on_the_lean_path(database_url):
                    DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/heritage")
     client = create_app(down).test_client()
     for response in (client.get("/api/layers/sites.geojson?bbox=105.9,20.8,106,20.9"),
+                     client.get("/ogc/collections/sites/items?f=json&bbox=105.9,20.8,106,20.9"),
                      client.post("/api/zone-check", json=mapping(Point(105.95, 20.85)))):
         assert response.status_code == 503
         assert response.get_json()["error"] == "unavailable"

@@ -6,13 +6,17 @@ from the layer's declaration in `layers/` (identifiers) and the served CRS decla
 `features._visibility(layer, None)`, the one public rule per layer.
 
 The features are serialised inside PostGIS (`json_build_object` + `json_agg`), returned
-as one JSON text per page: no per-row Python.
+as one JSON text per page: no per-row Python. A page is read through an ORM session
+(`read_items`) or, for visitors who are not signed in, on the lean path
+(`read_items_lean`: the same statement, with the data version, on db.Database.lean's
+autocommit psycopg connection).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -20,8 +24,12 @@ from sqlalchemy.orm import Session
 from gis_app.clock import today_in_vietnam
 from gis_app.ogc.crs import CRS84, ServedCrs
 from gis_app.ogc.params import Box, Interval
-from gis_app.services.features import _visibility
+from gis_app.services import data_version
+from gis_app.services.features import _visibility, to_psycopg
 from layers import Layer
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 @dataclass(frozen=True)
@@ -146,6 +154,30 @@ def read_items(db: Session, layer: Layer, q: ItemsQuery) -> ItemsPage:
     features, fetched, matched, last_key = db.execute(text(sql), params).one()
     return ItemsPage(features=features, returned=min(fetched, q.limit), matched=matched,
                      has_next=fetched > q.limit, last_key=last_key)
+
+
+@lru_cache(maxsize=256)
+def _lean_items_sql(sql: str) -> str:
+    """items_sql beside the data version read in the same snapshot, in psycopg's binds."""
+    return to_psycopg(f"SELECT ({data_version.SQL}) AS version, i.features, i.fetched, "
+                      f"i.matched, i.last_key FROM ({sql}) AS i")
+
+
+def read_items_lean(conn: psycopg.Connection, layer: Layer, q: ItemsQuery
+                    ) -> tuple[int, ItemsPage]:
+    """(data version, page): what `read_items` returns for `q`, read by the same
+    statement in one round trip on an autocommit psycopg connection (db.Database.lean),
+    with the data version of the same snapshot for the answer's ETag. A statement
+    without a CQL2 filter is prepared at once (its text depends only on the query's
+    shape); one with a filter, after psycopg's usual few uses."""
+    sql, params = items_sql(layer, q)
+    row = conn.execute(_lean_items_sql(sql), params,
+                       prepare=True if q.extra_where is None else None).fetchone()
+    assert row is not None  # aggregates: always one row
+    version, features, fetched, matched, last_key = row
+    return int(version), ItemsPage(features=features, returned=min(fetched, q.limit),
+                                   matched=matched, has_next=fetched > q.limit,
+                                   last_key=last_key)
 
 
 def read_item(db: Session, layer: Layer, feature_id: str, crs: ServedCrs = CRS84

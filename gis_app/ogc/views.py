@@ -2,7 +2,11 @@
 OpenAPI document, as JSON (GeoJSON for features) or HTML in Vietnamese or English.
 
 Public data only: whoever asks (signed in or not) gets what the public may see, so
-answers are the same for everyone and may be cached (ETag by the data version).
+answers are the same for everyone and may be cached (ETag by the data version). A
+visitor's JSON items (not signed in, like the layer API decides) take the lean path
+(db.Database.lean: the page and the data version in one prepared statement on an
+autocommit connection, the visitor's statement timeout); signed-in users and HTML pages
+read through the ORM session. Both answer the same bytes.
 """
 from __future__ import annotations
 
@@ -11,16 +15,25 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 
-from gis_app.db import get_session
+from gis_app.auth import current_role
+from gis_app.db import database, get_session, public_read
 from gis_app.errors import HeritageError, InputError, RecordNotFound
 from gis_app.i18n import current_lang
 from gis_app.ogc import openapi, params
 from gis_app.ogc.crs import CRS84, SERVED, read_crs
-from gis_app.ogc.query import ItemsQuery, read_extent, read_item, read_items
+from gis_app.ogc.query import (
+    ItemsPage,
+    ItemsQuery,
+    read_extent,
+    read_item,
+    read_items,
+    read_items_lean,
+)
 from gis_app.services import cql2, data_version
+from gis_app.services.features import public_data_version
 from layers import Layer, all_layers
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -50,17 +63,18 @@ def max_limit() -> int:
 # --- format, links, caching ------------------------------------------------------------
 
 def wants_html() -> bool:
-    """`f=html|json` decides; else the Accept header (browsers get HTML)."""
+    """`f=html|json` decides; else the Accept header (browsers get HTML). Also tells the
+    app's error pages (web/errors.py: a 503 when the database is down) which to send."""
     f = request.args.get("f")
     if f is not None:
-        if f == "html":
-            return True
-        if f in ("json", "geojson"):
-            return False
-        raise InputError(f"f={f!r} is not served; use f=json or f=html",
-                         f"Không có định dạng f={f!r}; hãy dùng f=json hoặc f=html")
-    best = request.accept_mimetypes.best_match([GEOJSON, JSON, OPENAPI, HTML])
-    return best == HTML
+        if f not in ("html", "json", "geojson"):
+            raise InputError(f"f={f!r} is not served; use f=json or f=html",
+                             f"Không có định dạng f={f!r}; hãy dùng f=json hoặc f=html")
+        html = f == "html"
+    else:
+        html = request.accept_mimetypes.best_match([GEOJSON, JSON, OPENAPI, HTML]) == HTML
+    g.wants_json = not html
+    return html
 
 
 def _url(endpoint: str, **values: Any) -> str:
@@ -80,12 +94,15 @@ def _self_links(endpoint: str, json_type: str, title: str, **values: Any
     return [dict(json_link, rel="self", title=title), dict(html_link, rel="alternate")]
 
 
-def _etag() -> str | None:
-    """A tag for a JSON answer: the data version, the address and the language. HTML
-    pages carry who is signed in (the page header) and get none."""
+def _etag(version: int | None = None) -> str | None:
+    """A tag for a JSON answer: the data version (read through the session unless
+    given), the address and the language. HTML pages carry who is signed in (the page
+    header) and get none."""
     if wants_html():
         return None
-    key = f"{data_version.current(get_session())}|{request.full_path}|{current_lang()}|" \
+    if version is None:
+        version = data_version.current(get_session())
+    key = f"{version}|{request.full_path}|{current_lang()}|" \
           f"{wants_html()}|{request.host_url}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
@@ -326,10 +343,25 @@ def items(collection_id: str) -> Response:
     args = _single_args()
     html = wants_html()
     query = read_items_query(layer, args, html)
-    etag = _etag()
-    if (cached := _not_modified(etag)) is not None:
-        return cached
-    page = read_items(get_session(), layer, query)
+    if not html and current_role() is None:
+        with database().lean(read_only=public_read()) as conn:
+            if request.if_none_match:
+                etag = _etag(public_data_version(conn))
+                if (cached := _not_modified(etag)) is not None:
+                    return cached
+            version, page = read_items_lean(conn, layer, query)
+        etag = _etag(version)
+    else:
+        etag = _etag()
+        if (cached := _not_modified(etag)) is not None:
+            return cached
+        page = read_items(get_session(), layer, query)
+    return _items_answer(layer, args, html, query, page, etag)
+
+
+def _items_answer(layer: Layer, args: dict[str, str], html: bool, query: ItemsQuery,
+                  page: ItemsPage, etag: str | None) -> Response:
+    """The items page (links, numbers, features) as GeoJSON or HTML."""
     title = layer.text(layer.title, current_lang())
     links = _self_links(".items", GEOJSON, title, collection_id=layer.name)
     links.append({"rel": "collection", "type": JSON, "title": title,

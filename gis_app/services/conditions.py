@@ -18,7 +18,6 @@ code into 1 (good) .. 5 (ruined), so a positive delta means worse.
 """
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from collections.abc import Iterable, Sequence
@@ -378,34 +377,68 @@ def communes(db: Session) -> list[dict[str, Any]]:
          ORDER BY u.name""")).mappings()]
 
 
+# The condition map in one statement, its GeoJSON written by PostgreSQL (the layer API's
+# way, services.features): the sites the user may look at (SITE_VISIBLE), each with its
+# latest visible, counted assessment up to :today and, with a `since` year, the latest
+# one up to :before_day. Ranks come from :conditions (CONDITIONS, best first), so a
+# positive delta means worse, as CONDITION_RANK does. row_to_json keeps the columns'
+# order and their nulls; ST_AsGeoJSON's text goes in as it is.
+_MAP_COUNTED = f"""
+    counted AS (
+      SELECT a.id, a.site_id, a.assessed_on, a.overall,
+             array_position(CAST(:conditions AS text[]), CAST(a.overall AS text)) AS rank
+        FROM condition_assessments a
+       WHERE a.assessed_on <= :today AND {NOT_SUPERSEDED} AND {VISIBLE}),
+    latest AS (
+      SELECT DISTINCT ON (site_id) site_id, assessed_on, overall, rank FROM counted
+       ORDER BY site_id, assessed_on DESC, id DESC)"""
+_MAP_BEFORE = """,
+    earlier AS (
+      SELECT DISTINCT ON (site_id) site_id, overall, rank FROM counted
+       WHERE assessed_on <= :before_day
+       ORDER BY site_id, assessed_on DESC, id DESC)"""
+_MAP_CHANGE = """,
+             CASE WHEN n.rank IS NULL OR b.rank IS NULL THEN 'no_data'
+                  WHEN n.rank > b.rank THEN 'worse' WHEN n.rank < b.rank THEN 'better'
+                  ELSE 'same' END AS change,
+             n.rank - b.rank AS delta, b.overall AS before"""
+
+
+def _map_sql(with_change: bool) -> str:
+    before = _MAP_BEFORE if with_change else ""
+    join = "LEFT JOIN earlier b ON b.site_id = s.id" if with_change else ""
+    change = _MAP_CHANGE if with_change else ""
+    return f"""
+    WITH {_MAP_COUNTED}{before}
+    SELECT '{{"type":"FeatureCollection","features":['
+           || coalesce(string_agg(f.feature, ',' ORDER BY f.id), '') || ']}}'
+      FROM (
+        SELECT s.id,
+               '{{"type":"Feature","geometry":' || coalesce(ST_AsGeoJSON(s.geom, 6), 'null')
+               || ',"properties":' || row_to_json(p)::text || '}}' AS feature
+          FROM sites s
+          LEFT JOIN latest n ON n.site_id = s.id
+          {join}
+          CROSS JOIN LATERAL (
+            SELECT s.id AS site_id, s.heritage_id, s.name_vi, s.name_en, n.overall,
+                   n.rank, n.assessed_on{change}) AS p
+         WHERE {SITE_VISIBLE}) AS f"""
+
+
+_MAP_STATEMENTS = {with_change: text(_map_sql(with_change)) for with_change in (False, True)}
+
+
 def map_features(db: Session, user: Any | None = None, since_year: int | None = None
-                 ) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection (EPSG:4326) of the sites `user` may look at: each with
-    its latest condition ('overall', 'rank', 'assessed_on' as ISO, or null) and, with
-    `since_year`, the change since then ('change', 'delta', 'before')."""
-    located = db.execute(text(f"""
-        SELECT s.id, ST_AsGeoJSON(s.geom, 6) AS geometry FROM sites s
-         WHERE {SITE_VISIBLE}"""), visibility(user)).all()
-    latest = latest_assessments(db, user=user)
-    changes = {c["site_id"]: c for c in changes_since(db, since_year, user=user)} \
-        if since_year is not None else {}
-    names = _sites(db, [site_id for site_id, _ in located])
-    features = []
-    for site_id, geometry in located:
-        now = latest.get(site_id)
-        props: dict[str, Any] = {
-            "site_id": site_id, "heritage_id": names[site_id]["heritage_id"],
-            "name_vi": names[site_id]["name_vi"], "name_en": names[site_id]["name_en"],
-            "overall": now["overall"] if now else None, "rank": now["rank"] if now else None,
-            "assessed_on": now["assessed_on"].isoformat() if now else None}
-        if since_year is not None:
-            change = changes.get(site_id)
-            before = change["before"] if change else None
-            props.update({"change": change["change"] if change else "no_data",
-                          "delta": change["delta"] if change else None,
-                          "before": before["overall"] if before else None})
-        features.append({"type": "Feature", "geometry": json.loads(geometry), "properties": props})
-    return {"type": "FeatureCollection", "features": features}
+                 ) -> str:
+    """A GeoJSON FeatureCollection (EPSG:4326) of the sites `user` may look at, as text
+    built by PostGIS in one statement, ordered by site id: each with its latest condition
+    ('overall', 'rank', 'assessed_on' as ISO, or null) and, with `since_year`, the change
+    since then as `changes_since` computes it ('change', 'delta', 'before')."""
+    params: dict[str, Any] = {"conditions": list(CONDITIONS), "today": today(),
+                              **visibility(user)}
+    if since_year is not None:
+        params["before_day"] = min(date(since_year, 12, 31), params["today"])
+    return db.execute(_MAP_STATEMENTS[since_year is not None], params).scalar_one()
 
 
 # --- recording -------------------------------------------------------------------------

@@ -356,8 +356,8 @@ def condition_map() -> tuple[str, int]:
 @_json_401
 @roles_required(*OFFICIAL_ROLES)
 def map_data() -> Response:
-    collection = service.map_features(get_session(), current_user, _since_param())
-    return jsonify(collection)
+    body = service.map_features(get_session(), current_user, _since_param())
+    return Response(body, mimetype="application/json")
 
 
 @bp.get("/worsening")
