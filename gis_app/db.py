@@ -29,7 +29,7 @@ EXT = "gis_db"
 # OpenAPI, search, permanent identifiers (/id/). (Sign-in writes user_sessions and
 # sign-in attempts: not here.)
 REPLICA_BLUEPRINTS = frozenset({"public", "api_explore", "api_layers", "api_openapi",
-                                "api_search", "ids", "api_tiles", "opendata"})
+                                "api_search", "ids", "api_tiles", "ogc", "opendata"})
 # Keys in the (signed cookie) session that mean someone is signed in: Flask-Login's user
 # id and the server-side session token (gis_app.auth.SESSION_TOKEN).
 SIGNED_IN_KEYS = ("_user_id", "sid")

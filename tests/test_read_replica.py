@@ -18,7 +18,8 @@ def _reads_replica(app, path: str, method: str = "GET", signed_in: bool = False)
 def test_anonymous_public_reads_may_use_the_replica(app):
     for path in ("/", "/sites", "/festivals", "/api/sites/filters", "/api/sites",
                  "/api/layers/sites.geojson", "/api/openapi.json", "/id/VN-HY-DT-000001",
-                 "/intangible/VN-HY-PVT-000001", "/artifacts/VN-HY-HV-000001"):
+                 "/intangible/VN-HY-PVT-000001", "/artifacts/VN-HY-HV-000001",
+                 "/ogc/collections/sites/items?f=json", "/tiles.json", "/data"):
         assert _reads_replica(app, path), path
 
 
