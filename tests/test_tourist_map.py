@@ -258,11 +258,18 @@ def test_opening_a_relic_from_the_list_reuses_its_marker(phone_page, page_watch,
     first.tap()
     expect(page.locator(".leaflet-popup-content .hm-card")).to_be_visible(timeout=10000)
     # Markers by the relic they show (not by the key the loader used): one for Đa Hòa,
-    # and no relic drawn twice among the search's markers.
-    shown = page.evaluate("""() => { const ids = [];
+    # and no relic drawn twice among the search's markers. Opening the relic moves the
+    # map, which may reload the layer: read the markers and the loaded count together,
+    # in the page, once they agree (a reload in flight has them differ for a moment).
+    read = """() => { const ids = [];
         HeritageMap.loaders.sites.cluster.eachLayer(
             l => ids.push(l.feature.properties.heritage_id));
-        return ids; }""")
+        return {ids, loaded: Number(document.querySelector('.folium-map').dataset.hmSites)};
+    }"""
+    page.wait_for_function(f"() => {{ const r = ({read})(); return r.ids.length === r.loaded; }}",
+                           timeout=15000)
+    state = page.evaluate(read)
+    shown = state["ids"]
     assert shown.count(hid) == 1
-    assert len(shown) == len(set(shown)) == _loaded(page)
+    assert len(shown) == len(set(shown)) == state["loaded"]
     _clean(page_watch)
