@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import threading
+from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
 
@@ -15,11 +16,13 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from gis_app import create_app
 from gis_app.db import database
 from gis_app.services import jobs, priorities
 from gis_app.services.accounts import create_user
 from gis_app.web import report_pdf
 from tests.conftest import AuthActions, sign_in
+from tests.conftest import test_config as app_config
 from tests.history import build_history
 
 PASSWORD = "mat-khau-thu-nghiem-1"
@@ -538,3 +541,51 @@ def test_a_commune_editor_sees_only_their_communes_priorities_in_page_and_csv(
     assert "Đình S2" in csv_text and "Đình S3" in csv_text
     assert "Đình S1" not in csv_text and "Sắc phong" not in csv_text
     assert not csv_text.splitlines()[1].startswith("1,")  # S1 keeps district rank 1
+
+
+@pytest.fixture(scope="module")
+def job_server(database_url: str) -> Iterator[str]:
+    """The app with its job worker thread, as `make run` runs it (one per process: in
+    this test process it may be another app's, on the same database and cache)."""
+    from werkzeug.serving import make_server
+
+    config = app_config(database_url)
+    config.JOBS_WORKER = True
+    server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.mark.browser
+def test_the_progress_page_opens_the_pdf_when_the_worker_made_it_in_chromium(
+        page, page_watch, job_server, browser_official, database_url):
+    cache = Path(app_config(database_url).PDF_CACHE_DIR)
+    before = set(cache.glob("*.pdf"))
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        first_job = conn.scalar(text("SELECT coalesce(max(id), 0) FROM jobs"))
+    pdf_url = f"{job_server}/officials/report/2025.pdf"
+    try:
+        sign_in(page, job_server, browser_official, PASSWORD)
+        page.goto(f"{job_server}/officials/report?year=2025")
+        with page.expect_response(lambda r: r.url == pdf_url and r.status == 200,
+                                  timeout=120_000) as ready:
+            with page.expect_response(lambda r: r.url == pdf_url) as asked:
+                page.get_by_role("link", name="Mở PDF").click()
+            assert asked.value.status == 202
+            assert "Đang tạo báo cáo PDF…" in asked.value.text()
+        assert ready.value.headers["content-type"] == "application/pdf"
+        assert page_watch.off_host == [] and page_watch.console_errors == []
+        with engine.connect() as conn:
+            made = conn.execute(text("SELECT status, progress_done FROM jobs WHERE id > :j "
+                                     "AND kind = 'annual-report-pdf'"),
+                                {"j": first_job}).all()
+        assert [tuple(m) for m in made] == [("done", 100)]
+    finally:
+        for path in set(cache.glob("*.pdf")) - before:
+            path.unlink()
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM jobs WHERE id > :j"), {"j": first_job})
+        engine.dispose()
