@@ -396,6 +396,27 @@ def test_annual_report_pdf_is_made_once_per_data_state_and_follows_changes(
     assert len(list(pdf_cache.glob("*.pdf"))) == 3
 
 
+def test_reports_prepare_makes_both_languages_ahead(app, runner, client, db, official,
+                                                   pdf_cache: Path, tmp_path: Path):
+    done = runner.invoke(args=["reports", "prepare", "--year", "2025"])
+    assert done.exit_code == 0, done.output
+    assert re.search(r"^2025 vi: [\d,]+ bytes", done.output, re.M)
+    assert re.search(r"^2025 en: [\d,]+ bytes", done.output, re.M)
+    assert len(list(pdf_cache.glob("*.pdf"))) == 2
+    # The officials get the PDF at once: no progress page, no job.
+    vi = client.get(REPORT_PDF)
+    assert vi.status_code == 200 and "Đình S1" in _pdf_words(vi.data, tmp_path)
+    english = client.get(REPORT_PDF + "?lang=en")
+    assert "Report on the heritage digitisation plan, year 2025" in _pdf_words(
+        english.data, tmp_path)
+    assert _report_jobs(db) == []
+    again = runner.invoke(args=["reports", "prepare", "--year", "2025"])
+    assert "2025 vi: already made" in again.output
+    wrong = runner.invoke(args=["reports", "prepare", "--year", "1999"])
+    assert wrong.exit_code == 1
+    assert "The plan's targets run from 2021 to 2030, not 1999." in wrong.output
+
+
 def test_the_progress_page_in_english(app, client, official, pdf_cache):
     html = client.get(REPORT_PDF + "?lang=en").get_data(as_text=True)
     assert "Making the PDF report… " in html and "Waiting to start…" in html

@@ -175,8 +175,9 @@ def report_xlsx(year: int) -> Response:
         "Content-Disposition": f'attachment; filename="bao-cao-so-hoa-di-san-{year}.xlsx"'})
 
 
-def _report_html(data: dict[str, Any], year: int) -> str:
-    """The annual report's PDF page (the job renders it: `report_pdf.run`)."""
+def report_html(data: dict[str, Any], year: int) -> str:
+    """The annual report's PDF page (the job and `flask reports prepare` render it:
+    `report_pdf.run`)."""
     return render_template("officials/report.html", report=data, pdf=True,
                            title=annual_report.TITLES[current_lang()]["report"].format(
                                year=year), **_helpers())
@@ -185,7 +186,7 @@ def _report_html(data: dict[str, Any], year: int) -> str:
 @jobs.handler(report_pdf.KIND)
 def _report_pdf_job(db: Session, payload: dict[str, Any], progress: jobs.Progress
                     ) -> dict[str, Any]:
-    return report_pdf.run(db, payload, progress, _report_html)
+    return report_pdf.run(db, payload, progress, report_html)
 
 
 def _lang_arg() -> dict[str, str]:
