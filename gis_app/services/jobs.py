@@ -174,10 +174,11 @@ def recover_stale(db: Session, stale_seconds: float = STALE_SECONDS) -> tuple[in
     stale = "status = 'running' AND heartbeat < now() - make_interval(secs => :age)"
     failed = db.execute(text(
         f"UPDATE jobs SET status = 'failed', finished_at = now(), "
-        f"error_en = 'The server stopped while working on this job (twice); start it again "
-        f"(upload the file again).', "
-        f"error_vi = 'Máy chủ đã dừng giữa chừng khi xử lý tác vụ này (hai lần); hãy làm lại "
-        f"(tải tệp lên lại).' WHERE {stale} AND attempts >= :max"), params).rowcount
+        f"error_en = 'The server stopped while working on this job (twice); start it again"
+        f"' || CASE WHEN kind = 'import' THEN ' (upload the file again).' ELSE '.' END, "
+        f"error_vi = 'Máy chủ đã dừng giữa chừng khi xử lý tác vụ này (hai lần); hãy làm lại"
+        f"' || CASE WHEN kind = 'import' THEN ' (tải tệp lên lại).' ELSE '.' END "
+        f"WHERE {stale} AND attempts >= :max"), params).rowcount
     requeued = db.execute(text(
         f"UPDATE jobs SET status = 'queued', heartbeat = NULL, progress_done = 0 "
         f"WHERE {stale} AND attempts < :max"), params).rowcount

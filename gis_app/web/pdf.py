@@ -91,7 +91,10 @@ def _keep(name: str, body: bytes) -> None:
         os.replace(tmp, folder / (name + ".pdf"))
     finally:
         Path(tmp).unlink(missing_ok=True)
-    _prune(folder)
+    try:
+        _prune(folder)
+    except OSError:
+        pass  # e.g. another worker pruned the same file first: the PDF is kept all the same
 
 
 def render_into_cache(name: str, html: str, *, wait: float = RENDER_WAIT,
