@@ -417,6 +417,15 @@ def test_reports_prepare_makes_both_languages_ahead(app, runner, client, db, off
     assert "The plan's targets run from 2021 to 2030, not 1999." in wrong.output
 
 
+def test_retry_queues_nothing_unless_the_last_job_failed(client, db, auth, official,
+                                                         pdf_cache):
+    assert client.get(REPORT_PDF).status_code == 202
+    answer = client.post("/officials/report/2025.pdf/retry",
+                         data={"csrf_token": auth.csrf("/officials/relics/new")})
+    assert answer.status_code == 303 and answer.headers["Location"] == REPORT_PDF
+    assert [s for _id, s, _lang in _report_jobs(db)] == ["queued"]
+
+
 def test_the_progress_page_in_english(app, client, official, pdf_cache):
     html = client.get(REPORT_PDF + "?lang=en").get_data(as_text=True)
     assert "Making the PDF report… " in html and "Waiting to start…" in html

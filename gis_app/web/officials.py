@@ -217,12 +217,15 @@ def report_pdf_file(year: int) -> Response | tuple[str, int]:
 @bp.post("/report/<int:year>.pdf/retry")
 @roles_required(*OFFICIAL_ROLES)
 def report_pdf_retry(year: int) -> Response:
-    """Ask again for a PDF whose making failed (the retry button); CSRF-checked."""
+    """Ask again for a PDF whose making failed (the retry button; CSRF-checked): a new
+    job replaces the failed one. Anything else (made, being made, or data changed since)
+    only goes back to the PDF's address, which shows where it stands."""
     year = indicators.check_year(year)
     db = get_session()
     lang = current_lang()
     name = report_pdf.cache_name(db, year, lang)
-    if pdf.cached(name) is None:
+    latest = report_pdf.latest(db, name)
+    if latest is not None and latest.status == "failed" and pdf.cached(name) is None:
         report_pdf.ask(db, name, year, lang, request.url_root, current_user.id, retry=True)
         db.commit()
         jobs.wake()

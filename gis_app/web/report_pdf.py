@@ -46,6 +46,11 @@ def ask(db: Session, name: str, year: int, lang: str, base_url: str, user_id: in
                                               "base_url": base_url}, user_id, retry=retry)
 
 
+def latest(db: Session, name: str) -> jobs.Job | None:
+    """The newest job for the PDF cached as `name`, or None."""
+    return jobs.latest_by_key(db, KIND, name)
+
+
 def run(db: Session, payload: dict[str, Any], progress: jobs.Progress,
         render_html: RenderHtml) -> dict[str, Any]:
     """The job: build the report of payload["year"] in payload["lang"] and render it into
