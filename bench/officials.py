@@ -7,9 +7,11 @@ inventoried this year, some conserved, some digitised, 5 % at risk, 10 % of typi
 value), 3 condition assessments per site over three years, and 200 nationally listed
 intangible heritages. Then times, in process (the same calls the pages make):
 `indicators.dashboard`, `priorities.priority_list`, `annual_report.build`, `to_xlsx`
-and the PDF, and the targets page through the Flask test client. The PDF is asked for
-twice: first for this data (built and rendered, then cached by year, language and data
-state), then again (read from the cache: the target is <= 1 s). Last, the condition
+and the pages through the Flask test client. The PDF (issue 16: <= 1 s to the user) is
+made by a background job: after a data change the official's first request answers
+with a progress page at once; the job is then run as the app's job worker runs it
+(`jobs.work_once` in an app context) and timed until the PDF is in the cache; then the
+PDF is asked for again (read from the cache). Last, the condition
 map's data (`/officials/conditions/map.json`, plain and `?since=`) for a district
 reviewer and a commune editor, each beside its one statement
 (`conditions.map_features`) run by pgbench in the same run (median ratio), with the
@@ -34,6 +36,7 @@ import time
 from pathlib import Path
 
 import psycopg
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,6 +51,7 @@ from gis_app.services import migrations  # noqa: E402
 DB = "heritage_bench_officials"
 COMMUNES = 40
 TARGET_S = 5.0
+PDF_TARGET_S = 1.0  # issue 16: the annual report PDF reaches the user in <= 1 s
 
 
 def build(url: str, sites: int) -> None:
@@ -251,13 +255,10 @@ def main() -> None:
     client.post("/login", data={"username": "bench-official", "password": "mat-khau-bench-1"})
     for label, path in (("GET /officials/targets", f"/officials/targets?year={year}"),
                         ("GET /officials/priorities", f"/officials/priorities?year={year}"),
-                        ("GET /officials/report", f"/officials/report?year={year}"),
-                        ("GET /officials/report/<year>.pdf (first for this data)",
-                         f"/officials/report/{year}.pdf"),
-                        ("GET /officials/report/<year>.pdf (again, same data)",
-                         f"/officials/report/{year}.pdf")):
+                        ("GET /officials/report", f"/officials/report?year={year}")):
         response = timed(label, lambda p=path: client.get(p), rows)
         assert response.status_code == 200, (path, response.status_code)
+    pdf_rows = _pdf_timings(app, client, engine, year)
     engine.dispose()
 
     a1 = next(r for r in board if r["indicator"].code == "a1")["district"]
@@ -269,7 +270,40 @@ def main() -> None:
     slowest_page = max(s for label, s in rows if label.startswith("GET"))
     verdict = "met" if slowest_page <= TARGET_S else "missed"
     print(f"\nslowest page {slowest_page:.2f} s (target <= {TARGET_S:.0f} s): {verdict}")
+    print(f"\nannual report PDF after a data change{'':17} {'seconds':>8}")
+    for label, seconds in pdf_rows:
+        print(f"{label:55} {seconds:8.2f}")
+    to_user = max(pdf_rows[0][1], pdf_rows[2][1])
+    verdict = "met" if to_user <= PDF_TARGET_S else "missed"
+    print(f"\nslowest answer to the user {to_user:.2f} s (target <= {PDF_TARGET_S:.0f} s): "
+          f"{verdict}; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     condition_map(url, args.repeat)
+
+
+def _pdf_timings(app, client, engine, year: int) -> list[tuple[str, float]]:  # noqa: ANN001
+    """The PDF as an official meets it after a data change: the first answer (the
+    progress page), the job until the PDF is cached, the PDF served from the cache."""
+    from gis_app.db import database
+    from gis_app.services import jobs
+
+    with engine.begin() as conn:  # a data change: the cached PDF no longer applies
+        conn.execute(text("UPDATE artifacts SET name_vi = name_vi || ' ' WHERE id = 1"))
+    path = f"/officials/report/{year}.pdf"
+    out: list[tuple[str, float]] = []
+    started = time.perf_counter()
+    first = client.get(path)
+    out.append(("first answer to the user (progress page)", time.perf_counter() - started))
+    assert first.status_code == 202, first.status_code
+    with app.app_context():
+        job = jobs.work_once(database().session, heartbeat=False)
+    assert job is not None and job.status == "done", job
+    out.append(("until the PDF is ready (job: data, HTML, render)",
+                time.perf_counter() - started))
+    served = time.perf_counter()
+    cached = client.get(path)
+    out.append(("the PDF from the cache", time.perf_counter() - served))
+    assert cached.status_code == 200 and cached.data.startswith(b"%PDF")
+    return out
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ zones_cli = AppGroup("zones", help="Protection zones of a relic: show, set a new
 assessments_cli = AppGroup("assessments", help="Condition assessments: withdraw one.")
 media_cli = AppGroup("media", help="Photos and documents: remove one, put it back.")
 downloads_cli = AppGroup("downloads", help="Open-data files (/data): prepare them ahead.")
+reports_cli = AppGroup("reports", help="The annual report's PDF: make it ahead.")
 
 
 @db_cli.command("upgrade")
@@ -869,9 +870,38 @@ def downloads_prepare(layers: tuple[str, ...]) -> None:
                    f"{time.monotonic() - started:6.1f} s  (version {ready.version})")
 
 
+@reports_cli.command("prepare")
+@click.option("--year", type=int, default=None,
+              help="The report's year (default: this year in Vietnam)")
+@LANG_OPTION
+def reports_prepare(year: int | None, lang: str) -> None:
+    """Make the annual report's PDF (Vietnamese and English) for the data as they are
+    now, so that no official waits for it (e.g. after an import; the PDF is made again
+    once a day and after any change). PDFs already made are kept."""
+    import time
+
+    from gis_app.services import indicators
+    from gis_app.web import officials, report_pdf
+
+    try:
+        year = indicators.check_year(year)
+    except HeritageError as error:
+        raise click.ClickException(error.user_message(lang)) from None
+    for report_lang in ("vi", "en"):
+        started = time.monotonic()
+        with database().session() as session:
+            try:
+                made = report_pdf.run(session, {"year": year, "lang": report_lang},
+                                      lambda _done, _total: None, officials.report_html)
+            except HeritageError as error:
+                raise click.ClickException(error.user_message(lang)) from None
+        what = "already made" if made.get("cached") else f"{made['bytes']:,} bytes"
+        click.echo(f"{year} {report_lang}: {what}  {time.monotonic() - started:6.1f} s")
+
+
 def init_app(app: Flask) -> None:
     for group in (db_cli, demo_cli, users_cli, imports_cli, records_cli, proposals_cli,
-                  zones_cli, assessments_cli, media_cli, downloads_cli):
+                  zones_cli, assessments_cli, media_cli, downloads_cli, reports_cli):
         app.cli.add_command(group)
     app.cli.add_command(import_command)
     app.cli.add_command(backup_command)

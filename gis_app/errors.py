@@ -69,3 +69,11 @@ class ImportFailed(HeritageError):
 
     status = 422
     code = "import_failed"
+
+
+class NotAvailable(HeritageError):
+    """The server cannot do it now (busy, or misconfigured); the message says whether to
+    retry or whom to tell."""
+
+    status = 503
+    code = "not_available"

@@ -302,6 +302,19 @@ def test_a_job_whose_worker_died_is_queued_again_then_failed(db):
         jobs.get_job(db, old)
 
 
+def test_a_dead_job_of_another_kind_is_not_told_to_upload_a_file(db):
+    job_id = db.execute(text(
+        "INSERT INTO jobs (kind, status, attempts, started_at, heartbeat) VALUES "
+        "('annual-report-pdf', 'running', 2, now() - interval '1 hour', "
+        "now() - interval '1 hour') RETURNING id")).scalar()
+    jobs.recover_stale(db)
+    dead = jobs.get_job(db, job_id)
+    assert dead.error("vi") == ("Máy chủ đã dừng giữa chừng khi xử lý tác vụ này (hai lần); "
+                                "hãy làm lại.")
+    assert dead.error("en") == ("The server stopped while working on this job (twice); "
+                                "start it again.")
+
+
 def test_two_workers_never_claim_the_same_job(engine):
     """Committed jobs, three connections claiming at once: SKIP LOCKED hands out each
     job once, and the third claimer gets none."""

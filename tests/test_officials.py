@@ -6,6 +6,8 @@ import io
 import os
 import re
 import subprocess
+import threading
+from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
 
@@ -14,9 +16,13 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from gis_app.services import priorities
+from gis_app import create_app
+from gis_app.db import database
+from gis_app.services import jobs, priorities
 from gis_app.services.accounts import create_user
-from tests.conftest import sign_in
+from gis_app.web import report_pdf
+from tests.conftest import AuthActions, sign_in
+from tests.conftest import test_config as app_config
 from tests.history import build_history
 
 PASSWORD = "mat-khau-thu-nghiem-1"
@@ -213,42 +219,230 @@ def _pdf_words(body: bytes, tmp_path: Path) -> str:
                           check=True).stdout
 
 
-def test_annual_report_pdf_is_made_once_per_data_state_and_follows_changes(
+REPORT_PDF = "/officials/report/2025.pdf"
+
+
+@pytest.fixture
+def pdf_cache(app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A PDF cache of this test's own (the app is session-wide)."""
+    folder = tmp_path / "pdf-cache"
+    monkeypatch.setitem(app.config, "PDF_CACHE_DIR", str(folder))
+    return folder
+
+
+def _work(app) -> list[jobs.Job]:
+    """Run the queued jobs as the app's job worker does, until none is left."""
+    done = []
+    with app.app_context():
+        while (job := jobs.work_once(database().session, heartbeat=False)) is not None:
+            done.append(job)
+    return done
+
+
+def _report_jobs(db) -> list[tuple[int, str, str]]:
+    return [tuple(r) for r in db.execute(text(
+        "SELECT id, status, payload->>'lang' FROM jobs WHERE kind = 'annual-report-pdf' "
+        "ORDER BY id"))]
+
+
+def _status_url(html: str) -> str:
+    return unescape(re.search(r'data-status-url="([^"]+)"', html).group(1))
+
+
+def _pdf(app, client, path: str) -> bytes:
+    """The PDF as an official gets it: the progress page at once, the job worker makes
+    it, the same address then answers with the PDF."""
+    first = client.get(path)
+    assert first.status_code == 202, first.status_code
+    assert "Đang tạo báo cáo PDF…" in first.get_data(as_text=True) or \
+        "Making the PDF report…" in first.get_data(as_text=True)
+    assert [job.status for job in _work(app)] == ["done"]
+    second = client.get(path)
+    assert second.status_code == 200 and second.mimetype == "application/pdf"
+    assert second.data.startswith(b"%PDF")
+    return second.data
+
+
+def test_the_first_request_answers_with_a_progress_page_and_the_job_makes_the_pdf(
+        app, client, db, official, pdf_cache: Path, tmp_path: Path):
+    response = client.get(REPORT_PDF)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 202 and response.mimetype == "text/html"
+    assert re.search(r"Đang tạo báo cáo PDF… <span id=\"report-pdf-percent\">0</span> %",
+                     html)
+    assert "Đang chờ bắt đầu…" in html
+    assert "Báo cáo kết quả thực hiện Kế hoạch số hóa di sản văn hóa năm 2025" in html
+    # Without JavaScript: the page refreshes itself and has a plain link to the PDF.
+    assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in html
+    assert '<a href="/officials/report/2025.pdf">Mở báo cáo PDF</a>' in html
+    # With it: the app's own script (no CDN), with the page's CSP nonce.
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])
+    assert re.search(rf'<script nonce="{nonce.group(1)}" src="/static/js/report-pdf\.js',
+                     html)
+    assert not list(pdf_cache.glob("*.pdf"))  # nothing was rendered in the request
+    ((job_id, status, lang),) = _report_jobs(db)
+    assert (status, lang) == ("queued", "vi")
+    assert client.get(_status_url(html)).get_json() == {
+        "id": job_id, "status": "queued", "percent": 0, "finished": False, "message": None}
+
+    (done,) = _work(app)
+    assert done.id == job_id and done.status == "done"
+    assert client.get(_status_url(html)).get_json()["percent"] == 100
+    body = client.get(REPORT_PDF).data
+    assert body.startswith(b"%PDF") and len(list(pdf_cache.glob("*.pdf"))) == 1
+    words = _pdf_words(body, tmp_path)
+    assert "Báo cáo kết quả thực hiện Kế hoạch số hóa di sản văn hóa năm 2025" in words
+    assert "Đình S1" in words and "Xấu đi" in words
+    assert _report_jobs(db) == [(job_id, "done", "vi")]  # served, not asked for again
+
+
+def test_officials_asking_at_once_share_one_job(app, client, db, official, pdf_cache):
+    create_user(db, "canbo-vh-2", PASSWORD, "district_reviewer")
+    db.flush()
+    other = app.test_client()
+    other.post("/login", data={"username": "canbo-vh-2", "password": PASSWORD,
+                               "csrf_token": AuthActions(other).csrf()})
+    first = client.get(REPORT_PDF).get_data(as_text=True)
+    again = client.get(REPORT_PDF).get_data(as_text=True)
+    theirs = other.get(REPORT_PDF)
+    assert theirs.status_code == 202
+    assert _status_url(first) == _status_url(again) == _status_url(theirs.get_data(
+        as_text=True))
+    assert len(_report_jobs(db)) == 1
+    # The other official follows the same job (it is not only its creator's).
+    assert other.get(_status_url(first)).get_json()["status"] == "queued"
+    assert len(_work(app)) == 1
+    assert other.get(REPORT_PDF).data.startswith(b"%PDF")
+    assert client.get(REPORT_PDF).data.startswith(b"%PDF")
+
+
+def test_concurrent_requests_in_two_processes_queue_one_job(app, engine):
+    """Two connections (as two gunicorn workers) ask for the same PDF at once: the
+    second waits for the first's transaction and then finds its job."""
+    name = f"k-test-{os.getpid()}"
+    first, second = Session(engine), Session(engine)
+    found: list[int] = []
+    try:
+        job = report_pdf.ask(first, name, 2025, "vi", "http://localhost/", None)
+        waiting = threading.Thread(target=lambda: found.append(report_pdf.ask(
+            second, name, 2025, "vi", "http://localhost/", None).id))
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()  # held back by the first, uncommitted request
+        first.commit()
+        waiting.join(10)
+        second.commit()
+        assert found == [job.id]
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM jobs WHERE payload->>'key' = :k"),
+                               {"k": name}) == 1
+    finally:
+        for session in (first, second):
+            session.rollback()
+            session.close()
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM jobs WHERE payload->>'key' = :k"), {"k": name})
+
+
+def test_a_failed_render_shows_its_message_and_a_retry_makes_the_pdf(
         app, client, db, official, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    cache = tmp_path / "pdf-cache"
-    monkeypatch.setitem(app.config, "PDF_CACHE_DIR", str(cache))
-    first = client.get("/officials/report/2025.pdf")
-    assert first.status_code == 200 and first.data.startswith(b"%PDF")
-    assert "Kiệu" in _pdf_words(first.data, tmp_path)
-    (kept,) = cache.glob("*.pdf")
-    kept.write_bytes(first.data + b"%cached")  # served from here, not built again
-    assert client.get("/officials/report/2025.pdf").data == first.data + b"%cached"
-    english = client.get("/officials/report/2025.pdf?lang=en")
+    not_a_folder = tmp_path / "pdf-cache"
+    not_a_folder.write_text("a file where the cache folder should be")
+    monkeypatch.setitem(app.config, "PDF_CACHE_DIR", str(not_a_folder))
+    assert client.get(REPORT_PDF).status_code == 202
+    (failed,) = _work(app)
+    assert failed.status == "failed"
+    page = client.get(REPORT_PDF)
+    text_shown = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert "Chưa tạo được báo cáo PDF" in text_shown
+    assert ("Đã tạo PDF nhưng máy chủ không lưu được; hãy báo quản trị viên (thư mục "
+            "GIS_PDF_CACHE_DIR phải ghi được), rồi thử lại.") in text_shown
+    status = client.get(f"/officials/report/jobs/{failed.id}").get_json()
+    assert status["status"] == "failed" and status["message"].startswith("Đã tạo PDF nhưng")
+    assert "Traceback" not in text_shown and "http-equiv" not in text_shown
+    assert len(_report_jobs(db)) == 1  # looking again does not start it again
+
+    monkeypatch.setitem(app.config, "PDF_CACHE_DIR", str(tmp_path / "fixed"))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', text_shown).group(1)
+    action = unescape(re.search(r'<form method="post" action="([^"]+)"', text_shown).group(1))
+    assert action == "/officials/report/2025.pdf/retry"
+    assert client.post(action, data={}).status_code == 400  # no CSRF token: refused
+    retried = client.post(action, data={"csrf_token": token})
+    assert retried.status_code == 303 and retried.headers["Location"] == REPORT_PDF
+    assert client.get(REPORT_PDF).status_code == 202
+    assert [job.status for job in _work(app)] == ["done"]
+    assert client.get(REPORT_PDF).data.startswith(b"%PDF")
+    assert [s for _id, s, _lang in _report_jobs(db)] == ["failed", "done"]
+
+
+def test_annual_report_pdf_is_made_once_per_data_state_and_follows_changes(
+        app, client, db, official, pdf_cache: Path, tmp_path: Path):
+    first = _pdf(app, client, REPORT_PDF)
+    assert "Kiệu" in _pdf_words(first, tmp_path)
+    (kept,) = pdf_cache.glob("*.pdf")
+    kept.write_bytes(first + b"%cached")  # served from here, not built again
+    assert client.get(REPORT_PDF).data == first + b"%cached"
+    english = _pdf(app, client, REPORT_PDF + "?lang=en")
     assert "Report on the heritage digitisation plan, year 2025" in _pdf_words(
-        english.data, tmp_path)
-    assert len(list(cache.glob("*.pdf"))) == 2
+        english, tmp_path)
+    assert len(list(pdf_cache.glob("*.pdf"))) == 2
 
     db.execute(text("UPDATE artifacts SET name_vi = 'Kiệu rước' WHERE name_vi = 'Kiệu'"))
     db.flush()
-    changed = client.get("/officials/report/2025.pdf")
-    assert changed.data.startswith(b"%PDF") and not changed.data.endswith(b"%cached")
-    assert "Kiệu rước" in _pdf_words(changed.data, tmp_path)
-    assert len(list(cache.glob("*.pdf"))) == 3
+    changed = _pdf(app, client, REPORT_PDF)
+    assert not changed.endswith(b"%cached")
+    assert "Kiệu rước" in _pdf_words(changed, tmp_path)
+    assert len(list(pdf_cache.glob("*.pdf"))) == 3
 
 
-def test_annual_report_pdf_renders(client, official, tmp_path: Path):
-    response = client.get("/officials/report/2025.pdf")
-    assert response.status_code == 200 and response.data.startswith(b"%PDF")
-    pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(response.data)
-    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf),
-                    str(tmp_path / "page")], check=True)
-    png = next(tmp_path.glob("page*.png"))
-    assert png.stat().st_size > 5000
-    words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                           check=True).stdout
-    assert "Báo cáo kết quả thực hiện Kế hoạch số hóa di sản văn hóa năm 2025" in words
-    assert "Đình S1" in words and "Xấu đi" in words
+def test_reports_prepare_makes_both_languages_ahead(app, runner, client, db, official,
+                                                   pdf_cache: Path, tmp_path: Path):
+    done = runner.invoke(args=["reports", "prepare", "--year", "2025"])
+    assert done.exit_code == 0, done.output
+    assert re.search(r"^2025 vi: [\d,]+ bytes", done.output, re.M)
+    assert re.search(r"^2025 en: [\d,]+ bytes", done.output, re.M)
+    assert len(list(pdf_cache.glob("*.pdf"))) == 2
+    # The officials get the PDF at once: no progress page, no job.
+    vi = client.get(REPORT_PDF)
+    assert vi.status_code == 200 and "Đình S1" in _pdf_words(vi.data, tmp_path)
+    english = client.get(REPORT_PDF + "?lang=en")
+    assert "Report on the heritage digitisation plan, year 2025" in _pdf_words(
+        english.data, tmp_path)
+    assert _report_jobs(db) == []
+    again = runner.invoke(args=["reports", "prepare", "--year", "2025"])
+    assert "2025 vi: already made" in again.output
+    wrong = runner.invoke(args=["reports", "prepare", "--year", "1999"])
+    assert wrong.exit_code == 1
+    assert "The plan's targets run from 2021 to 2030, not 1999." in wrong.output
+
+
+def test_retry_queues_nothing_unless_the_last_job_failed(client, db, auth, official,
+                                                         pdf_cache):
+    assert client.get(REPORT_PDF).status_code == 202
+    answer = client.post("/officials/report/2025.pdf/retry",
+                         data={"csrf_token": auth.csrf("/officials/relics/new")})
+    assert answer.status_code == 303 and answer.headers["Location"] == REPORT_PDF
+    assert [s for _id, s, _lang in _report_jobs(db)] == ["queued"]
+
+
+def test_the_progress_page_in_english(app, client, official, pdf_cache):
+    html = client.get(REPORT_PDF + "?lang=en").get_data(as_text=True)
+    assert "Making the PDF report… " in html and "Waiting to start…" in html
+    assert "Report on the heritage digitisation plan, year 2025" in html
+    assert '<a href="/officials/report/2025.pdf?lang=en">Open the PDF report</a>' in html
+
+
+def test_the_report_page_links_to_the_pdf(client, official):
+    html = client.get("/officials/report?year=2025").get_data(as_text=True)
+    assert '<a href="/officials/report/2025.pdf">Mở PDF</a>' in html
+
+
+def test_a_report_job_page_is_not_another_kind_of_job(client, db, official):
+    other = jobs.enqueue(db, "import", {"file_name": "x.zip"}, None)
+    db.flush()
+    assert client.get(f"/officials/report/jobs/{other}").status_code == 404
+    assert client.get("/officials/report/jobs/999999").status_code == 404
 
 
 def test_annual_report_page_in_english(client, official):
@@ -377,3 +571,51 @@ def test_a_commune_editor_sees_only_their_communes_priorities_in_page_and_csv(
     assert "Đình S2" in csv_text and "Đình S3" in csv_text
     assert "Đình S1" not in csv_text and "Sắc phong" not in csv_text
     assert not csv_text.splitlines()[1].startswith("1,")  # S1 keeps district rank 1
+
+
+@pytest.fixture(scope="module")
+def job_server(database_url: str) -> Iterator[str]:
+    """The app with its job worker thread, as `make run` runs it (one per process: in
+    this test process it may be another app's, on the same database and cache)."""
+    from werkzeug.serving import make_server
+
+    config = app_config(database_url)
+    config.JOBS_WORKER = True
+    server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.mark.browser
+def test_the_progress_page_opens_the_pdf_when_the_worker_made_it_in_chromium(
+        page, page_watch, job_server, browser_official, database_url):
+    cache = Path(app_config(database_url).PDF_CACHE_DIR)
+    before = set(cache.glob("*.pdf"))
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        first_job = conn.scalar(text("SELECT coalesce(max(id), 0) FROM jobs"))
+    pdf_url = f"{job_server}/officials/report/2025.pdf"
+    try:
+        sign_in(page, job_server, browser_official, PASSWORD)
+        page.goto(f"{job_server}/officials/report?year=2025")
+        with page.expect_response(lambda r: r.url == pdf_url and r.status == 200,
+                                  timeout=120_000) as ready:
+            with page.expect_response(lambda r: r.url == pdf_url) as asked:
+                page.get_by_role("link", name="Mở PDF").click()
+            assert asked.value.status == 202
+            assert "Đang tạo báo cáo PDF…" in asked.value.text()
+        assert ready.value.headers["content-type"] == "application/pdf"
+        assert page_watch.off_host == [] and page_watch.console_errors == []
+        with engine.connect() as conn:
+            made = conn.execute(text("SELECT status, progress_done FROM jobs WHERE id > :j "
+                                     "AND kind = 'annual-report-pdf'"),
+                                {"j": first_job}).all()
+        assert [tuple(m) for m in made] == [("done", 100)]
+    finally:
+        for path in set(cache.glob("*.pdf")) - before:
+            path.unlink()
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM jobs WHERE id > :j"), {"j": first_job})
+        engine.dispose()

@@ -48,6 +48,9 @@ OPEN = {
     "planning_reports.repeat_report": ("public", "a planner repeats their own report"),
     "kinds.shape_file": ("official", "reads an uploaded shape back for the map; saves "
                                      "nothing and names no record"),
+    "officials.report_pdf_retry": ("official", "asks again for the district's annual "
+                                               "report PDF every official may open, only "
+                                               "after a failed job; names no record"),
 }
 # Refused, with nothing changed, but not with 403 (other helpers' pages, to align): the
 # status they answer an editor of another commune today. The test fails when one starts
@@ -143,7 +146,7 @@ def commune_a(db) -> dict:
             "person_id": person_id, "event_id": event_id, "relic": hid,
             # Imports are the district's: refused by role before any upload or job is
             # looked up, so any well-formed token and id will do.
-            "token": "a" * 32, "job_id": 1}
+            "token": "a" * 32, "job_id": 1, "year": 2025}
 
 
 def _url(rule, ids: dict) -> str:

@@ -10,14 +10,20 @@ forever.
 
 Who works: every app process runs one daemon thread (`start_worker`, started on the
 first request after the process forked), so `make run` (gunicorn, two workers) needs no
-extra process; SKIP LOCKED keeps each job to one of them.
+extra process; SKIP LOCKED keeps each job to one of them. The thread runs each job
+inside the context its starter gave (the app's `app_context`), so a handler may use
+`current_app` (config, templates) as a request would.
 
 Handlers take (session, payload, progress) and return the result (JSON-able); they run
 in the session's transaction, and the job is marked done in that same transaction, so
 an import and its "done" are committed together.
+
+Work that many users may ask for at once (the annual report's PDF) is queued with
+`enqueue_once` under a key: one job per key, however many requests and processes ask.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -43,6 +49,7 @@ PROGRESS_SECONDS = 1.0  # progress is written at most this often
 KEEP_DAYS = 30  # finished jobs are deleted after this
 
 Progress = Callable[[int, int], None]
+Context = Callable[[], contextlib.AbstractContextManager[Any]]
 Handler = Callable[[Session, dict[str, Any], Progress], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
 
@@ -113,6 +120,32 @@ def enqueue(db: Session, kind: str, payload: dict[str, Any], user_id: int | None
     return job_id
 
 
+def enqueue_once(db: Session, kind: str, key: str, payload: dict[str, Any],
+                 user_id: int | None, *, retry: bool = False) -> Job:
+    """The job of `kind` for `key`: the one queued or running, else (unless the latest
+    for the key failed and `retry` is off) a new one queued with `payload` (its "key"
+    set to `key`). The caller commits; until then other callers for the same key wait
+    (a transaction-scoped advisory lock), so concurrent requests in any process get
+    the same job. A failed job is returned as it is, so its message can be shown; with
+    `retry` a new one is queued in its place."""
+    db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:lock, 0))"),
+               {"lock": f"jobs:{kind}:{key}"})
+    latest = latest_by_key(db, kind, key)
+    if latest is not None and (latest.status in ("queued", "running")
+                               or (latest.status == "failed" and not retry)):
+        return latest
+    job_id = enqueue(db, kind, {**payload, "key": key}, user_id)
+    return get_job(db, job_id)
+
+
+def latest_by_key(db: Session, kind: str, key: str) -> Job | None:
+    """The newest job of `kind` queued with `key` (`enqueue_once`), or None."""
+    row = db.execute(text(f"SELECT {_COLUMNS} FROM jobs WHERE kind = :kind "
+                          f"AND payload->>'key' = :key ORDER BY id DESC LIMIT 1"),
+                     {"kind": kind, "key": key}).first()
+    return Job(**row._mapping) if row else None
+
+
 def get_job(db: Session, job_id: int, user_id: int | None = None,
             admin: bool = False) -> Job:
     """The job, if `user_id` created it (any job for an admin, or with user_id None).
@@ -141,10 +174,11 @@ def recover_stale(db: Session, stale_seconds: float = STALE_SECONDS) -> tuple[in
     stale = "status = 'running' AND heartbeat < now() - make_interval(secs => :age)"
     failed = db.execute(text(
         f"UPDATE jobs SET status = 'failed', finished_at = now(), "
-        f"error_en = 'The server stopped while working on this job (twice); start it again "
-        f"(upload the file again).', "
-        f"error_vi = 'Máy chủ đã dừng giữa chừng khi xử lý tác vụ này (hai lần); hãy làm lại "
-        f"(tải tệp lên lại).' WHERE {stale} AND attempts >= :max"), params).rowcount
+        f"error_en = 'The server stopped while working on this job (twice); start it again"
+        f"' || CASE WHEN kind = 'import' THEN ' (upload the file again).' ELSE '.' END, "
+        f"error_vi = 'Máy chủ đã dừng giữa chừng khi xử lý tác vụ này (hai lần); hãy làm lại"
+        f"' || CASE WHEN kind = 'import' THEN ' (tải tệp lên lại).' ELSE '.' END "
+        f"WHERE {stale} AND attempts >= :max"), params).rowcount
     requeued = db.execute(text(
         f"UPDATE jobs SET status = 'queued', heartbeat = NULL, progress_done = 0 "
         f"WHERE {stale} AND attempts < :max"), params).rowcount
@@ -272,23 +306,27 @@ def wake() -> None:
     _wake.set()
 
 
-def start_worker(make_session: Callable[[], Session], pid: int) -> None:
-    """Start this process's worker thread unless it runs already."""
+def start_worker(make_session: Callable[[], Session], pid: int,
+                 context: Context = contextlib.nullcontext) -> None:
+    """Start this process's worker thread unless it runs already. Each job runs inside
+    a fresh `context()` (e.g. the app's `app_context`: handlers then see `current_app`
+    and a `g` of their own)."""
     with _lock:
         thread = _worker.get(pid)
         if thread is not None and thread.is_alive():
             return
-        thread = threading.Thread(target=_work_forever, args=(make_session,), daemon=True,
-                                  name="jobs-worker")
+        thread = threading.Thread(target=_work_forever, args=(make_session, context),
+                                  daemon=True, name="jobs-worker")
         _worker[pid] = thread
         thread.start()
         log.info("job worker started in process %d", pid)
 
 
-def _work_forever(make_session: Callable[[], Session]) -> None:
+def _work_forever(make_session: Callable[[], Session], context: Context) -> None:
     while True:
         try:
-            job = work_once(make_session)
+            with context():
+                job = work_once(make_session)
         except Exception:  # noqa: BLE001 - e.g. the database restarting: wait, retry
             log.exception("job worker")
             job = None

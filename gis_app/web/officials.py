@@ -5,19 +5,20 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from gis_app import spreadsheets, vocab
 from gis_app.auth import current_role, roles_required
 from gis_app.clock import today_in_vietnam
 from gis_app.db import get_session
-from gis_app.errors import InputError
+from gis_app.errors import InputError, RecordNotFound
 from gis_app.i18n import current_lang
 from gis_app.numbers import format_pct
-from gis_app.services import annual_report, indicators, priorities
+from gis_app.services import annual_report, indicators, jobs, priorities
 from gis_app.services.features import FULL_ACCESS_ROLES, OFFICIAL_ROLES
-from gis_app.web.pdf import keyed_pdf_response
+from gis_app.web import pdf, report_pdf
 
 bp = Blueprint("officials", __name__, url_prefix="/officials")
 # Lists longer than this are cut in the report's page and PDF (the xlsx has them whole).
@@ -174,20 +175,83 @@ def report_xlsx(year: int) -> Response:
         "Content-Disposition": f'attachment; filename="bao-cao-so-hoa-di-san-{year}.xlsx"'})
 
 
+def report_html(data: dict[str, Any], year: int) -> str:
+    """The annual report's PDF page (the job and `flask reports prepare` render it:
+    `report_pdf.run`)."""
+    return render_template("officials/report.html", report=data, pdf=True,
+                           title=annual_report.TITLES[current_lang()]["report"].format(
+                               year=year), **_helpers())
+
+
+@jobs.handler(report_pdf.KIND)
+def _report_pdf_job(db: Session, payload: dict[str, Any], progress: jobs.Progress
+                    ) -> dict[str, Any]:
+    return report_pdf.run(db, payload, progress, report_html)
+
+
+def _lang_arg() -> dict[str, str]:
+    """?lang= of this request, kept on the links of the PDF's pages."""
+    lang = request.args.get("lang")
+    return {"lang": lang} if lang in ("vi", "en") else {}
+
+
 @bp.get("/report/<int:year>.pdf")
 @roles_required(*OFFICIAL_ROLES)
-def report_pdf(year: int) -> Response:
-    """Built and rendered once per year, language and data state (seconds at district
-    scale), then served from the PDF cache until the data change or the day ends."""
+def report_pdf_file(year: int) -> Response | tuple[str, int]:
+    """The PDF when it was made for this year, language and data state (once per data
+    change and day); else a page that follows its making by a background job (asked for
+    once, however many officials click) and opens the PDF when it is ready."""
     year = indicators.check_year(year)
     db = get_session()
     lang = current_lang()
+    name = report_pdf.cache_name(db, year, lang)
+    body = pdf.cached(name)
+    if body is not None:
+        return pdf.pdf_file(body, f"bao-cao-so-hoa-di-san-{year}.pdf")
+    job = report_pdf.ask(db, name, year, lang, request.url_root, current_user.id)
+    db.commit()
+    jobs.wake()  # again, now that the job is committed: no wait for the next poll
+    return _report_pdf_page(job, year)
 
-    def html() -> str:
-        return render_template("officials/report.html", report=annual_report.build(db, year),
-                               pdf=True, title=annual_report.TITLES[lang]["report"].format(
-                                   year=year), **_helpers())
-    return keyed_pdf_response(
-        ("annual-report", year, lang, annual_report.state(db)),
-        ("officials/report.html", "planning/report_pdf.html"), html,
-        f"bao-cao-so-hoa-di-san-{year}.pdf")
+
+@bp.post("/report/<int:year>.pdf/retry")
+@roles_required(*OFFICIAL_ROLES)
+def report_pdf_retry(year: int) -> Response:
+    """Ask again for a PDF whose making failed (the retry button; CSRF-checked): a new
+    job replaces the failed one. Anything else (made, being made, or data changed since)
+    only goes back to the PDF's address, which shows where it stands."""
+    year = indicators.check_year(year)
+    db = get_session()
+    lang = current_lang()
+    name = report_pdf.cache_name(db, year, lang)
+    latest = report_pdf.latest(db, name)
+    if latest is not None and latest.status == "failed" and pdf.cached(name) is None:
+        report_pdf.ask(db, name, year, lang, request.url_root, current_user.id, retry=True)
+        db.commit()
+        jobs.wake()
+    return redirect(url_for(".report_pdf_file", year=year, **_lang_arg()), 303)
+
+
+@bp.get("/report/jobs/<int:job_id>")
+@roles_required(*OFFICIAL_ROLES)
+def report_pdf_status(job_id: int) -> Response:
+    """The making of a report PDF, for the progress page (JSON). Any official may follow
+    it: the report is the same for all of them."""
+    job = jobs.get_job(get_session(), job_id)
+    if job.kind != report_pdf.KIND:
+        raise RecordNotFound(f"There is no report job #{job_id}.",
+                             f"Không có tác vụ tạo báo cáo số {job_id}.")
+    return jsonify({"id": job.id, "status": job.status, "percent": job.percent,
+                    "finished": job.finished, "message": job.error(current_lang())})
+
+
+def _report_pdf_page(job: jobs.Job, year: int) -> tuple[str, int]:
+    failed = job.status == "failed"
+    return render_template(
+        "officials/report_pdf_job.html", job=job, year=year, failed=failed,
+        message=job.error(current_lang()) if failed else None,
+        pdf_url=url_for(".report_pdf_file", year=year, **_lang_arg()),
+        retry_url=url_for(".report_pdf_retry", year=year, **_lang_arg()),
+        status_url=url_for(".report_pdf_status", job_id=job.id),
+        title=annual_report.TITLES[current_lang()]["report"].format(year=year),
+    ), 200 if failed else 202
