@@ -68,3 +68,17 @@ def test_pages_work_under_the_csp(page, page_watch, live_server, database_url):
             forget_user(s, username)
             s.commit()
         engine.dispose()
+
+
+def test_json_and_xml_answers_open_without_console_errors(page, page_watch, live_server):
+    """JSON and XML answers open in the browser with nothing logged; and /favicon.ico,
+    which Chromium asks for when it shows a document that cannot declare an icon (a
+    PDF, seen as a console 404 while opening the annual report), is a 204."""
+    for path in ("/ogc/collections?f=json", "/sitemap.xml", "/api/layers"):
+        answer = page.goto(live_server + path)
+        assert answer.status == 200, path
+        page.wait_for_load_state("networkidle")
+    assert page_watch.console_errors == []
+    assert page_watch.failed == []
+    icon = page.request.get(live_server + "/favicon.ico")
+    assert icon.status == 204 and icon.body() == b""

@@ -275,6 +275,15 @@ def robots() -> Response:
     return Response("\n".join(lines), mimetype="text/plain")
 
 
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """No icon (pages declare an empty one); browsers still ask for this one when they
+    show a PDF, JSON or XML answer. A 204 instead of a 404 keeps their consoles clean."""
+    response = Response(status=204)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 def _year(value: str | None) -> int:
     if not value:
         return today_in_vietnam().year
