@@ -54,6 +54,26 @@ def test_bbox_returns_exactly_what_st_intersects_returns(client, db):
                 assert _ids(client, layer, box) == expected, (layer, box)
 
 
+def test_bbox_edges_a_zone_whose_bounding_box_meets_the_box_but_not_the_zone(client, db):
+    """Only features across the box's edge get the exact test (a feature whose bounding
+    box lies inside the box meets it for certain): a round zone whose bounding box
+    reaches into the box's corner while the circle stays outside is left out; one across
+    the edge and one inside are in."""
+    x, y = 105.95, 20.85
+    outside = make_site(db, x, y, zone_radius_m=100)  # zone I radius 100/104000 degrees
+    r = 100 / 104000
+    # A box whose lower-left corner is 0.8 r right of and above the centre: it meets
+    # the zone's bounding box (which reaches r) but not the circle (r / sqrt 2 at 45°).
+    box = (x + 0.8 * r, y + 0.8 * r, x + 0.02, y + 0.02)
+    across = make_site(db, x + 0.01, box[1], zone_radius_m=100)  # across the lower edge
+    inside = make_site(db, x + 0.01, y + 0.01, zone_radius_m=100)
+    ids = _ids(client, "protection_zones", box)
+    assert f"{outside}-I" not in ids
+    assert {f"{across}-I", f"{across}-II", f"{inside}-I", f"{inside}-II"} <= ids
+    # Zone II (three times wider) does reach into the corner.
+    assert f"{outside}-II" in ids
+
+
 def test_features_carry_properties_and_geometry(client):
     body = client.get("/api/layers/sites.geojson").get_json()
     da_hoa = [f for f in body["features"] if f["properties"]["name_vi"] == "Đền Đa Hòa"]
