@@ -266,15 +266,21 @@ def wrk(base: str, items, concurrency: int,
     paths = ", ".join(f'"/api/layers/{layer}.geojson?bbox={",".join(map(str, box))}'
                       f'&limit={LIMIT}"' for layer, box in items)
     lua_headers = ", ".join(f'["{k}"] = "{v}"' for k, v in (headers or {}).items())
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write((WRK_SCRIPT % paths).replace(
-            'wrk.format("GET", paths[(i % #paths) + 1])',
-            f'wrk.format("GET", paths[(i % #paths) + 1], {{{lua_headers}}})'))
-    out = subprocess.run(["wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}", "-d10s",
-                          "--timeout", "30s",
-                          "-s", script.name, base], capture_output=True, text=True,
-                         check=True).stdout
-    os.unlink(script.name)
+    return run_wrk(base, (WRK_SCRIPT % paths).replace(
+        'wrk.format("GET", paths[(i % #paths) + 1])',
+        f'wrk.format("GET", paths[(i % #paths) + 1], {{{lua_headers}}})'), concurrency)
+
+
+def run_wrk(url: str, lua: str, concurrency: int, seconds: int = 10) -> tuple[float, float, float]:
+    """Requests/s, p50 and p95 (ms) of wrk running the Lua script `lua` (which prints a
+    RESULT line when done, as WRK_SCRIPT does) against `url` for `seconds`; any failed
+    request (an error status, a timeout) fails the run. Every benchmark's wrk goes here."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "bench.lua"
+        script.write_text(lua)
+        out = subprocess.run(["wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}",
+                              f"-d{seconds}s", "--timeout", "30s", "-s", str(script), url],
+                             capture_output=True, text=True, check=True).stdout
     _, count, errors, duration_us, p50, p95 = next(
         line for line in out.splitlines() if line.startswith("RESULT")).split()
     if int(errors):
@@ -282,20 +288,25 @@ def wrk(base: str, items, concurrency: int,
     return int(count) / (int(duration_us) / 1e6), float(p50) / 1000, float(p95) / 1000
 
 
-def pgbench(url: str, layer_name: str, size: float, count: int,
-            concurrency: int, db: str = "heritage_bench") -> tuple[float, float, float]:
-    """The same SQL with random boxes of `size` degrees, run by pgbench."""
-    sql = features.geojson_sql(get_layer(layer_name), features.BBox(0, 0, 1, 1), None)
+def bbox_script(sql: str, size: float, limit: int = LIMIT) -> str:
+    """A pgbench script running `sql` (bound :minx.. :maxy, :limit, :offset, :today)
+    for a random box of `size` degrees in AREA each time, the first page of `limit`."""
     micro = int(size * 1e6)
     sql = (sql.replace(":minx", "(:x0 / 1000000.0)").replace(":miny", "(:y0 / 1000000.0)")
            .replace(":maxx", f"((:x0 + {micro}) / 1000000.0)")
            .replace(":maxy", f"((:y0 + {micro}) / 1000000.0)")
-           .replace(":limit", str(LIMIT)).replace(":offset", "0")
-           .replace("CAST(:next AS text)", "''")
+           .replace(":limit", str(limit)).replace(":offset", "0")
            .replace(":today", f"DATE '{today_in_vietnam().isoformat()}'"))
-    script = (f"\\set x0 random({int(AREA[0] * 1e6)}, {int((AREA[2] - size) * 1e6)})\n"
-              f"\\set y0 random({int(AREA[1] * 1e6)}, {int((AREA[3] - size) * 1e6)})\n"
-              + " ".join(sql.split()) + ";\n")
+    return (f"\\set x0 random({int(AREA[0] * 1e6)}, {int((AREA[2] - size) * 1e6)})\n"
+            f"\\set y0 random({int(AREA[1] * 1e6)}, {int((AREA[3] - size) * 1e6)})\n"
+            + " ".join(sql.split()) + ";\n")
+
+
+def pgbench(url: str, layer_name: str, size: float, count: int,
+            concurrency: int, db: str = "heritage_bench") -> tuple[float, float, float]:
+    """The same SQL with random boxes of `size` degrees, run by pgbench."""
+    sql = features.geojson_sql(get_layer(layer_name), features.BBox(0, 0, 1, 1), None)
+    script = bbox_script(sql.replace("CAST(:next AS text)", "''"), size)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bbox.sql"
         path.write_text(script)

@@ -38,13 +38,14 @@ from geojson_bbox import (  # noqa: E402
     AREA,
     PGBENCH,
     WRK_SCRIPT,
+    bbox_script,
     free_port,
     load_average,
     populate,
+    run_wrk,
     summary,
 )
 
-from gis_app.clock import today_in_vietnam  # noqa: E402
 from gis_app.config import private_cluster_url  # noqa: E402
 from gis_app.ogc.params import Box  # noqa: E402
 from gis_app.ogc.query import ItemsQuery, items_sql  # noqa: E402
@@ -90,17 +91,7 @@ def wrk_items(base: str, items, concurrency: int) -> tuple[float, float, float]:
     wrk for 10 s (an error status fails the run)."""
     paths = ", ".join(f'"/ogc/collections/sites/items?f=json&limit={LIMIT}'
                       f'&bbox={",".join(map(str, box))}"' for box in items)
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT % paths)
-    out = subprocess.run(["wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}", "-d10s",
-                          "--timeout", "30s", "-s", script.name, base],
-                         capture_output=True, text=True, check=True).stdout
-    os.unlink(script.name)
-    _, count, errors, duration_us, p50, p95 = next(
-        line for line in out.splitlines() if line.startswith("RESULT")).split()
-    if int(errors):
-        raise SystemExit(f"wrk saw {errors} failed requests:\n{out}")
-    return int(count) / (int(duration_us) / 1e6), float(p50) / 1000, float(p95) / 1000
+    return run_wrk(base, WRK_SCRIPT % paths, concurrency)
 
 
 def pgbench_items(url: str, seconds: int, concurrency: int) -> tuple[float, float, float]:
@@ -108,15 +99,7 @@ def pgbench_items(url: str, seconds: int, concurrency: int) -> tuple[float, floa
     run by pgbench for `seconds` (as long as wrk runs) with the app's connection
     settings."""
     sql, _ = items_sql(get_layer("sites"), ItemsQuery(limit=LIMIT, bbox=Box(0, 0, 1, 1, 4326)))
-    micro = int(SIZE * 1e6)
-    sql = (sql.replace(":minx", "(:x0 / 1000000.0)").replace(":miny", "(:y0 / 1000000.0)")
-           .replace(":maxx", f"((:x0 + {micro}) / 1000000.0)")
-           .replace(":maxy", f"((:y0 + {micro}) / 1000000.0)")
-           .replace(":limit", str(LIMIT)).replace(":offset", "0")
-           .replace(":today", f"DATE '{today_in_vietnam().isoformat()}'"))
-    script = (f"\\set x0 random({int(AREA[0] * 1e6)}, {int((AREA[2] - SIZE) * 1e6)})\n"
-              f"\\set y0 random({int(AREA[1] * 1e6)}, {int((AREA[3] - SIZE) * 1e6)})\n"
-              + " ".join(sql.split()) + ";\n")
+    script = bbox_script(sql, SIZE, LIMIT)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "items.sql"
         path.write_text(script)

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from geojson_bbox import PGBENCH, WRK_SCRIPT, free_port, sh, summary  # noqa: E402
+from geojson_bbox import PGBENCH, WRK_SCRIPT, free_port, run_wrk, sh, summary  # noqa: E402
 
 from gis_app import create_app  # noqa: E402
 from gis_app.config import Config, private_cluster_url  # noqa: E402
@@ -155,19 +155,7 @@ def start_app(url: str) -> tuple[subprocess.Popen, str]:
 
 
 def wrk(base: str, path: str, concurrency: int, seconds: int) -> tuple[float, float, float]:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT % f'"{path}"')
-    try:
-        out = subprocess.run(["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s",
-                              "--timeout", "30s", "-s", script.name, base],
-                             capture_output=True, text=True, check=True).stdout
-    finally:
-        os.unlink(script.name)
-    _, count, errors, duration_us, p50, p95 = next(
-        line for line in out.splitlines() if line.startswith("RESULT")).split()
-    if int(errors):
-        raise SystemExit(f"wrk saw {errors} failed requests:\n{out}")
-    return int(count) / (int(duration_us) / 1e6), float(p50) / 1000, float(p95) / 1000
+    return run_wrk(base, WRK_SCRIPT % f'"{path}"', concurrency, seconds)
 
 
 def pgbench(url: str, statements: list[str], concurrency: int, seconds: int,

@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from geojson_bbox import AREA, PGBENCH, WRK_SCRIPT, free_port  # noqa: E402
+from geojson_bbox import AREA, PGBENCH, WRK_SCRIPT, free_port, run_wrk  # noqa: E402
 
 from gis_app.clock import today_in_vietnam
 from gis_app.config import private_cluster_url
@@ -141,19 +141,7 @@ def stop_app(proc: subprocess.Popen) -> None:
 
 def wrk(base: str, paths: list[str], concurrency: int) -> tuple[float, float, float]:
     """Requests/s, p50 and p95 (ms) of GETs of `paths` (in turn) sent by wrk for 10 s."""
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT % ", ".join(f'"{p}"' for p in paths))
-    try:
-        out = subprocess.run(["wrk", "-t2", f"-c{concurrency}", "-d10s", "--timeout", "30s",
-                              "-s", script.name, base], capture_output=True, text=True,
-                             check=True).stdout
-    finally:
-        os.unlink(script.name)
-    _, count, errors, duration_us, p50, p95 = next(
-        line for line in out.splitlines() if line.startswith("RESULT")).split()
-    if int(errors):
-        raise SystemExit(f"wrk saw {errors} failed requests:\n{out}")
-    return int(count) / (int(duration_us) / 1e6), float(p50) / 1000, float(p95) / 1000
+    return run_wrk(base, WRK_SCRIPT % ", ".join(f'"{p}"' for p in paths), concurrency)
 
 
 def pgbench(url: str, layer_name: str, z: int, count: int,

@@ -53,7 +53,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from geojson_bbox import AREA, PGBENCH, free_port, load_average, populate, sh, start_app
+from geojson_bbox import (
+    AREA,
+    PGBENCH,
+    free_port,
+    load_average,
+    populate,
+    run_wrk,
+    sh,
+    start_app,
+)
 
 from gis_app.clock import today_in_vietnam
 from gis_app.config import private_cluster_url
@@ -147,22 +156,7 @@ def wrk(base: str, bodies: list[str], concurrency: int,
     with tempfile.TemporaryDirectory() as tmp:
         body_file = Path(tmp) / "bodies.txt"
         body_file.write_text("\n".join(bodies) + "\n")
-        return _wrk(base, WRK_SCRIPT % body_file + WRK_DONE, concurrency, duration)
-
-
-def _wrk(url: str, lua: str, concurrency: int,
-         duration: int) -> tuple[float, float, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "bench.lua"
-        script.write_text(lua)
-        out = subprocess.run(["wrk", "-t2", f"-c{concurrency}", f"-d{duration}s",
-                              "--timeout", "30s", "-s", str(script), url],
-                             capture_output=True, text=True, check=True).stdout
-    _, count, errors, duration_us, p50, p95 = next(
-        line for line in out.splitlines() if line.startswith("RESULT")).split()
-    if int(errors):
-        raise SystemExit(f"wrk saw {errors} failed requests:\n{out}")
-    return int(count) / (int(duration_us) / 1e6), float(p50) / 1000, float(p95) / 1000
+        return run_wrk(base, WRK_SCRIPT % body_file + WRK_DONE, concurrency, duration)
 
 
 def start_bare(*gunicorn_args: str) -> tuple[subprocess.Popen, str]:
@@ -188,7 +182,7 @@ def start_bare(*gunicorn_args: str) -> tuple[subprocess.Popen, str]:
 def wrk_get(base: str, path: str, concurrency: int,
             duration: int) -> tuple[float, float, float]:
     """Requests/s, p50, p95 (ms) of GET `path` by wrk: what the HTTP stack alone gives."""
-    return _wrk(base + path, WRK_DONE, concurrency, duration)
+    return run_wrk(base + path, WRK_DONE, concurrency, duration)
 
 
 def pgbench_sql(on_date: date, full: bool = False) -> str:
