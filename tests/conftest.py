@@ -8,6 +8,7 @@ import re
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -158,16 +159,25 @@ def auth(client) -> AuthActions:
 
 # --- live server and browser -------------------------------------------------------
 
+@contextmanager
+def served(config: Config) -> Iterator[str]:
+    """An app made from `config` served on 127.0.0.1 (a free port) in a thread: its URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
 @pytest.fixture(scope="session")
 def live_server(database_url: str) -> Iterator[str]:
     """The app on 127.0.0.1 (a free port) against the committed test database."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, create_app(test_config(database_url)), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with served(test_config(database_url)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

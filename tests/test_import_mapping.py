@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,6 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from gis_app import create_app
 from gis_app.db import database
 from gis_app.errors import InputError, RecordNotFound
 from gis_app.importers import mapping
@@ -22,7 +20,7 @@ from gis_app.services.accounts import create_user
 from gis_app.services.imports import undo_import
 from tests import importflow as flow
 from tests import surveyfiles as sf
-from tests.conftest import sign_in
+from tests.conftest import served, sign_in
 from tests.conftest import test_config as app_config
 
 PASSWORD = "a long enough password"
@@ -340,16 +338,11 @@ def test_two_workers_never_claim_the_same_job(engine):
 @pytest.fixture(scope="module")
 def job_server(database_url: str) -> Iterator[str]:
     """The app with its job worker thread, as `make run` runs it, every import a job."""
-    from werkzeug.serving import make_server
-
     config = app_config(database_url)
     config.JOBS_WORKER = True
     config.IMPORT_JOB_FEATURES = 0
-    server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with served(config) as url:
+        yield url
 
 
 @pytest.mark.browser

@@ -16,12 +16,11 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from gis_app import create_app
 from gis_app.db import database
 from gis_app.services import jobs, priorities
 from gis_app.services.accounts import create_user
 from gis_app.web import report_pdf
-from tests.conftest import AuthActions, sign_in
+from tests.conftest import AuthActions, served, sign_in
 from tests.conftest import test_config as app_config
 from tests.history import build_history
 
@@ -577,15 +576,10 @@ def test_a_commune_editor_sees_only_their_communes_priorities_in_page_and_csv(
 def job_server(database_url: str) -> Iterator[str]:
     """The app with its job worker thread, as `make run` runs it (one per process: in
     this test process it may be another app's, on the same database and cache)."""
-    from werkzeug.serving import make_server
-
     config = app_config(database_url)
     config.JOBS_WORKER = True
-    server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with served(config) as url:
+        yield url
 
 
 @pytest.mark.browser
