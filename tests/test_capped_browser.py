@@ -7,8 +7,8 @@ has only a few relics), over the committed demo data.
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,9 +16,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
-from gis_app import create_app
 from gis_app.clock import today_in_vietnam
 from layers import all_layers, get_layer
+from tests.conftest import served
 from tests.conftest import test_config as config_for
 
 pytestmark = pytest.mark.browser
@@ -28,22 +28,13 @@ pytestmark = pytest.mark.browser
 def serve_with_limits(database_url: str,
                       monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
     """serve(layer=limit, ...) -> the base URL of an app whose layers have these limits."""
-    from werkzeug.serving import make_server
+    with ExitStack() as servers:
+        def serve(**limits: int) -> str:
+            for name, limit in limits.items():
+                monkeypatch.setitem(all_layers(), name, replace(get_layer(name), limit=limit))
+            return servers.enter_context(served(config_for(database_url)))
 
-    servers = []
-
-    def serve(**limits: int) -> str:
-        for name, limit in limits.items():
-            monkeypatch.setitem(all_layers(), name, replace(get_layer(name), limit=limit))
-        server = make_server("127.0.0.1", 0, create_app(config_for(database_url)),
-                             threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield serve
-    for server in servers:
-        server.shutdown()
+        yield serve
 
 
 def _scalar(database_url: str, sql: str, **params) -> int:
