@@ -37,7 +37,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -45,8 +44,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from gis_app.clock import VIETNAM_TIME
 from gis_app.config import PROJECT_ROOT
 from gis_app.errors import InputError
-from gis_app.services import data_version
-from gis_app.services.migrations import alembic_config
+from gis_app.services import data_version, migrations
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +153,7 @@ def row_counts(conn: Connection) -> dict[str, int]:
 
 def code_head() -> str:
     """The Alembic head revision of this code."""
-    heads = ScriptDirectory.from_config(alembic_config("postgresql://")).get_heads()
-    return ",".join(sorted(heads))
+    return ",".join(sorted(migrations.heads()))
 
 
 def _git_commit() -> str | None:

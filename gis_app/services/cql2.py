@@ -69,28 +69,40 @@ logging.getLogger("lark").addFilter(lambda record: record.levelno >= logging.WAR
 from pygeofilter import ast, values  # noqa: E402
 from pygeofilter.cql2 import get_op  # noqa: E402
 from pygeofilter.parsers.cql2_json.parser import walk_cql_json  # noqa: E402
-from pygeofilter.parsers.cql2_text import parser as _cql2_text  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 
-@v_args(meta=False, inline=True)
-class _QuietTransformer(_cql2_text.CQLTransformer):
-    """pygeofilter 0.4's transformer without its stray print() calls."""
+@cache
+def text_parser() -> Lark:
+    """pygeofilter's own cql2-text grammar and transformer, in a parser built without
+    lark's debug mode (which prints the parser's whole state to stdout on every rejected
+    value).
 
-    def wkt__geometry_with_srid(self, srid: int, geometry: dict[str, Any]) -> dict[str, Any]:
-        return {**geometry, "crs": {"type": "name",
-                                    "properties": {"name": f"urn:ogc:def:crs:EPSG::{srid}"}}}
+    Built on first use, not on import: pygeofilter's module builds a parser of its own
+    when imported and ours is another, about 0.9 s together, which every command-line
+    run (an import, a backup) paid for filters it never reads. gunicorn.conf.py builds
+    it in each worker before the worker serves, so no visitor waits for it. lark's own
+    cache is not used: it unpickles a file from the shared temporary directory.
+    """
+    from pygeofilter.parsers.cql2_text import parser as cql2_text
 
-    def wkt__multipoint_2(self, *coordinates: Any) -> dict[str, Any]:
-        return {"type": "MultiPoint", "coordinates": coordinates}
+    @v_args(meta=False, inline=True)
+    class QuietTransformer(cql2_text.CQLTransformer):
+        """pygeofilter 0.4's transformer without its stray print() calls."""
 
+        def wkt__geometry_with_srid(self, srid: int, geometry: dict[str, Any]
+                                    ) -> dict[str, Any]:
+            return {**geometry, "crs": {"type": "name", "properties": {
+                "name": f"urn:ogc:def:crs:EPSG::{srid}"}}}
 
-# pygeofilter's own grammar and transformer, in a parser built without lark's debug mode
-# (which prints the parser's whole state to stdout on every rejected value).
-_TEXT_PARSER = Lark.open("grammar.lark", rel_to=_cql2_text.__file__, parser="lalr",
-                         maybe_placeholders=False, transformer=_QuietTransformer(),
-                         import_paths=[os.path.dirname(os.path.dirname(_cql2_text.__file__))])
+        def wkt__multipoint_2(self, *coordinates: Any) -> dict[str, Any]:
+            return {"type": "MultiPoint", "coordinates": coordinates}
+
+    return Lark.open("grammar.lark", rel_to=cql2_text.__file__, parser="lalr",
+                     maybe_placeholders=False, transformer=QuietTransformer(),
+                     import_paths=[os.path.dirname(os.path.dirname(cql2_text.__file__))])
+
 
 MAX_FILTER_CHARS = 8000
 MAX_DEPTH = 20  # nested parentheses, NOT and functions (AND/OR chains are flat)
@@ -234,7 +246,7 @@ def _read_text(text_value: str) -> Any:
     if _paren_depth(text_value) > MAX_DEPTH + 3:
         raise _too_deep()
     try:
-        return _TEXT_PARSER.parse(text_value)
+        return text_parser().parse(text_value)
     except UnexpectedEOF as exc:
         raise _error("The filter ends too early: a value, an operator or a closing "
                      f"parenthesis is missing. Example: {EXAMPLE}.",
