@@ -39,6 +39,7 @@ def create_app(config: Config | None = None) -> Flask:
         history,
         ids,
         imports,
+        job_worker,
         kinds,
         limits,
         media,
@@ -59,6 +60,7 @@ def create_app(config: Config | None = None) -> Flask:
     errors.init_app(app)
     public_cache.init_app(app)
     form_safety.init_app(app)
+    job_worker.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(ids.bp)
     app.register_blueprint(media.bp)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import secrets
 import shutil
@@ -121,18 +120,6 @@ class TokenForm(FlaskForm):
 
 class UndoForm(FlaskForm):
     """CSRF only."""
-
-
-@bp.before_app_request
-def _start_job_worker() -> None:
-    """This process's job worker, started on its first request (after gunicorn forked);
-    it runs each job in an app context of this app (the annual report's PDF job renders
-    templates)."""
-    config = current_app.config
-    enabled = config.get("JOBS_WORKER")
-    if enabled or (enabled is None and not config.get("TESTING")):
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        jobs.start_worker(database().session, os.getpid(), context=app.app_context)
 
 
 # --- uploads waiting for confirmation --------------------------------------------------
