@@ -602,7 +602,23 @@ def records_restore(heritage_id: str, as_of: str, username: str, lang: str) -> N
             raise InputError("Give the date as YYYY-MM-DD, e.g. --as-of 2026-01-31.",
                              "Hãy nhập ngày theo dạng NNNN-TT-NN, ví dụ --as-of 2026-01-31.")
         return history.restore(session, _acting(session, username), heritage_id, on, lang)
-    done = _run(act, lang)
+    _echo_restored(heritage_id, _run(act, lang))
+
+
+@records_cli.command("reinstate")
+@click.argument("heritage_id")
+@USER_OPTION
+@LANG_OPTION
+def records_reinstate(heritage_id: str, username: str, lang: str) -> None:
+    """Undo a relic's latest retirement: put it back as it stood just before it, with the
+    zones the retirement ended or removed (also for a retirement made the day the relic
+    was created, which a restore to a date cannot reach)."""
+    done = _run(lambda session: history.reinstate(session, _acting(session, username),
+                                                  heritage_id, lang), lang)
+    _echo_restored(heritage_id, done)
+
+
+def _echo_restored(heritage_id: str, done: history.Restored) -> None:
     click.echo(f"{heritage_id} restored to {done.as_of:%Y-%m-%d}: {', '.join(done.fields)}")
     if done.unretired:
         click.echo(f"{heritage_id} is live again (un-retired); "

@@ -6,6 +6,7 @@ import itertools
 import json
 import struct
 import zlib
+from typing import Any
 
 from PIL import Image
 from shapely.geometry import Point, mapping
@@ -134,3 +135,18 @@ def forget_sites(db: Session, heritage_ids: list[str]) -> None:
         db.execute(text(f"DELETE FROM {table} WHERE site_id IN {of_sites}"), ids)
     db.execute(text("DELETE FROM sites WHERE heritage_id = ANY(:ids)"), ids)
     db.execute(text("DELETE FROM heritage_identifiers WHERE id = ANY(:ids)"), ids)
+
+
+def forget_story(engine: Any, heritage_ids: list[str], username: str,
+                 first_revision: int) -> None:
+    """Undo what a browser test committed to the shared live-server database: its relics
+    (forget_sites), its reviewer's account and sign-ins, and every revision after
+    `first_revision`; then dispose of the engine."""
+    with Session(engine) as s:
+        forget_sites(s, heritage_ids)
+        s.execute(text("DELETE FROM sign_in_attempts WHERE username = :u"), {"u": username})
+        s.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})
+        s.execute(text("SET LOCAL session_replication_role = origin"))
+        s.execute(text("DELETE FROM revisions WHERE id > :r"), {"r": first_revision})
+        s.commit()
+    engine.dispose()

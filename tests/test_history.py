@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from pyproj import Geod
 from sqlalchemy import text
 
+from gis_app.clock import start_of_day_in_vietnam, today_in_vietnam
 from gis_app.errors import InputError, PermissionDenied
 from gis_app.services import history, lifecycle
 from gis_app.services.accounts import create_user
@@ -198,6 +200,95 @@ def test_a_retired_date_is_not_restored_over_a_live_relic(db, story, reviewer):
     with pytest.raises(InputError, match="was retired; to retire it again use Retire"):
         history.restore(db, reviewer, story["hid"], history.parse_as_of("2026-04-02"))
     assert row(db, story["hid"])["status"] == "published"
+
+
+def test_a_retirement_made_by_mistake_today_is_undone(db, reviewer):
+    """What a restore to a date cannot reach: a relic made and edited today and retired by
+    mistake today (the end of today is retired, yesterday it did not exist). Reinstating
+    puts it back as it stood just before the retirement, the morning's edit included, with
+    its zones: those the retirement ended and the version starting today it removed."""
+    hid = make_site(db, 105.96, 20.85, name="Đình Mới Lập")
+    site_id = row(db, hid)["id"]
+    today = today_in_vietnam()
+    start = start_of_day_in_vietnam(today)
+    now = db.scalar(text("SELECT now()"))
+    set_actor(db, reviewer.id)
+    db.execute(text("""
+        INSERT INTO protection_zones (site_id, zone, geom, valid_from)
+        SELECT id, 'buffer', ST_Multi(ST_Buffer(CAST(geom AS geography), 300)::geometry), :d
+          FROM sites WHERE id = :s"""), {"s": site_id, "d": today})
+    backdate(db, (start + (now - start) / 3).isoformat())  # made this morning
+    db.execute(text("UPDATE sites SET name_vi = 'Đình Mới Lập (đã sửa)' WHERE id = :s"),
+               {"s": site_id})
+    backdate(db, (start + (now - start) * 2 / 3).isoformat())  # edited
+    lifecycle.retire(db, reviewer, hid, "Nhầm di tích", "9/QĐ-UBND")
+    assert [z[0] for z in db.execute(text(
+        "SELECT zone FROM protection_zones WHERE site_id = :s AND valid_to IS NULL"),
+        {"s": site_id})] == []
+    with pytest.raises(InputError, match="nothing to restore"):
+        history.restore(db, reviewer, hid, today)
+    with pytest.raises(InputError, match="did not exist yet"):
+        history.restore(db, reviewer, hid, today - timedelta(days=1))
+
+    done = history.reinstate(db, reviewer, hid, "vi")
+    assert done.unretired and done.zones_reopened == 3 and done.as_of == today
+    after = row(db, hid)
+    assert (after["status"], after["name_vi"], after["retired_on"], after["retired_reason"],
+            after["retired_decision"]) == ("published", "Đình Mới Lập (đã sửa)", None, None,
+                                           None)
+    assert db.execute(text("""SELECT zone, valid_from, valid_to FROM protection_zones
+                               WHERE site_id = :s ORDER BY zone"""), {"s": site_id}).all() \
+        == [("I", None, None), ("II", None, None), ("buffer", today, None)]
+    told = history.history_text(history.relic_history(db, reviewer, hid, "en"), "en")
+    assert any("Retired: Nhầm di tích" in line for line in told)
+    with pytest.raises(InputError, match="is not retired"):
+        history.reinstate(db, reviewer, hid)
+    commune = db.scalar(text("SELECT id FROM admin_units WHERE level = 'commune' "
+                             "AND valid_to IS NULL ORDER BY id LIMIT 1"))
+    editor = create_user(db, "history-reinstate-editor", PASSWORD, "commune_editor",
+                         unit_ids=[commune])
+    lifecycle.retire(db, reviewer, hid, "Lần nữa")
+    with pytest.raises(PermissionDenied):
+        history.reinstate(db, editor, hid)
+
+
+def test_reinstate_through_the_cli(runner, db, story):
+    done = runner.invoke(args=["records", "reinstate", story["hid"], "--user",
+                               "history-reviewer"])
+    assert done.exit_code == 0, done.output
+    assert f"{story['hid']} is live again (un-retired); 2 protection zone(s) in force " \
+           "again" in done.output
+    assert row(db, story["hid"])["status"] == "published"
+    again = runner.invoke(args=["records", "reinstate", story["hid"], "--user",
+                                "history-reviewer", "--lang", "vi"])
+    assert again.exit_code != 0
+    assert "không ở trạng thái đã đưa ra khỏi danh mục" in again.output
+
+
+def test_a_reviewer_reinstates_a_retired_relic_from_its_page(client, auth, db, story):
+    page = f"/sites/{story['hid']}"
+    public = client.get(page)
+    assert public.status_code == 410
+    assert "Đưa di tích trở lại danh mục" not in public.get_data(as_text=True)
+    auth.login("history-reviewer", PASSWORD)
+    gone = client.get(page)
+    body = gone.get_data(as_text=True)
+    assert gone.status_code == 410 and "Lý do: Trùng lặp hồ sơ" in body
+    assert f'href="/officials/records/{story["hid"]}/history"' in body
+    assert f'action="/officials/records/{story["hid"]}/reinstate"' in body
+    assert f'action="/officials/records/{story["hid"]}/reinstate"' in \
+        client.get(history_url(story)).get_data(as_text=True)
+    done = client.post(f"/officials/records/{story['hid']}/reinstate",
+                       data={"csrf_token": auth.csrf(history_url(story))})
+    assert done.status_code == 303 and done.headers["Location"].endswith(page)
+    back = client.get(page)
+    text_ = back.get_data(as_text=True)
+    assert back.status_code == 200
+    assert "Di tích hoạt động trở lại (bỏ hủy); 2 khu vực bảo vệ có hiệu lực trở lại." in text_
+    assert (row(db, story["hid"])["status"], row(db, story["hid"])["name_vi"]) == \
+        ("published", "Đình Lịch Sử Mới")
+    client.post("/logout", data={"csrf_token": auth.csrf("/account")})
+    assert client.get(page).status_code == 200  # the public sees it again
 
 
 def test_photos_assessments_and_merges_appear_in_the_history(db, reviewer):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from gis_app.services.accounts import create_user
 from gis_app.services.audit import set_actor
 from tests.conftest import sign_in
-from tests.factories import forget_sites, make_site
+from tests.factories import forget_story, make_site
 
 PASSWORD = "a long enough password"
 
@@ -95,11 +95,47 @@ def test_a_reviewer_reads_the_history_and_restores_on_a_phone(phone_page, page_w
             # The live server's database is shared by the session.
             s.execute(text("DELETE FROM change_proposals WHERE record_id IN "
                            "(SELECT id FROM sites WHERE heritage_id = :h)"), {"h": hid})
-            forget_sites(s, [hid])
-            s.execute(text("DELETE FROM sign_in_attempts WHERE username = :u"),
-                      {"u": username})
-            s.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})
-            s.execute(text("SET LOCAL session_replication_role = origin"))
-            s.execute(text("DELETE FROM revisions WHERE id > :r"), {"r": first_revision})
             s.commit()
-        engine.dispose()
+        forget_story(engine, [hid], username, first_revision)
+
+
+@pytest.mark.browser
+def test_a_reviewer_undoes_a_mistaken_retirement_on_a_phone(phone_page, page_watch,
+                                                          live_server, database_url):
+    """Retired by mistake the day it was made: the retired relic's page (410) offers the
+    reviewer its history and the way back, and the relic returns with its zones."""
+    page = phone_page
+    engine = create_engine(database_url)
+    username = f"browser-reinstate-{os.getpid()}"
+    with Session(engine) as s:
+        first_revision = s.scalar(text("SELECT coalesce(max(id), 0) FROM revisions"))
+        create_user(s, username, PASSWORD, "district_reviewer", display_name="Lê Văn Duyệt")
+        hid = make_site(s, 105.954, 20.844, name="Đình Bị Hủy Nhầm")
+        s.commit()
+    try:
+        sign_in(page, live_server, username, PASSWORD)
+        page.goto(f"{live_server}/sites/{hid}")
+        page.get_by_text("Đưa di tích này ra khỏi danh mục").click()
+        page.fill("#retire-reason", "Nhầm với đình bên cạnh")
+        page.get_by_role("button", name="Đưa ra khỏi danh mục", exact=True).click()
+        page.wait_for_url(re.compile(rf".*/sites/{hid}$"))
+        # The relic's own page now answers 410 (the browser logs that status).
+        assert "Lý do: Nhầm với đình bên cạnh" in page.locator(".error-message").inner_text()
+        assert page.get_by_role("link", name="Lịch sử", exact=True).count() == 1
+        page.get_by_role("button", name="Đưa di tích trở lại danh mục").click()
+        page.wait_for_url(re.compile(rf".*/sites/{hid}$"))
+        assert "Di tích hoạt động trở lại (bỏ hủy); 2 khu vực bảo vệ có hiệu lực trở lại." \
+            in page.locator(".flash").first.inner_text()
+        assert "Đình Bị Hủy Nhầm" in page.locator("h1").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        with Session(engine) as s:
+            assert s.scalar(text("SELECT status FROM sites WHERE heritage_id = :h"),
+                            {"h": hid}) == "published"
+            assert s.scalar(text("""SELECT count(*) FROM protection_zones z JOIN sites s
+                                      ON s.id = z.site_id
+                                   WHERE s.heritage_id = :h AND z.valid_to IS NULL"""),
+                            {"h": hid}) == 2
+        assert [e for e in page_watch.console_errors if "410" not in e] == []
+        assert page_watch.off_host == []
+    finally:
+        forget_story(engine, [hid], username, first_revision)

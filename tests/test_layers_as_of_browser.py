@@ -14,7 +14,7 @@ from gis_app.clock import today_in_vietnam
 from gis_app.services.accounts import create_user
 from gis_app.services.audit import set_actor
 from tests.conftest import sign_in
-from tests.factories import forget_sites, make_site
+from tests.factories import forget_story, make_site
 
 PASSWORD = "a long enough password"
 OLD = (105.9548, 20.8397)
@@ -54,12 +54,4 @@ def test_the_officials_map_as_of_yesterday_on_a_phone(phone_page, page_watch, li
         assert page_watch.console_errors == []
         assert page_watch.off_host == []
     finally:
-        with Session(engine) as s:
-            forget_sites(s, [hid])
-            s.execute(text("DELETE FROM sign_in_attempts WHERE username = :u"),
-                      {"u": username})
-            s.execute(text("DELETE FROM users WHERE username = :u"), {"u": username})
-            s.execute(text("SET LOCAL session_replication_role = origin"))
-            s.execute(text("DELETE FROM revisions WHERE id > :r"), {"r": first_revision})
-            s.commit()
-        engine.dispose()
+        forget_story(engine, [hid], username, first_revision)

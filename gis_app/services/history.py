@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -686,10 +686,13 @@ def parse_as_of(value: str | None) -> date | None:
                          f"(đã nhập {value!r}).") from None
 
 
-def _rows_as_of(db: Session, site_id: int, on: date) -> dict[str, list[dict[str, Any]]]:
+def _rows_as_of(db: Session, site_id: int, on: date, before: datetime | None = None
+                ) -> dict[str, list[dict[str, Any]]]:
     """The rows of the relic and of what hangs on it as they stood at the end of `on` in
-    Vietnam (each row's newest revision before the next midnight there), by table."""
-    moment = start_of_day_in_vietnam(min(on, date.max - timedelta(days=1)) + timedelta(days=1))
+    Vietnam (each row's newest revision before the next midnight there), by table; with
+    `before`, as they stood just before that moment instead (`reinstate`)."""
+    moment = before or start_of_day_in_vietnam(min(on, date.max - timedelta(days=1))
+                                               + timedelta(days=1))
     out: dict[str, list[dict[str, Any]]] = {}
     for row in db.execute(text(AS_OF_ROWS), {"moment": moment, "site": site_id}).mappings():
         after = row["after"]
@@ -701,13 +704,14 @@ def _rows_as_of(db: Session, site_id: int, on: date) -> dict[str, list[dict[str,
     return out
 
 
-def as_of(db: Session, user: Any, heritage_id: str, on: date, lang: str = "vi") -> Snapshot:
+def as_of(db: Session, user: Any, heritage_id: str, on: date, lang: str = "vi",
+          before: datetime | None = None) -> Snapshot:
     """Relic `heritage_id` as it stood at the end of `on` in Vietnam: its fields, zones in
     force that day, communes, photos and condition assessments. Raises InputError when
     the relic did not exist yet (or had been deleted) then; access as `check_can_view`
     (`user` None: no check)."""
     site = _find(db, heritage_id) if user is None else check_can_view(db, user, heritage_id)
-    rows = _rows_as_of(db, site["id"], on)
+    rows = _rows_as_of(db, site["id"], on, before)
     if not rows.get("sites"):
         created = db.scalar(text("SELECT min(changed_at) FROM revisions WHERE table_name = "
                                  "'sites' AND row_id = :s AND action = 'insert'"),
@@ -762,13 +766,13 @@ def _current_row(db: Session, site_id: int) -> dict[str, Any]:
           FROM sites s WHERE s.id = :id FOR UPDATE"""), {"id": site_id})
 
 
-def restore_plan(db: Session, heritage_id: str, on: date, lang: str = "vi"
-                 ) -> tuple[dict[str, Any], list[FieldChange]]:
+def restore_plan(db: Session, heritage_id: str, on: date, lang: str = "vi",
+                 before: datetime | None = None) -> tuple[dict[str, Any], list[FieldChange]]:
     """What restoring relic `heritage_id` to `on` would change: (the past row, the field
     changes from now to then, position first). Raises InputError when it cannot be
     restored (see `restore`)."""
     site = _find(db, heritage_id)
-    snapshot = as_of(db, None, heritage_id, on, lang).row
+    snapshot = as_of(db, None, heritage_id, on, lang, before).row
     current = _current_row(db, site["id"])
     if current["status"] == "merged":
         hid = db.scalar(text("SELECT heritage_id FROM sites WHERE id = :i"),
@@ -806,8 +810,8 @@ def restore_plan(db: Session, heritage_id: str, on: date, lang: str = "vi"
     return snapshot, [c for c in changes if c.field in keys]
 
 
-def restore(db: Session, actor: Actor, heritage_id: str, on: date, lang: str = "en"
-            ) -> Restored:
+def restore(db: Session, actor: Actor, heritage_id: str, on: date, lang: str = "en",
+            before: datetime | None = None) -> Restored:
     """Put relic `heritage_id`'s fields back as they stood at the end of `on` in Vietnam,
     in one UPDATE under `actor` (a new revision; logged in `restores`). Its communes
     follow from the restored position. Restoring a retired relic to a date when it was
@@ -816,10 +820,11 @@ def restore(db: Session, actor: Actor, heritage_id: str, on: date, lang: str = "
     Raises PermissionDenied (not a district reviewer or admin), RecordNotFound,
     InputError (did not exist then, merged, retired then, or nothing differs).
     `Restored.fields` are the labels of the fields put back, in `lang`. The caller
-    commits."""
+    commits. With `before`, the fields as they stood just before that moment instead
+    (`reinstate`); `on` is then that moment's day, for the messages and the log."""
     _check_reviewer(actor)
     site = _find(db, heritage_id)
-    snapshot, changes = restore_plan(db, heritage_id, on, lang)
+    snapshot, changes = restore_plan(db, heritage_id, on, lang, before)
     current = _current_row(db, site["id"])
     keys = [c.field for c in changes]
     set_actor(db, actor.id)
@@ -853,7 +858,7 @@ def restore(db: Session, actor: Actor, heritage_id: str, on: date, lang: str = "
         # they had on `on` back.
         ended = date.fromisoformat(current["retired_on"]) - timedelta(days=1)
         then = {int(z["id"]): z.get("valid_to")
-                for z in _rows_as_of(db, site["id"], on).get("protection_zones", [])}
+                for z in _rows_as_of(db, site["id"], on, before).get("protection_zones", [])}
         for zone_id in db.execute(text("""
                 SELECT id FROM protection_zones WHERE site_id = :id AND valid_to = :ended"""),
                 {"id": site["id"], "ended": ended}).scalars():
@@ -867,3 +872,40 @@ def restore(db: Session, actor: Actor, heritage_id: str, on: date, lang: str = "
              " (un-retired)" if unretired else "")
     return Restored(heritage_id=heritage_id, as_of=on, fields=[c.label for c in changes],
                     unretired=unretired, zones_reopened=reopened)
+
+
+def reinstate(db: Session, actor: Actor, heritage_id: str, lang: str = "en") -> Restored:
+    """Undo relic `heritage_id`'s latest retirement: `restore` to just before it, so the
+    relic is live again with the fields it had then and the zones the retirement ended
+    are in force again. A restore to a date cannot undo a retirement made the same day as
+    the relic's creation (the end of that day is already retired, the day before it did
+    not exist yet), nor keep the day's earlier edits; this can.
+
+    Raises PermissionDenied (not a district reviewer or admin), RecordNotFound,
+    InputError (the relic is not retired). The caller commits."""
+    _check_reviewer(actor)
+    site = _find(db, heritage_id)
+    moment = db.scalar(text("""
+        SELECT changed_at FROM revisions
+         WHERE table_name = 'sites' AND row_id = CAST(:id AS text) AND action = 'update'
+           AND after ->> 'status' = 'retired'
+           AND before ->> 'status' IS DISTINCT FROM 'retired'
+         ORDER BY changed_at DESC, id DESC LIMIT 1"""), {"id": site["id"]})
+    if _current_row(db, site["id"])["status"] != "retired" or moment is None:
+        raise InputError(f"Relic {heritage_id} is not retired: there is nothing to reinstate.",
+                         f"Di tích {heritage_id} không ở trạng thái đã đưa ra khỏi danh mục: "
+                         "không có gì để đưa trở lại.")
+    done = restore(db, actor, heritage_id, moment.astimezone(VIETNAM_TIME).date(), lang,
+                   before=moment)
+    # The retirement removed the zone versions that were to start on its day or later
+    # (zones.end_zones); the rows its delete revisions hold come back as they were.
+    back = db.execute(text("""
+        INSERT INTO protection_zones
+        SELECT (jsonb_populate_record(CAST(NULL AS protection_zones), r.before)).*
+          FROM revisions r
+         WHERE r.table_name = 'protection_zones' AND r.action = 'delete'
+           AND r.changed_at = :moment AND r.before ->> 'site_id' = CAST(:id AS text)
+           AND NOT EXISTS (SELECT 1 FROM protection_zones z
+                            WHERE z.id = CAST(r.row_id AS integer))"""),
+        {"moment": moment, "id": site["id"]}).rowcount
+    return replace(done, zones_reopened=done.zones_reopened + back)

@@ -13,7 +13,7 @@ from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from gis_app.errors import HeritageError, InputError
+from gis_app.errors import HeritageError, InputError, RecordGone
 from gis_app.i18n import current_lang
 
 log = logging.getLogger(__name__)
@@ -26,11 +26,14 @@ def _wants_json() -> bool:
         request.accept_mimetypes.best in ("application/json", "application/geo+json"))
 
 
-def _render(status: int, code: str, message: str) -> tuple[Response | str, int]:
+def _render(status: int, code: str, message: str, record: dict[str, Any] | None = None
+            ) -> tuple[Response | str, int]:
+    """The error page (or JSON); `record`: the retired relic a 410 is about, for the
+    reviewer's way back (templates/history/_reinstate.html)."""
     if _wants_json():
         return jsonify({"error": code, "message": message}), status
     return render_template("error.html", status=status, title=_title(status),
-                           message=message), status
+                           message=message, record=record), status
 
 
 def _title(status: int) -> str:
@@ -69,8 +72,9 @@ def handle_heritage_error(error: HeritageError) -> Response:
     if _wants_json():
         response = make_response(jsonify(error.to_json(current_lang())), error.status)
     else:
+        record = error.details if isinstance(error, RecordGone) else None
         response = make_response(*_render(error.status, error.code,
-                                          error.user_message(current_lang())))
+                                          error.user_message(current_lang()), record))
     # A record's answer may change (a retired relic restored: 410 -> 200, a draft
     # published: 404 -> 200); browsers would otherwise keep a 410 without asking again.
     response.headers["Cache-Control"] = "no-cache"

@@ -1,6 +1,7 @@
 """A relic's history page for officials: who changed what and when, field by field, with
 geometry changes on a small map; the relic as it stood on a date (`?as_of=YYYY-MM-DD`);
-and, for district reviewers and admins, restoring it to that date as a new revision.
+and, for district reviewers and admins, restoring it to that date as a new revision, or
+undoing its latest retirement (`reinstate`, also offered on the retired relic's 410 page).
 The pages call `services.history`, as the CLI verbs `records history|restore` do.
 """
 from __future__ import annotations
@@ -55,6 +56,7 @@ def show(heritage_id: str) -> str:
     return render_template("history/relic.html", history=found, on=on, snapshot=snapshot,
                            plan=plan, refusal=refusal, as_of_error=as_of_error,
                            geo_map=geo_map, restore_form=RestoreForm(),
+                           reinstate_form=ReinstateForm(),
                            may_restore=current_user.role in FULL_ACCESS_ROLES)
 
 
@@ -78,12 +80,41 @@ def restore(heritage_id: str) -> Response:
         flash(error.user_message(current_lang()), "error")
         return redirect(url_for("history.show", heritage_id=heritage_id,
                                 as_of=form.as_of.data), 303)
+    flash(_restored_message(done))
+    return redirect(back, 303)
+
+
+class ReinstateForm(FlaskForm):
+    """CSRF only."""
+
+
+@bp.post("/<heritage_id>/reinstate")
+@roles_required("district_reviewer")
+def reinstate(heritage_id: str) -> Response:
+    """Undo the relic's latest retirement (services.history.reinstate); offered on the
+    retired relic's page and its history to district reviewers and admins."""
+    back = url_for("history.show", heritage_id=heritage_id)
+    if not ReinstateForm().validate_on_submit():
+        flash(_("The form had expired; please try again."), "error")
+        return redirect(back, 303)
+    db = get_session()
+    try:
+        done = history.reinstate(db, current_user, heritage_id, current_lang())
+        db.commit()
+    except HeritageError as error:
+        db.rollback()
+        flash(error.user_message(current_lang()), "error")
+        return redirect(back, 303)
+    flash(_restored_message(done))
+    return redirect(url_for("public.site_page", heritage_id=heritage_id), 303)
+
+
+def _restored_message(done: history.Restored) -> str:
     message = _("Restored to the version of %(date)s: %(fields)s.",
                 date=done.as_of.strftime("%d/%m/%Y"),
                 fields=", ".join(done.fields))
     if done.unretired:
         message += " " + _("The relic is live again (un-retired); %(n)d protection zone(s) "
                            "are in force again.", n=done.zones_reopened)
-    flash(message)
-    return redirect(back, 303)
+    return message
 
