@@ -265,7 +265,8 @@ def test_reinstate_through_the_cli(runner, db, story):
     assert "không ở trạng thái đã đưa ra khỏi danh mục" in again.output
 
 
-def test_a_reviewer_reinstates_a_retired_relic_from_its_page(client, auth, db, story):
+def test_a_reviewer_reinstates_a_retired_relic_from_its_page(client, auth, db, story,
+                                                             reviewer):
     page = f"/sites/{story['hid']}"
     public = client.get(page)
     assert public.status_code == 410
@@ -287,6 +288,13 @@ def test_a_reviewer_reinstates_a_retired_relic_from_its_page(client, auth, db, s
     assert "Di tích hoạt động trở lại (bỏ hủy); 2 khu vực bảo vệ có hiệu lực trở lại." in text_
     assert (row(db, story["hid"])["status"], row(db, story["hid"])["name_vi"]) == \
         ("published", "Đình Lịch Sử Mới")
+    bare = make_site(db, 105.97, 20.86, name="Miếu Không Khu Vực", zone_radius_m=None)
+    backdate(db, "2026-02-01 08:00+07")
+    lifecycle.retire(db, reviewer, bare, "Nhầm")
+    said = client.post(f"/officials/records/{bare}/reinstate",
+                       data={"csrf_token": auth.csrf(history_url(story))},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Di tích hoạt động trở lại (bỏ hủy)." in said and "0 khu vực" not in said
     client.post("/logout", data={"csrf_token": auth.csrf("/account")})
     assert client.get(page).status_code == 200  # the public sees it again
 

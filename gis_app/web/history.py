@@ -113,8 +113,10 @@ def _restored_message(done: history.Restored) -> str:
     message = _("Restored to the version of %(date)s: %(fields)s.",
                 date=done.as_of.strftime("%d/%m/%Y"),
                 fields=", ".join(done.fields))
-    if done.unretired:
+    if done.unretired and done.zones_reopened:
         message += " " + _("The relic is live again (un-retired); %(n)d protection zone(s) "
                            "are in force again.", n=done.zones_reopened)
+    elif done.unretired:
+        message += " " + _("The relic is live again (un-retired).")
     return message
 
