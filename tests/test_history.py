@@ -17,7 +17,7 @@ import pytest
 from pyproj import Geod
 from sqlalchemy import text
 
-from gis_app.clock import start_of_day_in_vietnam, today_in_vietnam
+from gis_app.clock import VIETNAM_TIME, start_of_day_in_vietnam, today_in_vietnam
 from gis_app.errors import InputError, PermissionDenied
 from gis_app.services import history, lifecycle
 from gis_app.services.accounts import create_user
@@ -250,6 +250,70 @@ def test_a_retirement_made_by_mistake_today_is_undone(db, reviewer):
     lifecycle.retire(db, reviewer, hid, "Lần nữa")
     with pytest.raises(PermissionDenied):
         history.reinstate(db, editor, hid)
+
+
+def same_day_edits(db, reviewer) -> tuple[str, list]:
+    """A relic made this morning in Vietnam, then renamed twice by mistake (both today):
+    (its identifier, the moments of the two renames)."""
+    hid = make_site(db, 105.962, 20.852, name="Đình Sáng Nay")
+    today = today_in_vietnam()
+    start = start_of_day_in_vietnam(today)
+    now = db.scalar(text("SELECT now()"))
+    backdate(db, (start + (now - start) / 4).isoformat())
+    set_actor(db, reviewer.id)
+    moments = []
+    for k, name in ((2, "Đình Sai Tên"), (3, "Đình Sai Tên Lần Hai")):
+        db.execute(text("UPDATE sites SET name_vi = :n WHERE heritage_id = :h"),
+                   {"n": name, "h": hid})
+        moments.append(start + (now - start) * k / 4)
+        backdate(db, moments[-1].isoformat())
+    return hid, moments
+
+
+def test_a_relic_is_restored_to_just_before_one_change(db, reviewer):
+    """Two wrong edits the day the relic was made: no end of a day has the right
+    version, the moment just before the first edit has."""
+    hid, (first, _second) = same_day_edits(db, reviewer)
+    with pytest.raises(InputError, match="nothing to restore"):
+        history.restore(db, reviewer, hid, today_in_vietnam())
+    plan = history.restore_plan(db, hid, today_in_vietnam(), "en", before=first)[1]
+    assert [(c.label, c.before, c.after) for c in plan] == \
+        [("Name (Vietnamese)", "Đình Sai Tên Lần Hai", "Đình Sáng Nay")]
+    done = history.restore(db, reviewer, hid, today_in_vietnam(), "en", before=first)
+    assert done.fields == ["Name (Vietnamese)"] and not done.unretired
+    assert row(db, hid)["name_vi"] == "Đình Sáng Nay"
+    assert db.scalar(text("SELECT before_change FROM restores ORDER BY id DESC LIMIT 1")) \
+        == first
+    told = history.history_text(history.relic_history(db, reviewer, hid, "vi"), "vi")
+    when = first.astimezone(VIETNAM_TIME).strftime("%d/%m/%Y %H:%M")
+    assert any(f"Khôi phục về hồ sơ ngay trước thay đổi lúc {when}, do Nguyễn Thẩm Định "
+               "thực hiện" in line for line in told)
+
+
+def test_restore_to_just_before_a_change_through_the_page(client, auth, db, reviewer):
+    hid, (first, _second) = same_day_edits(db, reviewer)
+    auth.login("history-reviewer", PASSWORD)
+    page = client.get(f"/officials/records/{hid}/history").get_data(as_text=True)
+    # Every change but the creation links to the record just before it.
+    links = re.findall(r'<a href="([^"]*before=[^"]+)">Hồ sơ ngay trước thay đổi này</a>',
+                       page)
+    assert len(links) == 2
+    preview = client.get(links[-1].replace("&amp;", "&")).get_data(as_text=True)
+    when = first.astimezone(VIETNAM_TIME).strftime("%d/%m/%Y %H:%M")
+    assert f"Ngay trước thay đổi lúc {when}" in preview
+    assert "Khôi phục hồ sơ như ngay trước thay đổi đó" in preview
+    assert "<del>Đình Sai Tên Lần Hai</del> → <ins>Đình Sáng Nay</ins>" in preview
+    moment = re.search(r'name="before" value="([^"]+)"', preview).group(1)
+    done = client.post(f"/officials/records/{hid}/restore",
+                       data={"csrf_token": auth.csrf(f"/officials/records/{hid}/history"),
+                             "before": moment}, follow_redirects=True)
+    said = done.get_data(as_text=True)
+    assert f"Đã khôi phục hồ sơ như ngay trước thay đổi lúc {when}: Tên (tiếng Việt)." in said
+    assert row(db, hid)["name_vi"] == "Đình Sáng Nay"
+    bad = client.get(f"/officials/records/{hid}/history?before=h%C3%B4m-qua")
+    assert bad.status_code == 400
+    assert "Hãy dùng thời điểm của một thay đổi như trang lịch sử ghi" in \
+        bad.get_data(as_text=True)
 
 
 def test_reinstate_through_the_cli(runner, db, story):

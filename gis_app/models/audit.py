@@ -49,7 +49,8 @@ class Revision(Base):
 
 
 class Restore(Base):
-    """A record put back as it stood on `as_of` (migration 0014): the revisions written in
+    """A record put back as it stood on `as_of`, or just before `before_change` (migrations
+    0014, 0029): the revisions written in
     the same transaction (same `changed_at`) are that restore."""
 
     __tablename__ = "restores"
@@ -62,3 +63,6 @@ class Restore(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     restored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                   server_default=func.now())
+    # A restore to just before one change (migration 0029): that change's moment; NULL
+    # for a restore to the end of `as_of`.
+    before_change: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -141,6 +141,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "merged": ("Hợp nhất vào {hid}", "Merged into {hid}"),
     "restored_by": ("Khôi phục về phiên bản ngày {d}, do {who} thực hiện",
                     "Restored to the version of {d} by {who}"),
+    "restored_before_by": ("Khôi phục về hồ sơ ngay trước thay đổi lúc {at}, do {who} thực "
+                           "hiện", "Restored to the record just before the change of {at} "
+                           "by {who}"),
     "import": ("Lần nhập #{n} của {who}, tệp {file}", "Import #{n} by {who}, file {file}"),
     "proposal_approved": ("Đề xuất #{n} của {author} được {reviewer} duyệt",
                           "Proposal #{n} by {author} approved by {reviewer}"),
@@ -431,7 +434,12 @@ def relic_history(db: Session, user: Any, heritage_id: str, lang: str = "vi") ->
                                 actor=row["actor"], import_id=row["import_id"], headline=[],
                                 changes=[], actor_id=row["actor_id"],
                                 restored_as_of=restored["as_of"] if restored else None))
-            if restored:
+            if restored and restored["before_change"] is not None:
+                events[-1].context.append(_t(
+                    "restored_before_by", lang, at=restored["before_change"].astimezone(
+                        VIETNAM_TIME).strftime("%d/%m/%Y %H:%M"),
+                    who=restored["actor"] or _t("nobody", lang)))
+            elif restored:
                 events[-1].context.append(_t(
                     "restored_by", lang, d=restored["as_of"].strftime("%d/%m/%Y"),
                     who=restored["actor"] or _t("nobody", lang)))
@@ -457,7 +465,8 @@ def relic_history(db: Session, user: Any, heritage_id: str, lang: str = "vi") ->
 
 
 RESTORES = """
-    SELECT x.restored_at, x.as_of, coalesce(u.display_name, u.username) AS actor
+    SELECT x.restored_at, x.as_of, x.before_change,
+           coalesce(u.display_name, u.username) AS actor
       FROM restores x LEFT JOIN users u ON u.id = x.actor_id
      WHERE x.table_name = 'sites' AND x.row_id = :s"""
 
@@ -686,6 +695,23 @@ def parse_as_of(value: str | None) -> date | None:
                          f"(đã nhập {value!r}).") from None
 
 
+def parse_before(value: str | None) -> datetime | None:
+    """A change's moment (ISO 8601 with its offset, as the history page links it); None
+    when empty. Raises InputError."""
+    if value is None or not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InputError(f"Give the moment of a change as the history page links it, e.g. "
+                         f"2026-01-31T09:15:00+07:00 (got {value!r}).",
+                         f"Hãy dùng thời điểm của một thay đổi như trang lịch sử ghi, ví dụ "
+                         f"2026-01-31T09:15:00+07:00 (đã nhập {value!r}).")
+    return moment
+
+
 def _rows_as_of(db: Session, site_id: int, on: date, before: datetime | None = None
                 ) -> dict[str, list[dict[str, Any]]]:
     """The rows of the relic and of what hangs on it as they stood at the end of `on` in
@@ -848,9 +874,10 @@ def restore(db: Session, actor: Actor, heritage_id: str, on: date, lang: str = "
             "các trường của di tích.", log=f"restore of {heritage_id} refused: {error}"
         ) from None
     db.execute(text("""
-        INSERT INTO restores (table_name, row_id, as_of, fields, actor_id)
-        VALUES ('sites', :row, :on, :fields, :actor)"""),
-        {"row": str(site["id"]), "on": on, "fields": keys, "actor": actor.id})
+        INSERT INTO restores (table_name, row_id, as_of, fields, actor_id, before_change)
+        VALUES ('sites', :row, :on, :fields, :actor, :before)"""),
+        {"row": str(site["id"]), "on": on, "fields": keys, "actor": actor.id,
+         "before": before})
     unretired = current["status"] == "retired" and snapshot["status"] != "retired"
     reopened = 0
     if unretired and current.get("retired_on"):

@@ -7,6 +7,7 @@ The pages call `services.history`, as the CLI verbs `records history|restore` do
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,9 +15,10 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import Length, Optional
 
 from gis_app.auth import roles_required
+from gis_app.clock import VIETNAM_TIME
 from gis_app.db import get_session
 from gis_app.errors import HeritageError, InputError
 from gis_app.i18n import current_lang
@@ -29,7 +31,20 @@ bp = Blueprint("history", __name__, url_prefix="/officials/records")
 
 
 class RestoreForm(FlaskForm):
-    as_of = StringField(validators=[DataRequired(), Length(max=10)])
+    """The version to put back: the end of a day (`as_of`) or just before one change of
+    the history (`before`, the change's moment)."""
+
+    as_of = StringField(validators=[Optional(), Length(max=10)])
+    before = StringField(validators=[Optional(), Length(max=40)])
+
+
+def _when(as_of: str | None, before: str | None) -> tuple[date | None, datetime | None]:
+    """(day, moment) of a version: the end of `as_of`, or just before the change at
+    `before` (its day in Vietnam). Raises InputError."""
+    moment = history.parse_before(before)
+    if moment is not None:
+        return moment.astimezone(VIETNAM_TIME).date(), moment
+    return history.parse_as_of(as_of), None
 
 
 @bp.get("/<heritage_id>/history")
@@ -37,23 +52,27 @@ class RestoreForm(FlaskForm):
 def show(heritage_id: str) -> str:
     db, lang = get_session(), current_lang()
     found = history.relic_history(db, current_user, heritage_id, lang)
-    on = history.parse_as_of(request.args.get("as_of"))
+    on, before = _when(request.args.get("as_of"), request.args.get("before"))
     snapshot = plan = None
     as_of_error = refusal = None
     if on is not None:
         try:
-            snapshot = history.as_of(db, current_user, heritage_id, on, lang)
+            snapshot = history.as_of(db, current_user, heritage_id, on, lang, before)
         except InputError as error:
             as_of_error = error.user_message(lang)
         if snapshot is not None and current_user.role in FULL_ACCESS_ROLES:
             try:
-                plan = history.restore_plan(db, heritage_id, on, lang)[1]
+                plan = history.restore_plan(db, heritage_id, on, lang, before)[1]
             except InputError as error:
                 refusal = error.user_message(lang)
     geo_map = None
     if found.geometries:
         geo_map = build_map(layer_names=("communes", "rivers", "roads"), height="280px")
-    return render_template("history/relic.html", history=found, on=on, snapshot=snapshot,
+    before_label = (before.astimezone(VIETNAM_TIME).strftime("%d/%m/%Y %H:%M") if before
+                    else None)
+    return render_template("history/relic.html", history=found, on=on, before=before,
+                           before_label=before_label,
+                           snapshot=snapshot,
                            plan=plan, refusal=refusal, as_of_error=as_of_error,
                            geo_map=geo_map, restore_form=RestoreForm(),
                            reinstate_form=ReinstateForm(),
@@ -70,17 +89,18 @@ def restore(heritage_id: str) -> Response:
         return redirect(back, 303)
     db = get_session()
     try:
-        on = history.parse_as_of(form.as_of.data)
+        on, before = _when(form.as_of.data, form.before.data)
         if on is None:
             raise InputError("Choose the date to restore.", "Hãy chọn ngày cần khôi phục.")
-        done = history.restore(db, current_user, heritage_id, on, current_lang())
+        done = history.restore(db, current_user, heritage_id, on, current_lang(), before)
         db.commit()
     except HeritageError as error:
         db.rollback()
         flash(error.user_message(current_lang()), "error")
-        return redirect(url_for("history.show", heritage_id=heritage_id,
-                                as_of=form.as_of.data), 303)
-    flash(_restored_message(done))
+        version = ({"before": form.before.data} if form.before.data
+                   else {"as_of": form.as_of.data})
+        return redirect(url_for("history.show", heritage_id=heritage_id, **version), 303)
+    flash(_restored_message(done, before))
     return redirect(back, 303)
 
 
@@ -109,10 +129,14 @@ def reinstate(heritage_id: str) -> Response:
     return redirect(url_for("public.site_page", heritage_id=heritage_id), 303)
 
 
-def _restored_message(done: history.Restored) -> str:
-    message = _("Restored to the version of %(date)s: %(fields)s.",
-                date=done.as_of.strftime("%d/%m/%Y"),
-                fields=", ".join(done.fields))
+def _restored_message(done: history.Restored, before: datetime | None = None) -> str:
+    if before is not None:
+        message = _("Restored to the record just before the change of %(moment)s: "
+                    "%(fields)s.", moment=before.astimezone(VIETNAM_TIME).strftime(
+                        "%d/%m/%Y %H:%M"), fields=", ".join(done.fields))
+    else:
+        message = _("Restored to the version of %(date)s: %(fields)s.",
+                    date=done.as_of.strftime("%d/%m/%Y"), fields=", ".join(done.fields))
     if done.unretired and done.zones_reopened:
         message += " " + _("The relic is live again (un-retired); %(n)d protection zone(s) "
                            "are in force again.", n=done.zones_reopened)
