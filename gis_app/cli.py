@@ -589,19 +589,28 @@ def records_history(heritage_id: str, lang: str) -> None:
 
 @records_cli.command("restore")
 @click.argument("heritage_id")
-@click.option("--as-of", "as_of", required=True, metavar="YYYY-MM-DD",
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
               help="Put the relic back as it stood at the end of this day (Vietnam)")
+@click.option("--before", "before", metavar="MOMENT",
+              help="Or as it stood just before the change made at this moment (ISO 8601 "
+                   "with its offset, e.g. 2026-01-31T09:15:00+07:00)")
 @USER_OPTION
 @LANG_OPTION
-def records_restore(heritage_id: str, as_of: str, username: str, lang: str) -> None:
-    """Restore a relic's fields as they stood on a date, as a new revision (un-retiring
-    it when it was live then)."""
+def records_restore(heritage_id: str, as_of: str | None, before: str | None, username: str,
+                    lang: str) -> None:
+    """Restore a relic's fields as they stood on a date, or just before one change, as a
+    new revision (un-retiring it when it was live then)."""
     def act(session):
-        on = history.parse_as_of(as_of)
+        moment = history.parse_before(before)
+        on = (moment.astimezone(VIETNAM_TIME).date() if moment is not None
+              else history.parse_as_of(as_of))
         if on is None:
-            raise InputError("Give the date as YYYY-MM-DD, e.g. --as-of 2026-01-31.",
-                             "Hãy nhập ngày theo dạng NNNN-TT-NN, ví dụ --as-of 2026-01-31.")
-        return history.restore(session, _acting(session, username), heritage_id, on, lang)
+            raise InputError("Give the date as YYYY-MM-DD, e.g. --as-of 2026-01-31 (or "
+                             "--before the moment of a change).",
+                             "Hãy nhập ngày theo dạng NNNN-TT-NN, ví dụ --as-of 2026-01-31 "
+                             "(hoặc --before thời điểm của một thay đổi).")
+        return history.restore(session, _acting(session, username), heritage_id, on, lang,
+                               moment)
     _echo_restored(heritage_id, _run(act, lang))
 
 
@@ -620,9 +629,11 @@ def records_reinstate(heritage_id: str, username: str, lang: str) -> None:
 
 def _echo_restored(heritage_id: str, done: history.Restored) -> None:
     click.echo(f"{heritage_id} restored to {done.as_of:%Y-%m-%d}: {', '.join(done.fields)}")
-    if done.unretired:
+    if done.unretired and done.zones_reopened:
         click.echo(f"{heritage_id} is live again (un-retired); "
                    f"{done.zones_reopened} protection zone(s) in force again")
+    elif done.unretired:
+        click.echo(f"{heritage_id} is live again (un-retired)")
 
 
 # --- proposals -------------------------------------------------------------------------

@@ -290,6 +290,21 @@ def test_a_relic_is_restored_to_just_before_one_change(db, reviewer):
                "thực hiện" in line for line in told)
 
 
+def test_restore_to_just_before_a_change_through_the_cli(runner, db, reviewer):
+    hid, (first, _second) = same_day_edits(db, reviewer)
+    missing = runner.invoke(args=["records", "restore", hid, "--user", "history-reviewer"])
+    assert missing.exit_code != 0 and "--before the moment of a change" in missing.output
+    done = runner.invoke(args=["records", "restore", hid, "--before", first.isoformat(),
+                               "--user", "history-reviewer"])
+    assert done.exit_code == 0, done.output
+    assert f"{hid} restored to {first.astimezone(VIETNAM_TIME):%Y-%m-%d}: " \
+           "Name (Vietnamese)" in done.output
+    assert row(db, hid)["name_vi"] == "Đình Sáng Nay"
+    naive = runner.invoke(args=["records", "restore", hid, "--before", "2026-01-31T09:15",
+                                "--user", "history-reviewer"])
+    assert naive.exit_code != 0 and "e.g. 2026-01-31T09:15:00+07:00" in naive.output
+
+
 def test_restore_to_just_before_a_change_through_the_page(client, auth, db, reviewer):
     hid, (first, _second) = same_day_edits(db, reviewer)
     auth.login("history-reviewer", PASSWORD)
