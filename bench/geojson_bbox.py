@@ -288,6 +288,33 @@ def run_wrk(url: str, lua: str, concurrency: int, seconds: int = 10) -> tuple[fl
     return int(count) / (int(duration_us) / 1e6), float(p50) / 1000, float(p95) / 1000
 
 
+def run_pgbench(url: str, db: str, script: str, concurrency: int, *,
+                seconds: int | None = None, transactions: int | None = None,
+                jit: str | None = "off", prepared: bool = False
+                ) -> tuple[float, list[float], str]:
+    """(wall seconds, the latency of every transaction in seconds, pgbench's output) of
+    pgbench running `script` on `db` of the private cluster at `url`, for `seconds` or
+    `transactions` per client, logging each transaction. `jit`: the app's connect option
+    (None: the cluster's setting). Every benchmark's pgbench goes here."""
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    limit = ["-T", str(seconds)] if seconds is not None else ["-t", str(transactions)]
+    env = dict(os.environ, **({"PGOPTIONS": f"-c jit={jit}"} if jit else {}))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.sql"
+        path.write_text(script)
+        t0 = time.perf_counter()
+        out = subprocess.run(
+            [str(PGBENCH), "-n", *(["-M", "prepared"] if prepared else []), "-h", "127.0.0.1",
+             "-p", port, "-U", "postgres", "-c", str(concurrency),
+             "-j", str(min(2, concurrency)), *limit, "-f", str(path), "-l",
+             "--log-prefix", f"{tmp}/log", db],
+            check=True, capture_output=True, text=True, cwd=tmp, env=env).stdout
+        elapsed = time.perf_counter() - t0
+        lat = [int(line.split()[2]) / 1e6 for log in Path(tmp).glob("log*")
+               for line in log.read_text().splitlines()]
+    return elapsed, lat, out
+
+
 def bbox_script(sql: str, size: float, limit: int = LIMIT) -> str:
     """A pgbench script running `sql` (bound :minx.. :maxy, :limit, :offset, :today)
     for a random box of `size` degrees in AREA each time, the first page of `limit`."""
@@ -307,21 +334,8 @@ def pgbench(url: str, layer_name: str, size: float, count: int,
     """The same SQL with random boxes of `size` degrees, run by pgbench."""
     sql = features.geojson_sql(get_layer(layer_name), features.BBox(0, 0, 1, 1), None)
     script = bbox_script(sql.replace("CAST(:next AS text)", "''"), size)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bbox.sql"
-        path.write_text(script)
-        port = url.rsplit(":", 1)[1].split("/")[0]
-        t0 = time.perf_counter()
-        subprocess.run([str(PGBENCH), "-n", "-h", "127.0.0.1", "-p", port, "-U", "postgres",
-                        "-c", str(concurrency), "-j", str(min(2, concurrency)),
-                        "-t", str(max(1, count // concurrency)),
-                        "-f", str(path), "-l", "--log-prefix", f"{tmp}/log", db],
-                       check=True, capture_output=True, cwd=tmp,
-                       # the app's connect options: the same SQL, the same settings
-                       env=dict(os.environ, PGOPTIONS="-c jit=off"))
-        elapsed = time.perf_counter() - t0
-        lat = [int(line.split()[2]) / 1e6 for log in Path(tmp).glob("log*")
-               for line in log.read_text().splitlines()]
+    elapsed, lat, _ = run_pgbench(url, db, script, concurrency,
+                                  transactions=max(1, count // concurrency))
     return summary(elapsed, lat)
 
 

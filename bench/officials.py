@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from geojson_bbox import populate  # noqa: E402
+from geojson_bbox import populate, run_pgbench  # noqa: E402
 
 from gis_app.clock import today_in_vietnam
 from gis_app.config import private_cluster_url  # noqa: E402
@@ -134,17 +134,8 @@ def pgbench_median(url: str, sql: str, binds: dict[str, str], count: int) -> flo
     """Median seconds of `sql` (its :binds replaced by the SQL literals given) run
     `count` times by pgbench on one connection, with the app's jit=off."""
     literal = re.sub(r"(?<![:\w]):(\w+)", lambda m: binds[m.group(1)], sql)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "map.sql"
-        path.write_text(" ".join(literal.split()) + ";\n")
-        port = url.rsplit(":", 1)[1].split("/")[0]
-        subprocess.run([str(PGBENCH), "-n", "-h", "127.0.0.1", "-p", port, "-U", "postgres",
-                        "-c", "1", "-t", str(count), "-f", str(path), "-l",
-                        "--log-prefix", f"{tmp}/log", DB],
-                       check=True, capture_output=True, cwd=tmp,
-                       env=dict(os.environ, PGOPTIONS="-c jit=off"))
-        lat = [int(line.split()[2]) / 1e6 for log in Path(tmp).glob("log*")
-               for line in log.read_text().splitlines()]
+    _, lat, _ = run_pgbench(url, DB, " ".join(literal.split()) + ";\n", 1,
+                            transactions=count)
     return statistics.median(lat)
 
 

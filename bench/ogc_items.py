@@ -24,7 +24,6 @@ import random
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from geojson_bbox import (  # noqa: E402
     free_port,
     load_average,
     populate,
+    run_pgbench,
     run_wrk,
     summary,
 )
@@ -100,20 +100,7 @@ def pgbench_items(url: str, seconds: int, concurrency: int) -> tuple[float, floa
     settings."""
     sql, _ = items_sql(get_layer("sites"), ItemsQuery(limit=LIMIT, bbox=Box(0, 0, 1, 1, 4326)))
     script = bbox_script(sql, SIZE, LIMIT)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "items.sql"
-        path.write_text(script)
-        port = url.rsplit(":", 1)[1].split("/")[0]
-        t0 = time.perf_counter()
-        subprocess.run([str(PGBENCH), "-n", "-h", "127.0.0.1", "-p", port, "-U", "postgres",
-                        "-c", str(concurrency), "-j", str(min(2, concurrency)),
-                        "-T", str(seconds),
-                        "-f", str(path), "-l", "--log-prefix", f"{tmp}/log", DB],
-                       check=True, capture_output=True, cwd=tmp,
-                       env=dict(os.environ, PGOPTIONS="-c jit=off"))
-        elapsed = time.perf_counter() - t0
-        lat = [int(line.split()[2]) / 1e6 for log in Path(tmp).glob("log*")
-               for line in log.read_text().splitlines()]
+    elapsed, lat, _ = run_pgbench(url, DB, script, concurrency, seconds=seconds)
     return summary(elapsed, lat)
 
 

@@ -30,7 +30,6 @@ import random
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -41,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from geojson_bbox import PGBENCH, WRK_SCRIPT, free_port, run_wrk, sh, summary  # noqa: E402
+from geojson_bbox import PGBENCH, WRK_SCRIPT, free_port, run_pgbench, run_wrk, sh, summary  # noqa: E402
 
 from gis_app import create_app  # noqa: E402
 from gis_app.config import Config, private_cluster_url  # noqa: E402
@@ -163,19 +162,8 @@ def pgbench(url: str, statements: list[str], concurrency: int, seconds: int,
     """The recorded statements as one transaction, run by pgbench for `seconds`."""
     script = "BEGIN;\n" + "".join(s.replace("\\", "\\\\") + ";\n" for s in statements) + \
         "COMMIT;\n"
-    port = url.rsplit(":", 1)[1].split("/")[0]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "page.sql"
-        path.write_text(script)
-        t0 = time.perf_counter()
-        subprocess.run([str(PGBENCH), "-n", "-h", "127.0.0.1", "-p", port, "-U", "postgres",
-                        "-c", str(concurrency), "-j", "2", "-T", str(seconds),
-                        "-f", str(path), "-l", "--log-prefix", f"{tmp}/log", DB_NAME],
-                       check=True, capture_output=True, cwd=tmp,
-                       env=dict(os.environ, PGOPTIONS=f"-c jit={jit}"))
-        elapsed = time.perf_counter() - t0
-        lat = [int(line.split()[2]) / 1e6 for log in Path(tmp).glob("log*")
-               for line in log.read_text().splitlines()]
+    elapsed, lat, _ = run_pgbench(url, DB_NAME, script, concurrency, seconds=seconds,
+                                  jit=jit)
     return summary(elapsed, lat)
 
 

@@ -26,7 +26,6 @@ import argparse
 import math
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from geojson_bbox import AREA, PGBENCH, WRK_SCRIPT, free_port, run_wrk  # noqa: E402
+from geojson_bbox import AREA, PGBENCH, WRK_SCRIPT, free_port, run_pgbench, run_wrk, summary  # noqa: E402
 
 from gis_app.clock import today_in_vietnam
 from gis_app.config import private_cluster_url
@@ -154,21 +153,9 @@ def pgbench(url: str, layer_name: str, z: int, count: int,
            .replace(":today", f"DATE '{today_in_vietnam().isoformat()}'"))
     script = (f"\\set z {z}\n\\set x random({x0}, {x1})\n\\set y random({y0}, {y1})\n"
               + " ".join(sql.split()) + ";\n")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "tile.sql"
-        path.write_text(script)
-        port = url.rsplit(":", 1)[1].split("/")[0]
-        t0 = time.perf_counter()
-        subprocess.run([str(PGBENCH), "-n", "-h", "127.0.0.1", "-p", port, "-U", "postgres",
-                        "-c", str(concurrency), "-j", "2",
-                        "-t", str(max(1, count // concurrency)), "-f", str(path), "-l",
-                        "--log-prefix", f"{tmp}/log", DATABASE],
-                       check=True, capture_output=True, cwd=tmp)
-        elapsed = time.perf_counter() - t0
-        lat = [int(line.split()[2]) / 1e6 for log in Path(tmp).glob("log*")
-               for line in log.read_text().splitlines()]
-    q = statistics.quantiles(lat, n=100)
-    return len(lat) / elapsed, q[49] * 1000, q[94] * 1000
+    elapsed, lat, _ = run_pgbench(url, DATABASE, script, concurrency,
+                                  transactions=max(1, count // concurrency), jit=None)
+    return summary(elapsed, lat)
 
 
 def random_tiles(layer: str, z: int, count: int, seed: int) -> list[str]:

@@ -59,6 +59,7 @@ from geojson_bbox import (
     free_port,
     load_average,
     populate,
+    run_pgbench,
     run_wrk,
     sh,
     start_app,
@@ -204,19 +205,8 @@ def pgbench(url: str, first: int, count: int, concurrency: int,
     first..first+count-1: q/s, p50, p95 (ms)."""
     script = (f"\\set i random({first}, {first + count - 1})\n"
               + pgbench_sql(today_in_vietnam()) + ";\n")
-    port = url.rsplit(":", 1)[1].split("/")[0]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "zone_check.sql"
-        path.write_text(script)
-        out = subprocess.run(
-            [str(PGBENCH), "-n", "-M", "prepared", "-h", "127.0.0.1", "-p", port,
-             "-U", "postgres", "-c", str(concurrency), "-j", "2", "-T", str(duration),
-             "-f", str(path), "-l", "--log-prefix", f"{tmp}/log", db],
-            check=True, capture_output=True, text=True, cwd=tmp,
-            # the app's connect options: the same statement under the same settings
-            env=dict(os.environ, PGOPTIONS="-c jit=off")).stdout
-        lat = [int(line.split()[2]) / 1e6 for log in Path(tmp).glob("log*")
-               for line in log.read_text().splitlines()]
+    # the app's connect options (jit=off): the same statement under the same settings
+    _, lat, out = run_pgbench(url, db, script, concurrency, seconds=duration, prepared=True)
     tps = float(re.search(r"tps = ([0-9.]+)", out).group(1))
     q = statistics.quantiles(lat, n=100)
     return tps, q[49] * 1000, q[94] * 1000
