@@ -601,9 +601,7 @@ def records_restore(heritage_id: str, as_of: str | None, before: str | None, use
     """Restore a relic's fields as they stood on a date, or just before one change, as a
     new revision (un-retiring it when it was live then)."""
     def act(session):
-        moment = history.parse_before(before)
-        on = (moment.astimezone(VIETNAM_TIME).date() if moment is not None
-              else history.parse_as_of(as_of))
+        on, moment = history.parse_version(as_of, before)
         if on is None:
             raise InputError("Give the date as YYYY-MM-DD, e.g. --as-of 2026-01-31 (or "
                              "--before the moment of a change).",

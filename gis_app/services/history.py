@@ -712,6 +712,17 @@ def parse_before(value: str | None) -> datetime | None:
     return moment
 
 
+def parse_version(as_of: str | None, before: str | None
+                  ) -> tuple[date | None, datetime | None]:
+    """(day, moment) of a version to show or restore: just before the change at `before`
+    (its day in Vietnam), else the end of `as_of`; (None, None) when neither is given.
+    Raises InputError."""
+    moment = parse_before(before)
+    if moment is not None:
+        return moment.astimezone(VIETNAM_TIME).date(), moment
+    return parse_as_of(as_of), None
+
+
 def _rows_as_of(db: Session, site_id: int, on: date, before: datetime | None = None
                 ) -> dict[str, list[dict[str, Any]]]:
     """The rows of the relic and of what hangs on it as they stood at the end of `on` in
@@ -918,7 +929,7 @@ def reinstate(db: Session, actor: Actor, heritage_id: str, lang: str = "en") -> 
            AND after ->> 'status' = 'retired'
            AND before ->> 'status' IS DISTINCT FROM 'retired'
          ORDER BY changed_at DESC, id DESC LIMIT 1"""), {"id": site["id"]})
-    if _current_row(db, site["id"])["status"] != "retired" or moment is None:
+    if site["status"] != "retired" or moment is None:
         raise InputError(f"Relic {heritage_id} is not retired: there is nothing to reinstate.",
                          f"Di tích {heritage_id} không ở trạng thái đã đưa ra khỏi danh mục: "
                          "không có gì để đưa trở lại.")

@@ -7,7 +7,7 @@ The pages call `services.history`, as the CLI verbs `records history|restore` do
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -38,21 +38,12 @@ class RestoreForm(FlaskForm):
     before = StringField(validators=[Optional(), Length(max=40)])
 
 
-def _when(as_of: str | None, before: str | None) -> tuple[date | None, datetime | None]:
-    """(day, moment) of a version: the end of `as_of`, or just before the change at
-    `before` (its day in Vietnam). Raises InputError."""
-    moment = history.parse_before(before)
-    if moment is not None:
-        return moment.astimezone(VIETNAM_TIME).date(), moment
-    return history.parse_as_of(as_of), None
-
-
 @bp.get("/<heritage_id>/history")
 @roles_required("commune_editor", "district_reviewer")
 def show(heritage_id: str) -> str:
     db, lang = get_session(), current_lang()
     found = history.relic_history(db, current_user, heritage_id, lang)
-    on, before = _when(request.args.get("as_of"), request.args.get("before"))
+    on, before = history.parse_version(request.args.get("as_of"), request.args.get("before"))
     snapshot = plan = None
     as_of_error = refusal = None
     if on is not None:
@@ -89,7 +80,7 @@ def restore(heritage_id: str) -> Response:
         return redirect(back, 303)
     db = get_session()
     try:
-        on, before = _when(form.as_of.data, form.before.data)
+        on, before = history.parse_version(form.as_of.data, form.before.data)
         if on is None:
             raise InputError("Choose the date to restore.", "Hãy chọn ngày cần khôi phục.")
         done = history.restore(db, current_user, heritage_id, on, current_lang(), before)
